@@ -1,0 +1,127 @@
+/** The coordinator's configuration (zod schema: validated, defaults filled in). */
+import { z } from 'zod';
+import { NODE_NAME_PATTERN } from '../certs/pki.js';
+import { DEFAULT_CHUNK_BYTES, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MAX_UPDATE_BYTES } from '../wire/limits.js';
+import { parseConfig } from '../config/parse-config.js';
+
+const nodeName = z.string().regex(NODE_NAME_PATTERN, 'a node name (letters, digits, . _ -)');
+const seconds = z.number().positive();
+const scalar = z.union([z.number(), z.string(), z.boolean()]);
+
+export const TlsSchema = z.strictObject({
+  /** CA certificate that node certificates must chain to. */
+  ca: z.string().min(1),
+  /** This process's certificate and private key (PEM). */
+  cert: z.string().min(1),
+  key: z.string().min(1),
+});
+
+export const LimitsSchema = z.strictObject({
+  maxMessageBytes: z.number().int().min(64 * 1024).default(DEFAULT_MAX_MESSAGE_BYTES),
+  chunkBytes: z.number().int().min(1024).default(DEFAULT_CHUNK_BYTES),
+  maxUpdateBytes: z.number().int().positive().default(DEFAULT_MAX_UPDATE_BYTES),
+});
+
+export const StrategySchema = z.discriminatedUnion('name', [
+  z.strictObject({ name: z.literal('fedavg') }),
+  z.strictObject({ name: z.literal('fedprox'), mu: z.number().min(0) }),
+  z.strictObject({
+    name: z.literal('fedadam'),
+    eta: z.number().positive().optional(),
+    beta1: z.number().min(0).lt(1).optional(),
+    beta2: z.number().min(0).lt(1).optional(),
+    tau: z.number().positive().optional(),
+  }),
+]);
+
+/** What each node does per round; keys besides the two sync keys go to the trainer as they are. */
+export const FitSchema = z
+  .object({
+    localEpochs: z.number().int().positive().optional(),
+    syncEveryNBatches: z.number().int().positive().optional(),
+  })
+  .catchall(scalar)
+  .superRefine((fit, ctx) => {
+    if ((fit.localEpochs === undefined) === (fit.syncEveryNBatches === undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['localEpochs'],
+        message: 'exactly one of localEpochs and syncEveryNBatches',
+        input: fit.localEpochs,
+      });
+    }
+  });
+
+export const EvaluateSchema = z.strictObject({
+  /** Evaluate the global model every N rounds (and after the last). */
+  every: z.number().int().positive().default(1),
+  /** The metric that picks the best round (MCC by default: robust to class imbalance). */
+  metric: z.string().min(1).default('mcc'),
+  mode: z.enum(['max', 'min']).default('max'),
+  /** Stop when the metric has not improved for this many evaluations. */
+  patience: z.number().int().positive().optional(),
+  timeoutSec: seconds.optional(),
+  config: z.record(z.string(), scalar).default({}),
+});
+
+export const CoordinatorConfigSchema = z
+  .strictObject({
+    /** Listen address, host:port (port 0 picks a free port). */
+    address: z.string().default('127.0.0.1:50051'),
+    tls: TlsSchema.optional(),
+    insecure: z.literal(true).optional(),
+    /** CNs of the node certificates that may take part. */
+    allowedNodes: z.array(nodeName).min(1),
+    /** SQLite file with the run state (and the privacy ledger). */
+    database: z.string().min(1),
+    /** Starting the coordinator again with the same run name resumes the run. */
+    runName: z.string().min(1),
+    rounds: z.number().int().positive(),
+    /** A round needs valid results from at least this many nodes. */
+    minNodes: z.number().int().positive().default(2),
+    fractionFit: z.number().gt(0).max(1).default(1),
+    roundTimeoutSec: seconds.default(600),
+    waitForNodesTimeoutSec: seconds.default(600),
+    /** Attempts per round before the run fails. */
+    maxRoundAttempts: z.number().int().positive().default(3),
+    heartbeatIntervalSec: seconds.default(5),
+    /** A node silent for this long is considered gone (its tasks fail). */
+    heartbeatTimeoutSec: seconds.default(30),
+    /** How long a node's request for work is held open when there is none. */
+    pollTimeoutSec: seconds.default(10),
+    /** After the run, how long to wait for nodes to hear that it is over. */
+    finishGraceSec: seconds.default(10),
+    limits: LimitsSchema.default({
+      maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES,
+      chunkBytes: DEFAULT_CHUNK_BYTES,
+      maxUpdateBytes: DEFAULT_MAX_UPDATE_BYTES,
+    }),
+    strategy: StrategySchema.default({ name: 'fedavg' }),
+    fit: FitSchema.default({ localEpochs: 1 }),
+    evaluate: EvaluateSchema.default({ every: 1, metric: 'mcc', mode: 'max', config: {} }),
+    validation: z
+      .strictObject({
+        maxUpdateNorm: z.number().positive().optional(),
+        maxNumSamples: z.number().int().positive().optional(),
+      })
+      .default({}),
+    keepCheckpoints: z.enum(['all', 'last-and-best']).default('last-and-best'),
+  })
+  .superRefine((c, ctx) => {
+    if (!c.tls === !c.insecure) {
+      ctx.addIssue({ code: 'custom', path: ['tls'], message: 'tls settings (ca, cert, key), or insecure: true for loopback experiments', input: c.tls });
+    }
+    if (c.minNodes > c.allowedNodes.length) {
+      ctx.addIssue({ code: 'custom', path: ['minNodes'], message: `at most the ${c.allowedNodes.length} allowed nodes`, input: c.minNodes });
+    }
+    if (c.heartbeatTimeoutSec <= c.heartbeatIntervalSec) {
+      ctx.addIssue({ code: 'custom', path: ['heartbeatTimeoutSec'], message: 'more than heartbeatIntervalSec', input: c.heartbeatTimeoutSec });
+    }
+  });
+
+export type CoordinatorConfigInput = z.input<typeof CoordinatorConfigSchema>;
+export type CoordinatorConfig = z.output<typeof CoordinatorConfigSchema>;
+
+export function parseCoordinatorConfig(raw: unknown, file?: string): CoordinatorConfig {
+  return parseConfig(CoordinatorConfigSchema, raw, file);
+}

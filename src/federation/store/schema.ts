@@ -1,0 +1,93 @@
+/**
+ * Tables of the coordinator's state. Migrations are numbered and applied in
+ * order inside one transaction; other modules that keep state in the same
+ * file (the privacy ledger) manage their own tables.
+ *
+ * runs          one row per run (identified by its name)
+ * rounds        one row per attempt of a round; exactly one 'completed' attempt per finished round
+ * checkpoints   global weights after a completed round (round 0 = initial), plus strategy state
+ * node_results  what each node returned in an attempt (metadata only: updates stay in memory)
+ * nodes         when each node was last seen
+ */
+import { PrivmedError } from '../../common/errors.js';
+import type { SqliteDatabase } from './sqlite.js';
+
+const MIGRATIONS: string[] = [
+  `
+  CREATE TABLE runs (
+    run_id        INTEGER PRIMARY KEY,
+    name          TEXT NOT NULL UNIQUE,
+    status        TEXT NOT NULL CHECK (status IN ('running', 'completed', 'stopped_early', 'failed')),
+    config_json   TEXT NOT NULL,
+    fingerprint   TEXT NOT NULL,
+    total_rounds  INTEGER NOT NULL,
+    model_json    TEXT,
+    best_round    INTEGER,
+    best_metric   REAL,
+    message       TEXT,
+    created_at    TEXT NOT NULL,
+    updated_at    TEXT NOT NULL
+  );
+  CREATE TABLE rounds (
+    run_id        INTEGER NOT NULL REFERENCES runs(run_id),
+    round         INTEGER NOT NULL,
+    attempt       INTEGER NOT NULL,
+    status        TEXT NOT NULL CHECK (status IN ('running', 'completed', 'failed', 'interrupted')),
+    nodes_json    TEXT NOT NULL,
+    fit_metrics_json  TEXT,
+    eval_metrics_json TEXT,
+    message       TEXT,
+    started_at    TEXT NOT NULL,
+    finished_at   TEXT,
+    PRIMARY KEY (run_id, round, attempt)
+  );
+  CREATE UNIQUE INDEX one_completed_attempt ON rounds(run_id, round) WHERE status = 'completed';
+  CREATE TABLE checkpoints (
+    run_id        INTEGER NOT NULL REFERENCES runs(run_id),
+    round         INTEGER NOT NULL,
+    weights       BLOB NOT NULL,
+    strategy_json TEXT,
+    strategy_tensors BLOB,
+    created_at    TEXT NOT NULL,
+    PRIMARY KEY (run_id, round)
+  );
+  CREATE TABLE node_results (
+    run_id        INTEGER NOT NULL,
+    round         INTEGER NOT NULL,
+    attempt       INTEGER NOT NULL,
+    node          TEXT NOT NULL,
+    phase         TEXT NOT NULL CHECK (phase IN ('fit', 'evaluate')),
+    status        TEXT NOT NULL CHECK (status IN ('accepted', 'rejected', 'dropped')),
+    num_samples   INTEGER,
+    metrics_json  TEXT,
+    message       TEXT,
+    recorded_at   TEXT NOT NULL,
+    PRIMARY KEY (run_id, round, attempt, node, phase),
+    FOREIGN KEY (run_id, round, attempt) REFERENCES rounds(run_id, round, attempt)
+  );
+  CREATE TABLE nodes (
+    run_id        INTEGER NOT NULL REFERENCES runs(run_id),
+    node          TEXT NOT NULL,
+    joins         INTEGER NOT NULL,
+    first_seen    TEXT NOT NULL,
+    last_seen     TEXT NOT NULL,
+    PRIMARY KEY (run_id, node)
+  );
+  `,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+export function migrate(db: SqliteDatabase): void {
+  db.exec('CREATE TABLE IF NOT EXISTS federation_schema (version INTEGER NOT NULL)');
+  const row = db.prepare('SELECT version FROM federation_schema').get() as { version: number } | undefined;
+  const current = row?.version ?? 0;
+  if (current > SCHEMA_VERSION) {
+    throw new PrivmedError(`${db.name}: database schema version ${current} is newer than this privmed understands (${SCHEMA_VERSION})`);
+  }
+  db.transaction(() => {
+    for (let v = current; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v]!);
+    if (row) db.prepare('UPDATE federation_schema SET version = ?').run(SCHEMA_VERSION);
+    else db.prepare('INSERT INTO federation_schema (version) VALUES (?)').run(SCHEMA_VERSION);
+  })();
+}

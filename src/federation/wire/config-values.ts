@@ -1,0 +1,26 @@
+/** Conversion of node configuration records (plain scalars) to and from the wire. */
+import type { ConfigValueMsg } from './messages.js';
+
+export type ConfigScalar = number | string | boolean;
+export type ConfigRecord = Record<string, ConfigScalar>;
+
+export function configToWire(config: Readonly<Record<string, ConfigScalar | undefined>>): Record<string, ConfigValueMsg> {
+  const out: Record<string, ConfigValueMsg> = {};
+  for (const [key, value] of Object.entries(config)) {
+    if (value === undefined) continue;
+    if (typeof value === 'number') out[key] = { number: value };
+    else if (typeof value === 'string') out[key] = { text: value };
+    else out[key] = { flag: value };
+  }
+  return out;
+}
+
+export function configFromWire(config: Readonly<Record<string, ConfigValueMsg>>): ConfigRecord {
+  const out: ConfigRecord = {};
+  for (const [key, v] of Object.entries(config)) {
+    if (v.value === 'number' && v.number !== undefined) out[key] = v.number;
+    else if (v.value === 'text' && v.text !== undefined) out[key] = v.text;
+    else if (v.value === 'flag' && v.flag !== undefined) out[key] = v.flag;
+  }
+  return out;
+}

@@ -1,0 +1,17 @@
+/** The small CNN of the benchmarks: conv 32/64/64 3x3 (+ 2x2 max-pool each), dense 64. */
+import * as tfl from '@tensorflow/tfjs-layers';
+import { convBlock } from './layers.js';
+import type { ModelSpec } from './spec.js';
+
+export function smallCnn(spec: ModelSpec): tfl.LayersModel {
+  const input = tfl.input({ shape: spec.inputShape, name: 'image' });
+  let x: tfl.SymbolicTensor = input;
+  [32, 64, 64].forEach((filters, i) => {
+    x = convBlock(x, { filters, kernel: 3, stride: 1, norm: spec.norm, name: `block${i + 1}` });
+    x = tfl.layers.maxPooling2d({ poolSize: 2, strides: 2, name: `block${i + 1}_pool` }).apply(x) as tfl.SymbolicTensor;
+  });
+  x = tfl.layers.flatten({ name: 'flatten' }).apply(x) as tfl.SymbolicTensor;
+  x = tfl.layers.dense({ units: 64, activation: 'relu', kernelInitializer: 'heNormal', name: 'fc' }).apply(x) as tfl.SymbolicTensor;
+  const logits = tfl.layers.dense({ units: spec.numClasses, name: 'logits' }).apply(x) as tfl.SymbolicTensor;
+  return tfl.model({ inputs: input, outputs: logits, name: 'small_cnn' });
+}

@@ -1,0 +1,42 @@
+/**
+ * Unambiguous byte strings for key derivation, commitments and associated
+ * data: every field is length-prefixed (or fixed width), so two different
+ * (label, round, ids) tuples can never encode to the same bytes.
+ */
+const PROTOCOL_TAG = 'privmed/secagg/v1';
+const utf8 = new TextEncoder();
+
+export function domainBytes(label: string, roundId: string, ...ids: number[]): Uint8Array {
+  const parts = [utf8.encode(PROTOCOL_TAG), utf8.encode(label), utf8.encode(roundId)];
+  const size = parts.reduce((s, p) => s + 4 + p.length, 0) + 4 * ids.length;
+  const out = new Uint8Array(size);
+  const view = new DataView(out.buffer);
+  let at = 0;
+  for (const p of parts) {
+    view.setUint32(at, p.length, true);
+    out.set(p, at + 4);
+    at += 4 + p.length;
+  }
+  for (const id of ids) {
+    view.setUint32(at, id, true);
+    at += 4;
+  }
+  return out;
+}
+
+export function concatBytes(...parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a[i]! ^ b[i]!;
+  return diff === 0;
+}

@@ -1,0 +1,26 @@
+import { createCipheriv } from 'node:crypto';
+import { ringFromLittleEndian, RING_ELEMENT_BYTES } from './ring.js';
+
+/**
+ * Mask expansion: AES-256-CTR keystream read as little-endian ring
+ * elements. Every key is derived for one purpose, one round and one node or
+ * pair (derive.ts), so a fixed zero IV never reuses a (key, counter) pair.
+ *
+ * The keystream is produced and folded into the accumulator chunk by chunk,
+ * so an 11M-coordinate mask never exists in memory as a whole and stays in
+ * cache while it is added.
+ */
+const CHUNK_ELEMENTS = 1 << 16;
+const ZEROS = new Uint8Array(CHUNK_ELEMENTS * RING_ELEMENT_BYTES);
+const ZERO_IV = new Uint8Array(16);
+
+/** acc += sign * PRG(key), element-wise mod 2^32. */
+export function applyMask(acc: Uint32Array, key: Uint8Array, sign: 1 | -1): void {
+  const cipher = createCipheriv('aes-256-ctr', key, ZERO_IV);
+  for (let start = 0; start < acc.length; start += CHUNK_ELEMENTS) {
+    const count = Math.min(CHUNK_ELEMENTS, acc.length - start);
+    const mask = ringFromLittleEndian(cipher.update(ZEROS.subarray(0, count * RING_ELEMENT_BYTES)));
+    if (sign === 1) for (let i = 0; i < count; i++) acc[start + i] = acc[start + i]! + mask[i]!;
+    else for (let i = 0; i < count; i++) acc[start + i] = acc[start + i]! - mask[i]!;
+  }
+}

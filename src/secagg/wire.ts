@@ -1,0 +1,239 @@
+import { SecAggError } from './errors.js';
+import type { SecAggMessage } from './messages.js';
+
+/**
+ * Compact binary encoding of the protocol messages, for transports that
+ * carry bytes and to count the bytes a round really costs. Layout:
+ * magic "PSA", version, kind, then the fields in schema order; integers and
+ * floats little-endian, strings and byte fields length-prefixed. Byte fields
+ * start on a 4-byte boundary so a decoded masked vector can be viewed as a
+ * Uint32Array without copying.
+ */
+type FieldType = 'u32' | 'f64' | 'string' | 'bytes' | 'u32[]' | { record: Schema } | { list: Schema };
+type Schema = ReadonlyArray<readonly [name: string, type: FieldType]>;
+
+const participant: Schema = [
+  ['nodeId', 'u32'],
+  ['encryptionPublicKey', 'bytes'],
+  ['maskPublicKey', 'bytes'],
+];
+
+const SCHEMAS: Record<SecAggMessage['kind'], { code: number; schema: Schema }> = {
+  setup: {
+    code: 1,
+    schema: [
+      [
+        'params',
+        {
+          record: [
+            ['roundId', 'string'],
+            ['nodeIds', 'u32[]'],
+            ['threshold', 'u32'],
+            ['degree', 'u32'],
+            ['vectorLength', 'u32'],
+            ['clip', 'f64'],
+            ['maxWeight', 'f64'],
+          ],
+        },
+      ],
+      ['graphNonceCommitment', 'bytes'],
+    ],
+  },
+  'advertise-keys': {
+    code: 2,
+    schema: [['roundId', 'string'], ['nodeId', 'u32'], ['encryptionPublicKey', 'bytes'], ['maskPublicKey', 'bytes']],
+  },
+  'key-broadcast': {
+    code: 3,
+    schema: [['roundId', 'string'], ['graphNonce', 'bytes'], ['participants', { list: participant }], ['neighbours', 'u32[]']],
+  },
+  'share-keys': {
+    code: 4,
+    schema: [
+      ['roundId', 'string'],
+      ['nodeId', 'u32'],
+      ['selfMaskSeedCommitment', 'bytes'],
+      ['shares', { list: [['to', 'u32'], ['ciphertext', 'bytes']] }],
+    ],
+  },
+  'forwarded-shares': {
+    code: 5,
+    schema: [['roundId', 'string'], ['shares', { list: [['from', 'u32'], ['ciphertext', 'bytes']] }]],
+  },
+  'masked-input': {
+    code: 6,
+    schema: [['roundId', 'string'], ['nodeId', 'u32'], ['maskedVector', 'bytes']],
+  },
+  'unmask-request': {
+    code: 7,
+    schema: [['roundId', 'string'], ['survivors', 'u32[]'], ['dropped', 'u32[]']],
+  },
+  'unmask-response': {
+    code: 8,
+    schema: [
+      ['roundId', 'string'],
+      ['nodeId', 'u32'],
+      ['selfMaskSeedShares', { list: [['owner', 'u32'], ['share', 'bytes']] }],
+      ['maskKeyShares', { list: [['owner', 'u32'], ['share', 'bytes']] }],
+    ],
+  },
+};
+const KIND_BY_CODE = new Map(Object.entries(SCHEMAS).map(([kind, { code }]) => [code, kind as SecAggMessage['kind']]));
+const MAGIC = [0x50, 0x53, 0x41]; // "PSA"
+const VERSION = 1;
+const HEADER_BYTES = 5;
+const utf8Encoder = new TextEncoder();
+const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
+
+type Plain = Record<string, unknown>;
+
+export function encodeMessage(message: SecAggMessage): Uint8Array {
+  const { code, schema } = SCHEMAS[message.kind];
+  const size = measure(schema, message as unknown as Plain, HEADER_BYTES);
+  const out = new Uint8Array(size);
+  out.set(MAGIC);
+  out[3] = VERSION;
+  out[4] = code;
+  const end = write(schema, message as unknown as Plain, new DataView(out.buffer), out, HEADER_BYTES);
+  if (end !== size) throw new Error(`secagg wire: wrote ${end} bytes, measured ${size}`);
+  return out;
+}
+
+/** Decodes and shape-checks a message; fields are views into `bytes` where possible. */
+export function decodeMessage(bytes: Uint8Array): SecAggMessage {
+  if (bytes.length < HEADER_BYTES || MAGIC.some((b, i) => bytes[i] !== b)) throw malformed('not a secure-aggregation message');
+  if (bytes[3] !== VERSION) throw malformed(`unsupported wire version ${bytes[3]}`);
+  const kind = KIND_BY_CODE.get(bytes[4]!);
+  if (kind === undefined) throw malformed(`unknown message kind ${bytes[4]}`);
+  const reader = new Reader(bytes);
+  reader.at = HEADER_BYTES;
+  const body = read(SCHEMAS[kind].schema, reader);
+  if (reader.at !== bytes.length) throw malformed(`${bytes.length - reader.at} trailing bytes after a ${kind} message`);
+  return { kind, ...body } as unknown as SecAggMessage;
+}
+
+function measure(schema: Schema, value: Plain, at: number): number {
+  for (const [name, type] of schema) {
+    const field = value[name];
+    if (type === 'u32') at += 4;
+    else if (type === 'f64') at += 8;
+    else if (type === 'string') at += 4 + utf8Encoder.encode(field as string).length;
+    else if (type === 'bytes') at = align4(at + 4) + (field as Uint8Array).length;
+    else if (type === 'u32[]') at += 4 + 4 * (field as number[]).length;
+    else if ('record' in type) at = measure(type.record, field as Plain, at);
+    else {
+      at += 4;
+      for (const item of field as Plain[]) at = measure(type.list, item, at);
+    }
+  }
+  return at;
+}
+
+function write(schema: Schema, value: Plain, view: DataView, out: Uint8Array, at: number): number {
+  for (const [name, type] of schema) {
+    const field = value[name];
+    if (type === 'u32') {
+      view.setUint32(at, checkU32(field, name), true);
+      at += 4;
+    } else if (type === 'f64') {
+      view.setFloat64(at, field as number, true);
+      at += 8;
+    } else if (type === 'string') {
+      const encoded = utf8Encoder.encode(field as string);
+      view.setUint32(at, encoded.length, true);
+      out.set(encoded, at + 4);
+      at += 4 + encoded.length;
+    } else if (type === 'bytes') {
+      const b = field as Uint8Array;
+      view.setUint32(at, b.length, true);
+      at = align4(at + 4);
+      out.set(b, at);
+      at += b.length;
+    } else if (type === 'u32[]') {
+      const list = field as number[];
+      view.setUint32(at, list.length, true);
+      at += 4;
+      for (const v of list) {
+        view.setUint32(at, checkU32(v, name), true);
+        at += 4;
+      }
+    } else if ('record' in type) {
+      at = write(type.record, field as Plain, view, out, at);
+    } else {
+      const list = field as Plain[];
+      view.setUint32(at, list.length, true);
+      at += 4;
+      for (const item of list) at = write(type.list, item, view, out, at);
+    }
+  }
+  return at;
+}
+
+class Reader {
+  at = 0;
+  private readonly view: DataView;
+  constructor(readonly bytes: Uint8Array) {
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+  take(n: number): number {
+    const start = this.at;
+    if (n < 0 || start + n > this.bytes.length) throw malformed('message is truncated');
+    this.at += n;
+    return start;
+  }
+  u32(): number {
+    return this.view.getUint32(this.take(4), true);
+  }
+  f64(): number {
+    return this.view.getFloat64(this.take(8), true);
+  }
+}
+
+function read(schema: Schema, r: Reader): Plain {
+  const out: Plain = {};
+  for (const [name, type] of schema) {
+    if (type === 'u32') out[name] = r.u32();
+    else if (type === 'f64') out[name] = r.f64();
+    else if (type === 'string') {
+      const length = r.u32();
+      const start = r.take(length);
+      try {
+        out[name] = utf8Decoder.decode(r.bytes.subarray(start, start + length));
+      } catch {
+        throw malformed(`field ${name} is not valid UTF-8`);
+      }
+    } else if (type === 'bytes') {
+      const length = r.u32();
+      r.take(align4(r.at) - r.at);
+      const start = r.take(length);
+      out[name] = r.bytes.subarray(start, start + length);
+    } else if (type === 'u32[]') {
+      const length = r.u32();
+      r.take(0);
+      if (length * 4 > r.bytes.length - r.at) throw malformed('message is truncated');
+      out[name] = Array.from({ length }, () => r.u32());
+    } else if ('record' in type) out[name] = read(type.record, r);
+    else {
+      const length = r.u32();
+      // every record takes at least 4 bytes, so a huge count is caught before allocating
+      if (length * 4 > r.bytes.length - r.at) throw malformed('message is truncated');
+      out[name] = Array.from({ length }, () => read(type.list, r));
+    }
+  }
+  return out;
+}
+
+function align4(at: number): number {
+  return (at + 3) & ~3;
+}
+
+function checkU32(value: unknown, name: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 0xffffffff) {
+    throw new SecAggError('malformed', `field ${name} must be an unsigned 32-bit integer, got ${String(value)}`);
+  }
+  return value;
+}
+
+function malformed(what: string): SecAggError {
+  return new SecAggError('malformed', what);
+}
