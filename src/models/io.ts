@@ -31,7 +31,8 @@ export interface ModelMetadata {
   metrics?: Record<string, number>;
 }
 
-export async function saveModel(dir: string, model: tfl.LayersModel, meta: Omit<ModelMetadata, 'privmedVersion'>): Promise<void> {
+/** The files of a saved model, in memory: model.json, weights.bin, privmed.json. */
+export async function modelFiles(model: tfl.LayersModel, meta: Omit<ModelMetadata, 'privmedVersion'>): Promise<Record<string, string | Uint8Array>> {
   let artifacts: tf.io.ModelArtifacts | undefined;
   await model.save(
     tf.io.withSaveHandler(async (a) => {
@@ -40,7 +41,6 @@ export async function saveModel(dir: string, model: tfl.LayersModel, meta: Omit<
     }),
   );
   if (!artifacts?.weightData || !artifacts.weightSpecs) throw new PrivmedError('tfjs produced no weights to save');
-  const weightData = new Uint8Array(tf.io.concatenateArrayBuffers(artifacts.weightData as ArrayBuffer | ArrayBuffer[]));
   const modelJson = {
     format: 'layers-model',
     generatedBy: `TensorFlow.js tfjs-layers v${tfl.version_layers}`,
@@ -49,11 +49,22 @@ export async function saveModel(dir: string, model: tfl.LayersModel, meta: Omit<
     weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs }],
   };
   const metadata: ModelMetadata = { privmedVersion: PRIVMED_VERSION, ...meta };
+  return {
+    'model.json': JSON.stringify(modelJson),
+    'weights.bin': new Uint8Array(tf.io.concatenateArrayBuffers(artifacts.weightData as ArrayBuffer | ArrayBuffer[])),
+    'privmed.json': JSON.stringify(metadata, null, 2),
+  };
+}
+
+/** Writes files into `dir`, replacing it atomically (a crash leaves the old or the new folder). */
+export function writeFolderAtomic(dir: string, files: Record<string, string | Uint8Array>): void {
   replaceDirAtomic(dir, (tmp) => {
-    writeFileSync(join(tmp, 'model.json'), JSON.stringify(modelJson));
-    writeFileSync(join(tmp, 'weights.bin'), weightData);
-    writeFileSync(join(tmp, 'privmed.json'), JSON.stringify(metadata, null, 2));
+    for (const [name, data] of Object.entries(files)) writeFileSync(join(tmp, name), data);
   });
+}
+
+export async function saveModel(dir: string, model: tfl.LayersModel, meta: Omit<ModelMetadata, 'privmedVersion'>): Promise<void> {
+  writeFolderAtomic(dir, await modelFiles(model, meta));
 }
 
 export interface LoadedModel {
