@@ -1,0 +1,77 @@
+/**
+ * `npm run bench -- engine`: training and inference samples/s of the small CNN
+ * (1x64x64, batch 32) and ResNet-18 (1x224x224, batch 8) on the active backend.
+ * When python3 can import torch, PyTorch CPU (2 threads) runs the same shapes
+ * in the same bench run and becomes the baseline of each ratio.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend, type BackendName } from '../src/engine/backend.js';
+import { buildModel } from '../src/models/build.js';
+import type { ModelSpec } from '../src/models/spec.js';
+import { initWeights } from '../src/training/init.js';
+import { standardGradientStep } from '../src/training/trainer.js';
+import { weightedCrossEntropy } from '../src/training/loss.js';
+import { medianMs, type Report } from './harness.js';
+
+interface TorchFigures {
+  model: string;
+  train: number;
+  infer: number;
+  threads: number;
+  torch: string;
+}
+
+const CASES: { name: string; spec: ModelSpec; batch: number; steps: number }[] = [
+  { name: 'small-cnn', spec: { arch: 'small-cnn', inputShape: [64, 64, 1], numClasses: 2, norm: 'none' }, batch: 32, steps: 8 },
+  { name: 'resnet18', spec: { arch: 'resnet18', inputShape: [224, 224, 1], numClasses: 2, norm: 'batch' }, batch: 8, steps: 3 },
+];
+
+function pytorchFigures(steps: number): { figures: TorchFigures[]; note?: string } {
+  // Beside this file when run from source, two levels up when run from dist/bench.
+  const script = ['./pytorch_reference.py', '../../bench/pytorch_reference.py']
+    .map((rel) => fileURLToPath(new URL(rel, import.meta.url)))
+    .find((p) => existsSync(p))!;
+  // Debian's python3-torch lives under /usr/bin/python3, which may not be the python3 on PATH.
+  const python = ['python3', '/usr/bin/python3'].find((py) => spawnSync(py, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0);
+  if (!python) return { figures: [], note: 'PyTorch comparison skipped: python3 cannot import torch (apt-get install python3-torch to enable)' };
+  const r = spawnSync(python, [script, '2', String(steps)], { encoding: 'utf8', timeout: 20 * 60_000 });
+  if (r.status !== 0) return { figures: [], note: `PyTorch comparison failed: ${r.stderr.trim().split('\n').pop()}` };
+  return { figures: r.stdout.trim().split('\n').map((l) => JSON.parse(l) as TorchFigures) };
+}
+
+export async function benchEngine(report: Report, opts: { backend?: BackendName; quick?: boolean } = {}): Promise<void> {
+  const line = await initBackend(opts.backend ?? 'wasm');
+  process.stderr.write(line + '\n');
+  const torch = pytorchFigures(opts.quick ? 2 : 5);
+  if (torch.note) process.stderr.write(torch.note + '\n');
+  for (const c of CASES) {
+    const model = buildModel(c.spec);
+    initWeights(model, 1);
+    const optimizer: tf.Optimizer = tf.train.adam(1e-3);
+    const [h, w, ch] = c.spec.inputShape;
+    const x = Float32Array.from({ length: c.batch * h * w * ch }, () => Math.random());
+    const y = Int32Array.from({ length: c.batch }, (_, i) => i % 2);
+    const batch = { x, y, size: c.batch, indices: new Int32Array(c.batch) };
+    const lossFn = (logits: tf.Tensor2D, labels: tf.Tensor1D) => weightedCrossEntropy(logits, labels, null);
+    const steps = opts.quick ? 1 : c.steps;
+    const trainMs = await medianMs(async () => {
+      const { grads } = await standardGradientStep(batch, model, lossFn);
+      optimizer.applyGradients(grads);
+      tf.dispose(grads);
+    }, steps);
+    const inferMs = await medianMs(async () => {
+      const out = tf.tidy(() => model.apply(tf.tensor4d(x, [c.batch, h, w, ch]), { training: false }) as tf.Tensor);
+      await out.data();
+      out.dispose();
+    }, steps);
+    const ref = torch.figures.find((f) => f.model === c.name);
+    const label = ref ? `PyTorch ${ref.torch} CPU ${ref.threads} threads` : undefined;
+    report({ metric: `${c.name} train`, value: (c.batch * 1000) / trainMs, unit: 'samples/s', baseline: ref?.train, baselineLabel: label });
+    report({ metric: `${c.name} inference`, value: (c.batch * 1000) / inferMs, unit: 'samples/s', baseline: ref?.infer, baselineLabel: label });
+    optimizer.dispose();
+    model.dispose();
+  }
+}

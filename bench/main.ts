@@ -1,0 +1,24 @@
+/**
+ * `npm run bench -- NAME [--json] [--quick]`. Each bench prints ratios against
+ * a baseline measured in the same process (see bench/harness.ts).
+ */
+import { makeReporter, type Report } from './harness.js';
+import { benchEngine } from './engine.js';
+import { benchKernels } from './kernels.js';
+import { benchSecAgg } from './secagg.js';
+
+const BENCHES: Record<string, (report: Report, quick: boolean) => Promise<void>> = {
+  engine: (r, quick) => benchEngine(r, { quick }),
+  kernels: (r) => benchKernels(r),
+  secagg: (r, quick) => benchSecAgg(r, { quick }),
+};
+
+const args = process.argv.slice(2);
+const json = args.includes('--json');
+const quick = args.includes('--quick');
+const names = args.filter((a) => !a.startsWith('--'));
+if (names.length === 0 || names.some((n) => !BENCHES[n])) {
+  process.stderr.write(`usage: npm run bench -- NAME [--json] [--quick]\n  NAME: ${Object.keys(BENCHES).join(', ')}\n`);
+  process.exit(2);
+}
+for (const name of names) await BENCHES[name]!(makeReporter(name, json), quick);
