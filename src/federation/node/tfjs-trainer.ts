@@ -1,0 +1,124 @@
+/**
+ * The LocalTrainer a hospital node runs: trains its copy of the model on its
+ * own data with tfjs, starting from the global weights of each round. Data
+ * never leaves this object; only weights and aggregate metrics do.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { batches, TransformedDataset, type Dataset, type Transform } from '../../data/dataset.js';
+import { normaliseTransform, type ChannelStats } from '../../data/normalise.js';
+import { buildModel } from '../../models/build.js';
+import type { ModelSpec } from '../../models/spec.js';
+import { evaluate } from '../../training/evaluate.js';
+import { initWeights } from '../../training/init.js';
+import { weightedCrossEntropy } from '../../training/loss.js';
+import { addWeightDecay, makeOptimizer, setLearningRate, type OptimizerConfig } from '../../training/optimizer.js';
+import { standardGradientStep, type GradientStep } from '../../training/trainer.js';
+import { readWeights, writeWeights } from '../../training/weights.js';
+import type { EvaluateConfig, FitConfig } from '../wire/fit-config.js';
+import type { NamedTensor } from '../wire/tensors.js';
+import type { EvaluateOutput, FitOutput, LocalTrainer } from './local-trainer.js';
+
+export interface TfjsTrainerOptions {
+  spec: ModelSpec;
+  train: Dataset;
+  val: Dataset;
+  normalisation: ChannelStats;
+  batchSize: number;
+  optimizer: OptimizerConfig;
+  classWeights: number[] | null;
+  seed: number;
+  augment?: Transform;
+  gradientStep?: GradientStep;
+}
+
+/** Lets timers (heartbeats) run between batches: wasm kernels block the thread. */
+const yieldToEventLoop = () => new Promise<void>((r) => setImmediate(r));
+
+export class TfjsLocalTrainer implements LocalTrainer {
+  private readonly model: tfl.LayersModel;
+  private readonly optimizer: tf.Optimizer;
+  private readonly trainView: TransformedDataset;
+  private readonly valView: TransformedDataset;
+  private readonly classWeights: tf.Tensor1D | null;
+  /** Sub-epoch sync resumes the local data order where the previous round stopped. */
+  private epoch = 0;
+  private position = 0;
+
+  constructor(private readonly o: TfjsTrainerOptions) {
+    this.model = buildModel(o.spec);
+    initWeights(this.model, o.seed);
+    this.optimizer = makeOptimizer(o.optimizer);
+    const pre = normaliseTransform(o.normalisation);
+    const aug = o.augment;
+    this.trainView = new TransformedDataset(o.train, aug ? (s, rng) => aug(pre(s, rng), rng) : pre, o.seed);
+    this.valView = new TransformedDataset(o.val, pre, o.seed);
+    this.classWeights = o.classWeights ? tf.tensor1d(o.classWeights) : null;
+  }
+
+  async initialWeights(): Promise<NamedTensor[]> {
+    return readWeights(this.model);
+  }
+
+  async fit(weights: Float32Array[], config: FitConfig): Promise<FitOutput> {
+    writeWeights(this.model, weights);
+    const lr = typeof config.lr === 'number' ? config.lr : this.o.optimizer.lr;
+    setLearningRate(this.optimizer, lr);
+    const mu = config.proximalMu ?? 0;
+    const vars = this.model.trainableWeights.map((v) => v.read() as tf.Variable);
+    const global = mu > 0 ? vars.map((v) => tf.clone(v)) : [];
+    const lossFn = (logits: tf.Tensor2D, labels: tf.Tensor1D) => weightedCrossEntropy(logits, labels, this.classWeights);
+    const step = this.o.gradientStep ?? standardGradientStep;
+    const budget = config.syncEveryNBatches ?? Infinity;
+    const epochs = config.syncEveryNBatches ? Infinity : (config.localEpochs ?? 1);
+    let batchesDone = 0;
+    let seen = 0;
+    let lossSum = 0;
+    for (let e = 0; e < epochs && batchesDone < budget; ) {
+      this.trainView.epoch = this.epoch;
+      const seed = (this.o.seed * 7919 + this.epoch) >>> 0;
+      for await (const batch of batches(this.trainView, { batchSize: this.o.batchSize, shuffle: true, seed, skip: this.position })) {
+        const { loss, grads } = await step(batch, this.model, lossFn);
+        if (mu > 0) {
+          // FedProx: the gradient of mu/2 ||w - w_global||^2 is mu (w - w_global).
+          vars.forEach((v, i) => {
+            const g = grads[v.name];
+            if (g) grads[v.name] = tf.tidy(() => tf.add(g, tf.mul(tf.sub(v, global[i]!), mu)));
+            g?.dispose();
+          });
+        }
+        const decayed = addWeightDecay(grads, vars, this.o.optimizer.weightDecay);
+        this.optimizer.applyGradients(decayed);
+        if (decayed !== grads) tf.dispose(decayed);
+        tf.dispose(grads);
+        this.position += batch.size;
+        seen += batch.size;
+        lossSum += loss * batch.size;
+        batchesDone++;
+        await yieldToEventLoop();
+        if (batchesDone >= budget) break;
+      }
+      if (this.position >= this.o.train.length) {
+        this.epoch++;
+        this.position = 0;
+        e++;
+      }
+    }
+    tf.dispose(global);
+    return { weights: readWeights(this.model).map((w) => w.data), numSamples: seen, metrics: { loss: lossSum / Math.max(seen, 1) } };
+  }
+
+  async evaluate(weights: Float32Array[], _config: EvaluateConfig): Promise<EvaluateOutput> {
+    writeWeights(this.model, weights);
+    await yieldToEventLoop();
+    const m = await evaluate(this.model, this.valView);
+    const metrics: Record<string, number> = { accuracy: m.accuracy, mcc: m.mcc, loss: m.loss ?? NaN };
+    // A site whose validation data holds one class has no AUC; leave it out rather than send NaN.
+    if (Number.isFinite(m.auc)) metrics.auc = m.auc;
+    if (m.confusion.length === 2) {
+      const [[tn, fp], [fn, tp]] = m.confusion as [[number, number], [number, number]];
+      Object.assign(metrics, { tp, fp, tn, fn });
+    }
+    return { numSamples: m.n, metrics };
+  }
+}
