@@ -3,11 +3,13 @@
  * a baseline measured in the same process (see bench/harness.ts).
  */
 import { makeReporter, type Report } from './harness.js';
+import { benchAccounting } from './accounting.js';
 import { benchEngine } from './engine.js';
 import { benchKernels } from './kernels.js';
 import { benchSecAgg } from './secagg.js';
 
 const BENCHES: Record<string, (report: Report, quick: boolean) => Promise<void>> = {
+  accounting: (r, quick) => benchAccounting(r, { quick }),
   engine: (r, quick) => benchEngine(r, { quick }),
   kernels: (r) => benchKernels(r),
   secagg: (r, quick) => benchSecAgg(r, { quick }),

@@ -55,6 +55,8 @@ export class RdpAccountant extends ComposingAccountant {
   }
 
   protected report(events: readonly MechanismEvent[], delta: number): EpsilonReport {
+    // Nothing released, nothing spent (the conversion alone would print ~0.1).
+    if (events.length === 0) return { accountant: 'rdp', epsilon: 0, delta, order: NaN, conversion: this.conversion };
     const { epsilon, order } = rdpToDp(this.orders, historyRdp(events, this.orders), delta, this.conversion);
     return { accountant: 'rdp', epsilon, delta, order, conversion: this.conversion };
   }

@@ -8,6 +8,8 @@ import { PRIVMED_VERSION } from '../version.js';
 import { registerDataFetchCommand } from './commands/data-fetch.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerEvaluateCommand } from './commands/evaluate.js';
+import { registerPredictCommand } from './commands/predict.js';
+import { registerPrivacyCommands } from './commands/privacy.js';
 import { registerTrainCommand } from './commands/train.js';
 
 export function buildProgram(): Command {
@@ -20,6 +22,8 @@ export function buildProgram(): Command {
   registerDemoCommand(program);
   registerTrainCommand(program);
   registerEvaluateCommand(program);
+  registerPredictCommand(program);
+  registerPrivacyCommands(program);
   const data = program.command('data').description('datasets: fetch, inspect, de-identify');
   registerDataFetchCommand(data);
   return program;

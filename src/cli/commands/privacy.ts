@@ -51,7 +51,11 @@ export function registerPrivacyCommands(program: Command, output: PrivacyCommand
       if (flags.json) {
         output.write(JSON.stringify({ ...report, sampleRate, noiseMultiplier, steps, sampling }));
       } else {
-        output.write(describeEpsilon(report));
+        const note =
+          sampling === 'uniform' && accountant === 'rdp'
+            ? '; fixed-size batches are accounted under replace-one neighbours, where one record moves the gradient sum by twice the clipping norm'
+            : '';
+        output.write(describeEpsilon(report) + note);
       }
     });
 
@@ -79,13 +83,14 @@ export function registerPrivacyCommands(program: Command, output: PrivacyCommand
       const delta = deltaFlag(flags.delta);
       const targetEpsilon = numberFlag('--target-epsilon', flags.targetEpsilon, { min: 0, minInclusive: false, what: 'a number > 0' });
       const found = calibrateNoise({ targetEpsilon, delta, sampleRate, steps, epochs, accountant, sampling });
-      const approximation = accountant === 'gdp' ? { approximation: 'CLT' as const } : {};
+      // Full-batch Gaussians are exactly GDP; anything subsampled is the CLT approximation.
+      const approximation = accountant === 'gdp' ? { approximation: sampleRate === 1 ? ('exact' as const) : ('CLT' as const) } : {};
       if (flags.json) {
         output.write(JSON.stringify({ ...found, accountant, delta, targetEpsilon, sampleRate, sampling, ...approximation }));
       } else {
         output.write(
           `noise multiplier ${found.noiseMultiplier} gives epsilon ${fmt(found.epsilon)} <= ${targetEpsilon} at delta ${delta} ` +
-            `over ${found.steps} steps at sample rate ${sampleRate} (${accountant} accountant${accountant === 'gdp' ? ', CLT APPROXIMATION, not a guaranteed bound' : ''})`,
+            `over ${found.steps} steps at sample rate ${sampleRate} (${accountant} accountant${'approximation' in approximation && approximation.approximation === 'CLT' ? ', CLT APPROXIMATION, not a guaranteed bound' : ''})`,
         );
       }
     });
