@@ -26,7 +26,7 @@ export interface FixedPointScheme {
 }
 
 const SIGNED_MAX = 2 ** (RING_BITS - 1) - 1;
-const TWO_POW_32 = 2 ** 32;
+const TWO_POW_MINUS_32 = 2 ** -32;
 
 export function fixedPointScheme(params: Pick<SecAggParams, 'nodeIds' | 'clip' | 'maxWeight'>): FixedPointScheme {
   const budget = Math.floor(SIGNED_MAX / params.nodeIds.length) - 1;
@@ -49,8 +49,7 @@ export function encodeInput(input: SecAggInput, params: SecAggParams, scheme: Fi
   if (!(Number.isFinite(weight) && weight >= 0 && weight <= params.maxWeight)) {
     throw new SecAggError('invalid-input', `weight ${weight} is outside [0, ${params.maxWeight}]`);
   }
-  const coins = new Uint32Array(d + 1);
-  fillRandom(coins, random);
+  const coins = randomWords(d + 1, random);
   const out = new Uint32Array(d + 1);
   const clip = params.clip;
   const factor = weight * scheme.valueScale;
@@ -60,9 +59,9 @@ export function encodeInput(input: SecAggInput, params: SecAggParams, scheme: Fi
     if (Number.isNaN(x)) throw new SecAggError('invalid-input', `update coordinate ${i} is NaN`);
     const clipped = x > clip ? clip : x < -clip ? -clip : x;
     // floor(v + u), u ~ U[0,1): rounds up with probability frac(v), so E = v.
-    out[i] = Math.floor(clipped * factor + coins[i]! / TWO_POW_32);
+    out[i] = Math.floor(clipped * factor + coins[i]! * TWO_POW_MINUS_32);
   }
-  out[d] = Math.floor(weight * scheme.weightScale + coins[d]! / TWO_POW_32);
+  out[d] = Math.floor(weight * scheme.weightScale + coins[d]! * TWO_POW_MINUS_32);
   return out;
 }
 
@@ -75,7 +74,9 @@ export function decodeSum(sum: Uint32Array, scheme: FixedPointScheme): { sum: Fl
   return { sum: out, weightSum: (sum[d]! | 0) / scheme.weightScale };
 }
 
-function fillRandom(target: Uint32Array, random: RandomSource): void {
-  const bytes = random(target.byteLength);
-  new Uint8Array(target.buffer, target.byteOffset, target.byteLength).set(bytes);
+/** Uniform 32-bit words (byte order is irrelevant for coins). */
+function randomWords(count: number, random: RandomSource): Uint32Array {
+  const bytes = random(4 * count);
+  if (bytes.byteOffset % 4 === 0) return new Uint32Array(bytes.buffer, bytes.byteOffset, count);
+  return new Uint32Array(bytes.slice().buffer);
 }

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 
 /**
  * Where secret randomness comes from. Production code uses the operating
@@ -7,4 +7,4 @@ import { randomBytes } from 'node:crypto';
  */
 export type RandomSource = (length: number) => Uint8Array;
 
-export const systemRandom: RandomSource = (length) => new Uint8Array(randomBytes(length));
+export const systemRandom: RandomSource = (length) => randomFillSync(new Uint8Array(length));

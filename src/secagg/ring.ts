@@ -23,14 +23,13 @@ export function ringFromLittleEndian(bytes: Uint8Array): Uint32Array {
   return out;
 }
 
-/** Writes a ring vector as little-endian bytes into `target` at `offset`. */
-export function writeRingLittleEndian(vector: Uint32Array, target: Uint8Array, offset: number): void {
-  if (HOST_IS_LITTLE_ENDIAN) {
-    target.set(new Uint8Array(vector.buffer, vector.byteOffset, vector.byteLength), offset);
-    return;
-  }
-  const view = new DataView(target.buffer, target.byteOffset + offset, vector.byteLength);
+/** Little-endian bytes of a ring vector; a view when the host is little-endian. */
+export function ringToLittleEndian(vector: Uint32Array): Uint8Array {
+  if (HOST_IS_LITTLE_ENDIAN) return new Uint8Array(vector.buffer, vector.byteOffset, vector.byteLength);
+  const out = new Uint8Array(vector.byteLength);
+  const view = new DataView(out.buffer);
   for (let i = 0; i < vector.length; i++) view.setUint32(i * RING_ELEMENT_BYTES, vector[i]!, true);
+  return out;
 }
 
 /** In place: acc += other (mod 2^32). */

@@ -112,6 +112,15 @@ export function decodeMessage(bytes: Uint8Array): SecAggMessage {
   return { kind, ...body } as unknown as SecAggMessage;
 }
 
+export type MessageOf<K extends SecAggMessage['kind']> = Extract<SecAggMessage, { kind: K }>;
+
+/** Decodes a message that must be of one kind (what a party expects at its current stage). */
+export function decodeMessageOf<K extends SecAggMessage['kind']>(bytes: Uint8Array, kind: K): MessageOf<K> {
+  const message = decodeMessage(bytes);
+  if (message.kind !== kind) throw new SecAggError('protocol', `expected a ${kind} message, got ${message.kind}`);
+  return message as MessageOf<K>;
+}
+
 function measure(schema: Schema, value: Plain, at: number): number {
   for (const [name, type] of schema) {
     const field = value[name];
@@ -209,7 +218,6 @@ function read(schema: Schema, r: Reader): Plain {
       out[name] = r.bytes.subarray(start, start + length);
     } else if (type === 'u32[]') {
       const length = r.u32();
-      r.take(0);
       if (length * 4 > r.bytes.length - r.at) throw malformed('message is truncated');
       out[name] = Array.from({ length }, () => r.u32());
     } else if ('record' in type) out[name] = read(type.record, r);
@@ -224,7 +232,7 @@ function read(schema: Schema, r: Reader): Plain {
 }
 
 function align4(at: number): number {
-  return (at + 3) & ~3;
+  return Math.ceil(at / 4) * 4;
 }
 
 function checkU32(value: unknown, name: string): number {

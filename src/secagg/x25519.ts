@@ -36,6 +36,11 @@ export function generateX25519KeyPair(random: RandomSource): X25519KeyPair {
   }
 }
 
+/** True for a scalar in the form generateX25519KeyPair stores (RFC 7748 clamped). */
+export function isClampedScalar(secretKey: Uint8Array): boolean {
+  return secretKey.length === X25519_KEY_BYTES && (secretKey[0]! & 7) === 0 && (secretKey[31]! & 0xc0) === 0x40;
+}
+
 export function x25519PublicKey(secretKey: Uint8Array): Uint8Array {
   return publicKeyOf(privateKeyObject(secretKey));
 }

@@ -1,0 +1,15 @@
+/**
+ * Secure aggregation (SecAgg+): the coordinator learns only the (weighted)
+ * sum of the nodes' updates, survives dropouts, needs no trusted dealer.
+ * See docs/secagg.md for the protocol, parameters and threat model.
+ */
+export { SecAggClient, type SecAggClientOptions, type SecAggClientState } from './client.js';
+export { SecAggServer, weightedMean, type SecAggResult, type SecAggServerOptions, type SecAggServerStage } from './server.js';
+export { runSecAggRound, type SecAggRoundOptions, type SecAggRoundReport, type SecAggStage, type WireEvent } from './driver.js';
+export { chooseGraphParameters, type GraphParameterOptions, type GraphParameters } from './graph-parameters.js';
+export { minimumThreshold, validateParams } from './params.js';
+export { fixedPointScheme, quantisationErrorBound, type FixedPointScheme } from './fixed-point.js';
+export { encodeMessage, decodeMessage, decodeMessageOf, type MessageOf } from './wire.js';
+export { SecAggError, type SecAggErrorCode } from './errors.js';
+export type { RandomSource } from './random.js';
+export type * from './messages.js';
