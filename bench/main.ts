@@ -5,12 +5,14 @@
 import { makeReporter, type Report } from './harness.js';
 import { benchAccounting } from './accounting.js';
 import { benchEngine } from './engine.js';
+import { benchIo } from './io.js';
 import { benchKernels } from './kernels.js';
 import { benchSecAgg } from './secagg.js';
 
 const BENCHES: Record<string, (report: Report, quick: boolean) => Promise<void>> = {
   accounting: (r, quick) => benchAccounting(r, { quick }),
   engine: (r, quick) => benchEngine(r, { quick }),
+  io: (r, quick) => benchIo(r, { quick }),
   kernels: (r) => benchKernels(r),
   secagg: (r, quick) => benchSecAgg(r, { quick }),
 };

@@ -5,7 +5,9 @@
 import { Command, CommanderError } from 'commander';
 import { PrivmedError } from '../common/errors.js';
 import { PRIVMED_VERSION } from '../version.js';
+import { registerDataDeidCommand } from './commands/data-deid.js';
 import { registerDataFetchCommand } from './commands/data-fetch.js';
+import { registerDataInspectCommand } from './commands/data-inspect.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerEvaluateCommand } from './commands/evaluate.js';
 import { registerPredictCommand } from './commands/predict.js';
@@ -26,6 +28,8 @@ export function buildProgram(): Command {
   registerPrivacyCommands(program);
   const data = program.command('data').description('datasets: fetch, inspect, de-identify');
   registerDataFetchCommand(data);
+  registerDataInspectCommand(data);
+  registerDataDeidCommand(data);
   return program;
 }
 

@@ -5,6 +5,7 @@
  * their console output is silenced. All return interleaved integer samples.
  */
 import { createRequire } from 'node:module';
+import { planarToInterleaved } from './stored-values.js';
 
 const require = createRequire(import.meta.url);
 
@@ -22,6 +23,8 @@ interface WasmDecoder {
   decode(): void;
   getFrameInfo(): FrameInfo;
   delete(): void;
+  /** CharLS only: 0 means the decoded samples are planar (component by component). */
+  getInterleaveMode?(): number;
 }
 
 type WasmModule = Record<string, new () => WasmDecoder>;
@@ -80,7 +83,8 @@ async function runWasm(modulePath: string, className: string, codecName: string,
     decoder.decode();
     const info = decoder.getFrameInfo();
     // copy out before delete(): the buffer lives in WASM memory
-    const values = samples(decoder.getDecodedBuffer(), info);
+    let values = samples(decoder.getDecodedBuffer(), info);
+    if (info.componentCount > 1 && decoder.getInterleaveMode?.() === 0) values = planarToInterleaved(values, info.width * info.height, info.componentCount);
     return { width: info.width, height: info.height, components: info.componentCount, bitsPerSample: info.bitsPerSample, values };
   } catch (err) {
     if (err instanceof CodecError) throw err;

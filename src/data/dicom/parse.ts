@@ -87,6 +87,7 @@ class Parser {
   constructor(
     private readonly c: Cursor,
     private readonly stopAtPixelData: boolean,
+    private readonly warnings: string[],
   ) {}
 
   /** Elements from pos until `end`, an item delimiter (if `delimited`), or a group change (meta). */
@@ -159,7 +160,7 @@ class Parser {
       (!mode.explicit && vr === 'UN' && length >= 8 && this.startsWithItem(c.pos, mode.le) && t !== Tags.PixelData);
     if (isSequence) {
       const items = this.items(valueEnd, mode, depth, false, owner);
-      c.pos = valueEnd;
+      c.pos = Math.max(c.pos, valueEnd); // an overlong last item may have run past the sequence
       return { tag: t, vr: 'SQ', value: new Uint8Array(0), undefinedLength: false, items };
     }
     const value = c.bytes.subarray(c.pos, valueEnd);
@@ -194,8 +195,11 @@ class Parser {
       if (h.length === UNDEFINED) {
         out.push(this.dataSet(end, mode, depth + 1, true, owner));
       } else {
-        if (h.length > end - c.pos) c.fail(`item claims ${h.length} bytes but only ${end - c.pos} remain`, at);
-        const itemEnd = c.pos + h.length;
+        if (h.length > end - c.pos) {
+          // dcmtk reads such items too (lengths not updated after an edit): keep the elements that are complete
+          this.warnings.push(`item at byte ${at} claims ${h.length} bytes, ${end - c.pos} remain in its sequence`);
+        }
+        const itemEnd = Math.min(c.pos + h.length, c.bytes.length);
         out.push(this.dataSet(itemEnd, mode, depth + 1, false, owner));
         c.pos = itemEnd;
       }
@@ -249,7 +253,7 @@ export function parseDicom(bytes: Uint8Array, name: string, opts: ParseOptions =
   }
 
   const cursor = new Cursor(bytes, start, name);
-  const parser = new Parser(cursor, opts.stopAtPixelData ?? false);
+  const parser = new Parser(cursor, opts.stopAtPixelData ?? false, warnings);
   const metaExplicit = looksExplicit(bytes, start);
   if (!metaExplicit) warnings.push('file meta group is not Explicit VR');
   const meta = parser.dataSet(bytes.length, { explicit: metaExplicit, le: true }, 0, false, undefined, 0x0002);
@@ -275,6 +279,6 @@ export function parseDicom(bytes: Uint8Array, name: string, opts: ParseOptions =
     warnings.push(`data set is encoded ${explicit ? 'explicit' : 'implicit'} VR although the transfer syntax says otherwise`);
   }
   const bodyCursor = new Cursor(body, bodyStart, name);
-  const dataset = new Parser(bodyCursor, opts.stopAtPixelData ?? false).dataSet(body.length, { explicit, le: encoding.littleEndian }, 0, false);
+  const dataset = new Parser(bodyCursor, opts.stopAtPixelData ?? false, warnings).dataSet(body.length, { explicit, le: encoding.littleEndian }, 0, false);
   return { name, meta, dataset, transferSyntaxUid: uid, encoding, transferSyntax: known, warnings };
 }
