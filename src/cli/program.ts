@@ -5,6 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { PrivmedError } from '../common/errors.js';
 import { PRIVMED_VERSION } from '../version.js';
+import { registerCertsCommand } from './commands/certs.js';
 import { registerDataDeidCommand } from './commands/data-deid.js';
 import { registerDataFetchCommand } from './commands/data-fetch.js';
 import { registerDataInspectCommand } from './commands/data-inspect.js';
@@ -12,6 +13,7 @@ import { registerDemoCommand } from './commands/demo.js';
 import { registerEvaluateCommand } from './commands/evaluate.js';
 import { registerPredictCommand } from './commands/predict.js';
 import { registerPrivacyCommands } from './commands/privacy.js';
+import { registerStatusCommand } from './commands/status.js';
 import { registerTrainCommand } from './commands/train.js';
 
 export function buildProgram(): Command {
@@ -26,6 +28,8 @@ export function buildProgram(): Command {
   registerEvaluateCommand(program);
   registerPredictCommand(program);
   registerPrivacyCommands(program);
+  registerCertsCommand(program);
+  registerStatusCommand(program);
   const data = program.command('data').description('datasets: fetch, inspect, de-identify');
   registerDataFetchCommand(data);
   registerDataInspectCommand(data);

@@ -3,18 +3,11 @@ import { z } from 'zod';
 import { NODE_NAME_PATTERN } from '../certs/pki.js';
 import { DEFAULT_CHUNK_BYTES, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MAX_UPDATE_BYTES } from '../wire/limits.js';
 import { parseConfig } from '../config/parse-config.js';
+import { TlsConfigSchema } from '../transport/tls-config.js';
 
 const nodeName = z.string().regex(NODE_NAME_PATTERN, 'a node name (letters, digits, . _ -)');
 const seconds = z.number().positive();
 const scalar = z.union([z.number(), z.string(), z.boolean()]);
-
-export const TlsSchema = z.strictObject({
-  /** CA certificate that node certificates must chain to. */
-  ca: z.string().min(1),
-  /** This process's certificate and private key (PEM). */
-  cert: z.string().min(1),
-  key: z.string().min(1),
-});
 
 export const LimitsSchema = z.strictObject({
   maxMessageBytes: z.number().int().min(64 * 1024).default(DEFAULT_MAX_MESSAGE_BYTES),
@@ -68,7 +61,7 @@ export const CoordinatorConfigSchema = z
   .strictObject({
     /** Listen address, host:port (port 0 picks a free port). */
     address: z.string().default('127.0.0.1:50051'),
-    tls: TlsSchema.optional(),
+    tls: TlsConfigSchema.optional(),
     insecure: z.literal(true).optional(),
     /** CNs of the node certificates that may take part. */
     allowedNodes: z.array(nodeName).min(1),
@@ -79,6 +72,8 @@ export const CoordinatorConfigSchema = z
     rounds: z.number().int().positive(),
     /** A round needs valid results from at least this many nodes. */
     minNodes: z.number().int().positive().default(2),
+    /** A round starts only when this many nodes are connected (default: minNodes). */
+    minAvailableNodes: z.number().int().positive().optional(),
     fractionFit: z.number().gt(0).max(1).default(1),
     roundTimeoutSec: seconds.default(600),
     waitForNodesTimeoutSec: seconds.default(600),
@@ -113,6 +108,9 @@ export const CoordinatorConfigSchema = z
     }
     if (c.minNodes > c.allowedNodes.length) {
       ctx.addIssue({ code: 'custom', path: ['minNodes'], message: `at most the ${c.allowedNodes.length} allowed nodes`, input: c.minNodes });
+    }
+    if (c.minAvailableNodes !== undefined && (c.minAvailableNodes < c.minNodes || c.minAvailableNodes > c.allowedNodes.length)) {
+      ctx.addIssue({ code: 'custom', path: ['minAvailableNodes'], message: `between minNodes (${c.minNodes}) and the ${c.allowedNodes.length} allowed nodes`, input: c.minAvailableNodes });
     }
     if (c.heartbeatTimeoutSec <= c.heartbeatIntervalSec) {
       ctx.addIssue({ code: 'custom', path: ['heartbeatTimeoutSec'], message: 'more than heartbeatIntervalSec', input: c.heartbeatTimeoutSec });

@@ -152,12 +152,8 @@ export class RunStore {
     return JSON.parse(row.model_json) as TensorSpec[];
   }
 
-  /** The newest checkpoint at or before a round (null if the run has none yet). */
-  latestCheckpoint(runId: number): Checkpoint | null {
-    const row = this.db
-      .prepare('SELECT round FROM checkpoints WHERE run_id = ? ORDER BY round DESC LIMIT 1')
-      .get(runId) as { round: number } | undefined;
-    return row ? this.loadCheckpoint(runId, row.round) : null;
+  hasCheckpoint(runId: number): boolean {
+    return this.db.prepare('SELECT 1 FROM checkpoints WHERE run_id = ? LIMIT 1').get(runId) !== undefined;
   }
 
   loadCheckpoint(runId: number, round: number): Checkpoint {
@@ -192,13 +188,6 @@ export class RunStore {
       fitMetrics: r.fit_metrics_json ? (JSON.parse(r.fit_metrics_json) as Metrics) : {},
       evalMetrics: r.eval_metrics_json ? (JSON.parse(r.eval_metrics_json) as Metrics) : null,
     }));
-  }
-
-  /** Number of failed attempts of a round so far (interrupted ones do not count against the retry limit). */
-  failedAttempts(runId: number, round: number): number {
-    return (this.db
-      .prepare(`SELECT COUNT(*) AS n FROM rounds WHERE run_id = ? AND round = ? AND status = 'failed'`)
-      .get(runId, round) as { n: number }).n;
   }
 
   startAttempt(runId: number, round: number, nodes: string[]): number {
@@ -286,6 +275,11 @@ export class RunStore {
 
   finishRun(runId: number, status: Exclude<RunStatus, 'running'>, message: string): void {
     this.db.prepare('UPDATE runs SET status = ?, message = ?, updated_at = ? WHERE run_id = ?').run(status, message, now(), runId);
+  }
+
+  /** More rounds may be configured when resuming a run. */
+  setTotalRounds(runId: number, totalRounds: number): void {
+    this.db.prepare('UPDATE runs SET total_rounds = ?, updated_at = ? WHERE run_id = ?').run(totalRounds, now(), runId);
   }
 
   /** A failed run may be resumed by starting the coordinator again. */

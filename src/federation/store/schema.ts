@@ -78,16 +78,23 @@ const MIGRATIONS: string[] = [
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
-export function migrate(db: SqliteDatabase): void {
-  db.exec('CREATE TABLE IF NOT EXISTS federation_schema (version INTEGER NOT NULL)');
+export function schemaVersion(db: SqliteDatabase): number {
+  const table = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'federation_schema'`).get();
+  if (!table) return 0;
   const row = db.prepare('SELECT version FROM federation_schema').get() as { version: number } | undefined;
-  const current = row?.version ?? 0;
+  return row?.version ?? 0;
+}
+
+export function migrate(db: SqliteDatabase): void {
+  const current = schemaVersion(db);
+  if (current === SCHEMA_VERSION) return;
   if (current > SCHEMA_VERSION) {
     throw new PrivmedError(`${db.name}: database schema version ${current} is newer than this privmed understands (${SCHEMA_VERSION})`);
   }
   db.transaction(() => {
+    db.exec('CREATE TABLE IF NOT EXISTS federation_schema (version INTEGER NOT NULL)');
     for (let v = current; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v]!);
-    if (row) db.prepare('UPDATE federation_schema SET version = ?').run(SCHEMA_VERSION);
-    else db.prepare('INSERT INTO federation_schema (version) VALUES (?)').run(SCHEMA_VERSION);
+    db.prepare('DELETE FROM federation_schema').run();
+    db.prepare('INSERT INTO federation_schema (version) VALUES (?)').run(SCHEMA_VERSION);
   })();
 }

@@ -6,10 +6,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 
-export interface AuthorizableCall {
-  getAuthContext(): { transportSecurityType?: string; sslPeerCertificate?: { subject?: Record<string, string | string[]> } } | null;
-  getPeer(): string;
-}
+export type AuthorizableCall = Pick<grpc.ServerUnaryCall<unknown, unknown>, 'getAuthContext' | 'getPeer'>;
 
 export class AccessDenied extends Error {
   constructor(readonly code: grpc.status, message: string) {
@@ -23,7 +20,8 @@ export function peerCommonName(call: AuthorizableCall): string {
   if (ctx?.transportSecurityType !== 'ssl' || !cert) {
     throw new AccessDenied(grpc.status.UNAUTHENTICATED, `no verified client certificate from ${call.getPeer()}`);
   }
-  const cn = cert.subject?.CN;
+  // Node types subject fields as strings, but repeated attributes arrive as arrays.
+  const cn: unknown = cert.subject?.CN;
   // A certificate with several CNs is ambiguous: refuse rather than pick one.
   if (typeof cn !== 'string' || cn.length === 0) {
     throw new AccessDenied(grpc.status.UNAUTHENTICATED, `client certificate from ${call.getPeer()} has no single CN`);

@@ -36,6 +36,14 @@ export class PayloadAssembler {
     this.received += chunk.byteLength;
   }
 
+  get complete(): boolean {
+    return this.received === this.expectedBytes;
+  }
+
+  get receivedBytes(): number {
+    return this.received;
+  }
+
   /** The complete payload; throws if the stream ended early. */
   finish(): Buffer {
     if (this.received !== this.expectedBytes) {

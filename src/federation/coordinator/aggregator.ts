@@ -1,0 +1,53 @@
+/**
+ * How the fit phase of a round turns node work into input for the strategy.
+ *
+ * The plain aggregator asks each node for its model (one task per node) and
+ * hands every validated update to the strategy. A secure aggregator (SecAgg+,
+ * src/secagg) runs several exchanges instead - key advertisement, share
+ * distribution, masked upload, unmasking - using STEP tasks whose stage and
+ * payload it defines, and returns a single pre-aggregated FitResult: the
+ * coordinator then never sees an individual update. The round loop does not
+ * care which one runs: it only needs the results and who took part.
+ */
+import type { ConfigRecord } from '../wire/config-values.js';
+import type { NamedTensor, TensorSpec } from '../wire/tensors.js';
+import type { TensorManifestMsg } from '../wire/messages.js';
+import type { FitResult, Metrics, Weights } from '../strategy/types.js';
+import type { Exchange, NodeFailure } from './exchange.js';
+
+export interface FitRound {
+  round: number;
+  attempt: number;
+  /** Per-node fit configuration chosen by the strategy (its keys are the cohort). */
+  fitConfigs: ReadonlyMap<string, ConfigRecord>;
+  global: {
+    specs: TensorSpec[];
+    weights: Weights;
+    /** The global weights in wire form, encoded once for all nodes. */
+    encoded: { manifest: TensorManifestMsg; payload: Buffer };
+  };
+  /** When the fit phase must be over (ms since the epoch). */
+  deadline: number;
+  exchange: Exchange;
+  /** The coordinator's validation of one update against the global model: a refusal reason, or null. */
+  checkUpdate(update: readonly NamedTensor[], numSamples: number): string | null;
+}
+
+export interface NodeContribution {
+  node: string;
+  numSamples: number;
+  metrics: Metrics;
+}
+
+export interface FitPhaseOutcome {
+  /** Input for Strategy.aggregateFit. */
+  results: FitResult[];
+  /** Nodes whose work went into the results (counted against minNodes). */
+  contributors: NodeContribution[];
+  failures: NodeFailure[];
+}
+
+export interface Aggregator {
+  readonly name: string;
+  runFit(round: FitRound): Promise<FitPhaseOutcome>;
+}

@@ -1,0 +1,244 @@
+/**
+ * The rounds of a run. Each round: wait for enough nodes, let the strategy
+ * pick the cohort and fit config, run the fit phase through the aggregator,
+ * refuse the round if fewer than minNodes valid results came back (retry it,
+ * up to maxRoundAttempts), aggregate, evaluate the new global model on the
+ * nodes' validation data, and commit everything in one transaction. A killed
+ * coordinator resumes after the last committed round.
+ */
+import { PrivmedError } from '../../common/errors.js';
+import { manifestOf, encodeTensors, nameTensors, specsOf, checkSpecs, type NamedTensor, type TensorSpec } from '../wire/tensors.js';
+import { checkUpdate } from '../strategy/update-validation.js';
+import type { Metrics, Strategy, Weights } from '../strategy/types.js';
+import type { RunStore } from '../store/run-store.js';
+import type { Aggregator, FitRound } from './aggregator.js';
+import { BestRoundTracker } from './best-round.js';
+import type { CoordinatorConfig } from './config.js';
+import type { EventSink } from './events.js';
+import type { Exchange, NodeFailure } from './exchange.js';
+import type { NodeRegistry } from './node-registry.js';
+import type { TaskSpec } from './task-board.js';
+
+export interface RoundLoopContext {
+  config: CoordinatorConfig;
+  store: RunStore;
+  runId: number;
+  registry: NodeRegistry;
+  strategy: Strategy;
+  aggregator: Aggregator;
+  exchange: Exchange;
+  events: EventSink;
+  initialWeights?: NamedTensor[];
+  signal: AbortSignal;
+}
+
+export interface RunOutcome {
+  status: 'completed' | 'stopped_early' | 'failed' | 'stopped';
+  message: string;
+  roundsCompleted: number;
+  best: { round: number; metric: number } | null;
+}
+
+class RunFailed extends Error {}
+class Stopped extends Error {}
+
+function encoded(specs: TensorSpec[], weights: Weights): { manifest: ReturnType<typeof manifestOf>; payload: Buffer } {
+  return { manifest: manifestOf(specs), payload: encodeTensors(nameTensors(specs, weights)) };
+}
+
+function describeFailures(failures: readonly NodeFailure[]): string {
+  return failures.map((f) => `${f.node} ${f.status} (${f.reason})`).join('; ');
+}
+
+export async function runRounds(ctx: RoundLoopContext): Promise<RunOutcome> {
+  const { config, store, runId, events } = ctx;
+  const tracker = new BestRoundTracker(config.evaluate);
+  let roundsCompleted = 0;
+  try {
+    const specs = await ensureInitialModel(ctx);
+    let lastCompleted = store.lastCompletedRound(runId);
+    const checkpoint = store.loadCheckpoint(runId, lastCompleted);
+    let global = checkpoint.weights;
+    ctx.strategy.loadState(checkpoint.strategyState);
+    for (const r of store.completedRounds(runId)) tracker.observe(r.round, r.evalMetrics);
+    roundsCompleted = lastCompleted;
+    events({ type: 'run-started', runName: config.runName, resumedAfterRound: lastCompleted > 0 ? lastCompleted : null, totalRounds: config.rounds });
+
+    for (let round = lastCompleted + 1; round <= config.rounds && !tracker.shouldStop(); round++) {
+      let done = false;
+      for (let attemptHere = 1; !done; attemptHere++) {
+        const outcome = await runOneRound(ctx, round, specs, global, tracker);
+        if (outcome.ok) {
+          global = outcome.weights;
+          done = true;
+        } else {
+          const willRetry = attemptHere < config.maxRoundAttempts;
+          events({ type: 'round-failed', round, attempt: outcome.attempt, reason: outcome.reason, willRetry });
+          if (!willRetry) throw new RunFailed(`round ${round} failed ${attemptHere} times; last: ${outcome.reason}`);
+        }
+      }
+      roundsCompleted = round;
+      lastCompleted = round;
+    }
+    const stoppedEarly = tracker.shouldStop() && roundsCompleted < config.rounds;
+    const message = stoppedEarly
+      ? `stopped early after round ${roundsCompleted}: ${tracker.describeStop()}`
+      : `${roundsCompleted} rounds completed` + (tracker.best ? `; best round ${tracker.best.round} (${config.evaluate.metric} ${tracker.best.metric.toFixed(4)})` : '');
+    const status = stoppedEarly ? 'stopped_early' : 'completed';
+    store.finishRun(runId, status, message);
+    return { status, message, roundsCompleted, best: tracker.best };
+  } catch (e) {
+    if (e instanceof Stopped || ctx.signal.aborted) {
+      return { status: 'stopped', message: 'the coordinator was stopped', roundsCompleted, best: tracker.best };
+    }
+    if (!(e instanceof RunFailed) && !(e instanceof PrivmedError)) throw e;
+    store.finishRun(runId, 'failed', e.message);
+    return { status: 'failed', message: e.message, roundsCompleted, best: tracker.best };
+  }
+}
+
+function checkStopped(ctx: RoundLoopContext): void {
+  if (ctx.signal.aborted) throw new Stopped();
+}
+
+async function waitForNodes(ctx: RoundLoopContext, need: number): Promise<string[]> {
+  const deadline = Date.now() + ctx.config.waitForNodesTimeoutSec * 1000;
+  let reported: string | null = null;
+  for (;;) {
+    checkStopped(ctx);
+    const live = ctx.registry.liveNodes();
+    if (live.length >= need) return live;
+    const left = deadline - Date.now();
+    if (left <= 0) {
+      const missing = ctx.config.allowedNodes.filter((n) => !live.includes(n));
+      throw new RunFailed(
+        `only ${live.length} of the ${need} nodes needed connected within ${ctx.config.waitForNodesTimeoutSec} s (missing: ${missing.join(', ')})`,
+      );
+    }
+    if (reported !== live.join(',')) {
+      reported = live.join(',');
+      ctx.events({ type: 'waiting-for-nodes', have: live, need });
+    }
+    await ctx.registry.changed.wait(Math.min(left, 1000));
+  }
+}
+
+/** Stores the model of round 0 unless the run has one: given by the caller, or asked from the first node that joins. */
+async function ensureInitialModel(ctx: RoundLoopContext): Promise<TensorSpec[]> {
+  const { store, runId } = ctx;
+  if (store.hasCheckpoint(runId)) return store.modelSpecs(runId);
+  let tensors = ctx.initialWeights;
+  while (!tensors) {
+    const [node] = await waitForNodes(ctx, 1);
+    const spec: TaskSpec = {
+      kind: 'init',
+      round: 0,
+      config: {},
+      expect: 'any',
+      check: (reply) => {
+        const bad = reply.tensors?.find((t) => t.data.some((v) => !Number.isFinite(v)));
+        return !reply.tensors || reply.tensors.length === 0 ? 'no weights' : bad ? `tensor '${bad.name}' has non-finite values` : null;
+      },
+    };
+    const { replies, failures } = await ctx.exchange(new Map([[node!, spec]]), Date.now() + ctx.config.roundTimeoutSec * 1000);
+    tensors = replies.get(node!)?.tensors ?? undefined;
+    if (!tensors) ctx.events({ type: 'result', round: 0, attempt: 1, node: node!, phase: 'fit', status: failures[0]?.status ?? 'dropped', reason: failures[0]?.reason });
+  }
+  const specs = specsOf(tensors);
+  checkSpecs(specs, 'initial model');
+  const weights = tensors.map((t) => t.data);
+  store.saveInitialCheckpoint(runId, specs, weights, null);
+  return specs;
+}
+
+type RoundResult = { ok: true; weights: Weights } | { ok: false; attempt: number; reason: string };
+
+async function runOneRound(
+  ctx: RoundLoopContext,
+  round: number,
+  specs: TensorSpec[],
+  global: Weights,
+  tracker: BestRoundTracker,
+): Promise<RoundResult> {
+  const { config, store, runId, events } = ctx;
+  const live = await waitForNodes(ctx, config.minAvailableNodes ?? config.minNodes);
+  const fitConfigs = ctx.strategy.configureFit(round, live);
+  const cohort = [...fitConfigs.keys()];
+  const attempt = store.startAttempt(runId, round, cohort);
+  events({ type: 'round-started', round, attempt, nodes: cohort });
+  if (cohort.length < config.minNodes) {
+    const reason = `the strategy selected ${cohort.length} nodes, fewer than minNodes (${config.minNodes})`;
+    store.failAttempt(runId, round, attempt, reason);
+    return { ok: false, attempt, reason };
+  }
+
+  const fitRound: FitRound = {
+    round,
+    attempt,
+    fitConfigs,
+    global: { specs, weights: global, encoded: encoded(specs, global) },
+    deadline: Date.now() + config.roundTimeoutSec * 1000,
+    exchange: ctx.exchange,
+    checkUpdate: (update, numSamples) => checkUpdate(update, numSamples, specs, global, config.validation),
+  };
+  const fit = await ctx.aggregator.runFit(fitRound);
+  checkStopped(ctx);
+  for (const c of fit.contributors) {
+    store.recordNodeResult(runId, round, attempt, c.node, 'fit', 'accepted', { numSamples: c.numSamples, metrics: c.metrics });
+    events({ type: 'result', round, attempt, node: c.node, phase: 'fit', status: 'accepted' });
+  }
+  for (const f of fit.failures) {
+    store.recordNodeResult(runId, round, attempt, f.node, 'fit', f.status, { message: f.reason });
+    events({ type: 'result', round, attempt, node: f.node, phase: 'fit', status: f.status, reason: f.reason });
+  }
+  if (fit.contributors.length < config.minNodes) {
+    const reason = `${fit.contributors.length} valid updates, need ${config.minNodes}` + (fit.failures.length ? `: ${describeFailures(fit.failures)}` : '');
+    store.failAttempt(runId, round, attempt, reason);
+    return { ok: false, attempt, reason };
+  }
+
+  const aggregate = ctx.strategy.aggregateFit(round, fit.results, { current: global, failures: fit.failures });
+  const broken = aggregate.weights.findIndex((t) => t.some((v) => !Number.isFinite(v)));
+  if (broken >= 0) throw new RunFailed(`round ${round}: the aggregated tensor '${specs[broken]!.name}' has non-finite values`);
+  const fitMetrics: Metrics = { ...aggregate.metrics, nodes: fit.contributors.length };
+
+  const evaluateDue = round % config.evaluate.every === 0 || round === config.rounds;
+  const evalMetrics = evaluateDue ? await evaluate(ctx, round, attempt, specs, aggregate.weights) : null;
+  checkStopped(ctx);
+  const isBest = tracker.observe(round, evalMetrics);
+  store.commitRound({
+    runId,
+    round,
+    attempt,
+    weights: aggregate.weights,
+    strategyState: ctx.strategy.saveState(),
+    fitMetrics,
+    evalMetrics,
+    best: tracker.best,
+    keepRounds: config.keepCheckpoints === 'all' ? undefined : tracker.best ? [tracker.best.round] : [],
+  });
+  events({ type: 'round-completed', round, attempt, fitMetrics, evalMetrics, best: isBest });
+  return { ok: true, weights: aggregate.weights };
+}
+
+/** Federated evaluation: every connected node scores the new global model on its own validation data. */
+async function evaluate(ctx: RoundLoopContext, round: number, attempt: number, specs: TensorSpec[], weights: Weights): Promise<Metrics | null> {
+  const { config, store, runId, events } = ctx;
+  const configs = ctx.strategy.configureEvaluate(round, ctx.registry.liveNodes());
+  const wire = encoded(specs, weights);
+  const requests = new Map<string, TaskSpec>();
+  for (const [node, c] of configs) requests.set(node, { kind: 'evaluate', round, config: c, weights: wire, expect: 'none' });
+  const deadline = Date.now() + (config.evaluate.timeoutSec ?? config.roundTimeoutSec) * 1000;
+  const { replies, failures } = await ctx.exchange(requests, deadline);
+  const results = [...replies].map(([node, r]) => ({ node, numSamples: r.numSamples, metrics: r.metrics }));
+  for (const r of results) {
+    store.recordNodeResult(runId, round, attempt, r.node, 'evaluate', 'accepted', { numSamples: r.numSamples, metrics: r.metrics });
+  }
+  for (const f of failures) {
+    store.recordNodeResult(runId, round, attempt, f.node, 'evaluate', f.status, { message: f.reason });
+    events({ type: 'result', round, attempt, node: f.node, phase: 'evaluate', status: f.status, reason: f.reason });
+  }
+  if (results.length === 0) return null;
+  const aggregate = ctx.strategy.aggregateEvaluate(round, results, failures);
+  return { ...aggregate.metrics, numSamples: aggregate.numSamples, nodes: results.length };
+}

@@ -1,0 +1,38 @@
+/**
+ * What a node needs from local training. The federation layer knows nothing
+ * about models: it hands the trainer the global weights (one Float32Array per
+ * tensor, in the model's order) and the round's config, and sends back what
+ * the trainer returns. The tfjs trainer implements this interface.
+ */
+import type { EvaluateConfig, FitConfig } from '../wire/fit-config.js';
+import type { NamedTensor } from '../wire/tensors.js';
+
+export interface FitOutput {
+  weights: Float32Array[];
+  /** Examples used in this fit (with syncEveryNBatches: the examples of those batches). */
+  numSamples: number;
+  metrics: Record<string, number>;
+}
+
+export interface EvaluateOutput {
+  /** Validation examples scored. */
+  numSamples: number;
+  /**
+   * For binary tasks include the confusion counts tp, fp, tn, fn: the
+   * coordinator then computes the federated MCC exactly.
+   */
+  metrics: Record<string, number>;
+}
+
+export interface LocalTrainer {
+  /**
+   * Trains from `weights` for config.localEpochs epochs, or for
+   * config.syncEveryNBatches batches continuing where the previous fit
+   * stopped; with config.proximalMu > 0 adds the FedProx term
+   * mu/2 * ||w - weights||^2 to the loss.
+   */
+  fit(weights: Float32Array[], config: FitConfig): Promise<FitOutput>;
+  evaluate(weights: Float32Array[], config: EvaluateConfig): Promise<EvaluateOutput>;
+  /** Freshly initialised weights; asked only when the coordinator starts without an initial model. */
+  initialWeights?(): Promise<NamedTensor[]>;
+}

@@ -1,0 +1,237 @@
+/**
+ * The node process: joins the coordinator, keeps its session alive with
+ * heartbeats, and works off tasks (fit, evaluate, aggregation steps) until the
+ * coordinator says the run is over. It rides out coordinator restarts (it
+ * rejoins when its session is unknown) for up to reconnectTimeoutSec.
+ * `runNode` is what `privmed node --config` calls, with the tfjs trainer.
+ */
+import * as grpc from '@grpc/grpc-js';
+import { X509Certificate } from 'node:crypto';
+import { PrivmedError } from '../../common/errors.js';
+import type { JoinReplyMsg } from '../wire/messages.js';
+import type { EvaluateConfig, FitConfig } from '../wire/fit-config.js';
+import { parseAddress } from '../transport/address.js';
+import { allowInsecure, readTlsMaterial, type TlsMaterial } from '../transport/security.js';
+import { parseNodeConfig, type NodeConfig } from './config.js';
+import { CoordinatorClient, type Limits } from './coordinator-client.js';
+import type { LocalTrainer } from './local-trainer.js';
+import { PlainNodeAggregation, type NodeAggregation, type NodeReplyOut, type ReceivedTask } from './node-aggregation.js';
+import { probeTls } from './tls-probe.js';
+
+export type NodeEvent =
+  | { type: 'joined'; rejoined: boolean }
+  | { type: 'task'; kind: ReceivedTask['kind']; round: number }
+  | { type: 'submitted'; kind: ReceivedTask['kind']; round: number; accepted: boolean; reason: string }
+  | { type: 'reconnecting'; reason: string }
+  | { type: 'finished'; message: string };
+
+export interface NodeOptions {
+  aggregation?: NodeAggregation;
+  onEvent?: (event: NodeEvent) => void;
+  log?: ((line: string) => void) | false;
+  signal?: AbortSignal;
+}
+
+export interface NodeResult {
+  message: string;
+  fitsSubmitted: number;
+  evaluationsSubmitted: number;
+}
+
+const SOFTWARE_VERSION = 'privmed-federation/1';
+
+function describe(e: NodeEvent): string {
+  switch (e.type) {
+    case 'joined':
+      return e.rejoined ? 'rejoined the coordinator' : 'joined the coordinator';
+    case 'task':
+      return `round ${e.round}: ${e.kind}`;
+    case 'submitted':
+      return `round ${e.round}: ${e.kind} result ${e.accepted ? 'accepted' : `REFUSED: ${e.reason}`}`;
+    case 'reconnecting':
+      return `coordinator unreachable (${e.reason}); retrying`;
+    case 'finished':
+      return `run over: ${e.message}`;
+  }
+}
+
+function checkCertificateName(tls: TlsMaterial, name: string, certPath: string): void {
+  const subject = new X509Certificate(tls.cert).subject;
+  const cn = /^CN=(.*)$/m.exec(subject)?.[1];
+  if (cn !== name) {
+    throw new PrivmedError(`${certPath}: certificate is for '${cn ?? subject}', but this node is configured as '${name}'`, {
+      hint: 'use the certificate issued for this node (privmed certs init --nodes ...)',
+    });
+  }
+}
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => {
+      clearTimeout(timer);
+      resolve();
+    }, { once: true });
+  });
+
+type Failure = 'rejoin' | 'retry' | 'fatal';
+
+function classify(error: unknown): Failure {
+  const code = (error as grpc.ServiceError)?.code;
+  switch (code) {
+    case grpc.status.FAILED_PRECONDITION:
+      return 'rejoin';
+    case grpc.status.UNAVAILABLE:
+    case grpc.status.DEADLINE_EXCEEDED:
+    case grpc.status.CANCELLED:
+    case grpc.status.INTERNAL:
+    case grpc.status.UNKNOWN:
+      return 'retry';
+    default:
+      return 'fatal';
+  }
+}
+
+function isGrpcError(error: unknown): error is grpc.ServiceError {
+  return typeof (error as grpc.ServiceError)?.code === 'number' && 'details' in (error as object);
+}
+
+function errorText(error: unknown): string {
+  const e = error as grpc.ServiceError;
+  return e?.details || e?.message || String(error);
+}
+
+export async function runNode(rawConfig: unknown, trainer: LocalTrainer, options: NodeOptions = {}): Promise<NodeResult> {
+  const config: NodeConfig = parseNodeConfig(rawConfig);
+  const { host, port } = parseAddress(config.coordinator);
+  let tls: TlsMaterial | null = null;
+  let credentials: grpc.ChannelCredentials;
+  if (config.insecure) {
+    allowInsecure(host, `node ${config.name}`);
+    credentials = grpc.credentials.createInsecure();
+  } else {
+    tls = readTlsMaterial(config.tls!);
+    checkCertificateName(tls, config.name, config.tls!.cert);
+    credentials = grpc.credentials.createSsl(tls.ca, tls.key, tls.cert);
+  }
+  const log = options.log === false ? null : (options.log ?? ((line: string) => process.stderr.write(`privmed node ${config.name}: ${line}\n`)));
+  const emit = (e: NodeEvent) => {
+    log?.(describe(e));
+    options.onEvent?.(e);
+  };
+  const aggregation = options.aggregation ?? new PlainNodeAggregation();
+  const client = new CoordinatorClient(config.coordinator, credentials, config.maxMessageBytes, config.callTimeoutSec * 1000);
+
+  let session: JoinReplyMsg | null = null;
+  let joinedBefore = false;
+  let heartbeat: NodeJS.Timeout | undefined;
+  let lastContact = Date.now();
+  let backoffMs = 200;
+  // Set when a heartbeat says the run is over while we are busy (e.g. training for a round that timed out).
+  let runOver = false;
+  const result: NodeResult = { message: '', fitsSubmitted: 0, evaluationsSubmitted: 0 };
+
+  const startHeartbeat = (s: JoinReplyMsg) => {
+    clearInterval(heartbeat);
+    heartbeat = setInterval(() => {
+      client.heartbeat(s.sessionId).then(
+        (reply) => {
+          lastContact = Date.now();
+          if (reply.finished) runOver = true;
+          else if (!reply.known && session === s) session = null; // rejoin at the next call
+        },
+        () => undefined, // the task loop notices and handles an unreachable coordinator
+      );
+    }, Math.max(100, s.heartbeatIntervalMs));
+  };
+
+  const limitsOf = (s: JoinReplyMsg): Limits => ({ chunkBytes: s.chunkBytes, maxUpdateBytes: Number(s.maxUpdateBytes) });
+
+  async function submit(s: JoinReplyMsg, task: ReceivedTask, reply: NodeReplyOut): Promise<void> {
+    const answer = await client.submitUpdate(s.sessionId, task.taskId, reply, limitsOf(s));
+    emit({ type: 'submitted', kind: task.kind, round: task.round, accepted: answer.accepted, reason: answer.reason });
+    if (answer.accepted && task.kind === 'fit') result.fitsSubmitted++;
+  }
+
+  async function handle(s: JoinReplyMsg, task: ReceivedTask): Promise<void> {
+    emit({ type: 'task', kind: task.kind, round: task.round });
+    const weights = task.tensors?.map((t) => t.data) ?? [];
+    switch (task.kind) {
+      case 'fit': {
+        const output = await trainer.fit(weights, { ...task.config, round: task.round } as FitConfig);
+        return submit(s, task, await aggregation.afterFit(task, output));
+      }
+      case 'evaluate': {
+        const output = await trainer.evaluate(weights, { ...task.config, round: task.round } as EvaluateConfig);
+        const answer = await client.submitEvaluation({ sessionId: s.sessionId, taskId: task.taskId, numSamples: output.numSamples, metrics: output.metrics });
+        emit({ type: 'submitted', kind: 'evaluate', round: task.round, accepted: answer.accepted, reason: answer.reason });
+        if (answer.accepted) result.evaluationsSubmitted++;
+        return;
+      }
+      case 'step':
+        return submit(s, task, await aggregation.step(task));
+      case 'init': {
+        if (!trainer.initialWeights) throw new PrivmedError('the coordinator has no initial model and this trainer cannot provide one');
+        return submit(s, task, { tensors: await trainer.initialWeights(), numSamples: 1, metrics: {} });
+      }
+    }
+  }
+
+  try {
+    while (!options.signal?.aborted) {
+      try {
+        if (!session) {
+          session = await client.join(config.name, SOFTWARE_VERSION);
+          emit({ type: 'joined', rejoined: joinedBefore });
+          joinedBefore = true;
+          startHeartbeat(session);
+        }
+        const s = session;
+        const next = await client.getTask(s.sessionId, limitsOf(s));
+        lastContact = Date.now();
+        backoffMs = 200;
+        if (next.kind === 'finished') {
+          result.message = next.message;
+          emit({ type: 'finished', message: next.message });
+          return result;
+        }
+        if (next.kind === 'wait') {
+          if (next.retryAfterMs > 0) await sleep(next.retryAfterMs, options.signal);
+          continue;
+        }
+        await handle(s, next);
+        lastContact = Date.now();
+        if (runOver) {
+          result.message = 'the coordinator finished the run';
+          emit({ type: 'finished', message: result.message });
+          return result;
+        }
+      } catch (error) {
+        if (!isGrpcError(error)) throw error; // the trainer's or our own: not a matter of retrying
+        const kind = classify(error);
+        if (kind === 'fatal') {
+          throw new PrivmedError(`the coordinator refused node '${config.name}': ${errorText(error)}`, { cause: error });
+        }
+        if (kind === 'rejoin') {
+          session = null;
+          continue;
+        }
+        if (Date.now() - lastContact > config.reconnectTimeoutSec * 1000) {
+          const diagnosis = tls ? await probeTls(host, port, tls) : null;
+          throw new PrivmedError(
+            `cannot reach the coordinator at ${config.coordinator} for ${config.reconnectTimeoutSec} s: ${diagnosis ?? errorText(error)}`,
+            { cause: error, hint: 'check the address, that the coordinator runs, and that both use certificates from the same privmed certs init' },
+          );
+        }
+        if (backoffMs === 200) emit({ type: 'reconnecting', reason: errorText(error) }); // once per outage
+        await sleep(backoffMs, options.signal);
+        backoffMs = Math.min(backoffMs * 2, 2000);
+      }
+    }
+    result.message = 'stopped';
+    return result;
+  } finally {
+    clearInterval(heartbeat);
+    client.close();
+  }
+}

@@ -1,0 +1,108 @@
+/** A summary of the runs in a coordinator database, for `privmed status`. */
+import { schemaVersion } from './schema.js';
+import type { SqliteDatabase } from './sqlite.js';
+import type { Metrics } from '../strategy/types.js';
+
+export interface RoundSummary {
+  round: number;
+  status: string;
+  attempts: number;
+  fit: { accepted: string[]; rejected: string[]; dropped: string[] };
+  evalMetrics: Metrics | null;
+  message: string | null;
+}
+
+export interface RunSummary {
+  name: string;
+  status: string;
+  message: string | null;
+  strategy: string;
+  metric: string;
+  totalRounds: number;
+  roundsCompleted: number;
+  best: { round: number; metric: number } | null;
+  createdAt: string;
+  updatedAt: string;
+  rounds: RoundSummary[];
+}
+
+interface RunRecord {
+  run_id: number;
+  name: string;
+  status: string;
+  message: string | null;
+  config_json: string;
+  total_rounds: number;
+  best_round: number | null;
+  best_metric: number | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export function summariseRuns(db: SqliteDatabase): RunSummary[] {
+  if (schemaVersion(db) === 0) return [];
+  const runs = db.prepare('SELECT * FROM runs ORDER BY run_id').all() as RunRecord[];
+  return runs.map((run) => {
+    const config = JSON.parse(run.config_json) as { strategy?: { name?: string }; evaluate?: { metric?: string } };
+    const attempts = db
+      .prepare('SELECT round, attempt, status, eval_metrics_json, message FROM rounds WHERE run_id = ? ORDER BY round, attempt')
+      .all(run.run_id) as { round: number; attempt: number; status: string; eval_metrics_json: string | null; message: string | null }[];
+    const results = db
+      .prepare(`SELECT round, attempt, node, status FROM node_results WHERE run_id = ? AND phase = 'fit'`)
+      .all(run.run_id) as { round: number; attempt: number; node: string; status: 'accepted' | 'rejected' | 'dropped' }[];
+    const byRound = new Map<number, typeof attempts>();
+    for (const a of attempts) byRound.set(a.round, [...(byRound.get(a.round) ?? []), a]);
+    const rounds: RoundSummary[] = [...byRound].map(([round, list]) => {
+      // The attempt that counts: the completed one, else the latest.
+      const chosen = list.find((a) => a.status === 'completed') ?? list.at(-1)!;
+      const fit = { accepted: [] as string[], rejected: [] as string[], dropped: [] as string[] };
+      for (const r of results) if (r.round === round && r.attempt === chosen.attempt) fit[r.status].push(r.node);
+      return {
+        round,
+        status: chosen.status,
+        attempts: list.length,
+        fit,
+        evalMetrics: chosen.eval_metrics_json ? (JSON.parse(chosen.eval_metrics_json) as Metrics) : null,
+        message: chosen.message,
+      };
+    });
+    return {
+      name: run.name,
+      status: run.status,
+      message: run.message,
+      strategy: config.strategy?.name ?? 'fedavg',
+      metric: config.evaluate?.metric ?? 'mcc',
+      totalRounds: run.total_rounds,
+      roundsCompleted: rounds.filter((r) => r.status === 'completed').length,
+      best: run.best_round !== null && run.best_metric !== null ? { round: run.best_round, metric: run.best_metric } : null,
+      createdAt: run.created_at,
+      updatedAt: run.updated_at,
+      rounds,
+    };
+  });
+}
+
+function fmt(v: number | undefined): string {
+  return v === undefined ? '-' : v.toFixed(4);
+}
+
+export function formatRunSummary(s: RunSummary): string {
+  const lines = [
+    `run ${s.name}: ${s.status}${s.message ? ` - ${s.message}` : ''}`,
+    `  strategy ${s.strategy}, ${s.roundsCompleted} of ${s.totalRounds} rounds completed, updated ${s.updatedAt}`,
+    `  best round: ${s.best ? `${s.best.round} (${s.metric} ${fmt(s.best.metric)})` : '-'}`,
+    `  round  status       tries  fit ok/refused/dropped  ${s.metric.padEnd(8)} accuracy  loss`,
+  ];
+  for (const r of s.rounds) {
+    const fit = `${r.fit.accepted.length}/${r.fit.rejected.length}/${r.fit.dropped.length}`;
+    const m = r.evalMetrics ?? {};
+    lines.push(
+      `  ${String(r.round).padStart(5)}  ${r.status.padEnd(11)}  ${String(r.attempts).padStart(5)}  ${fit.padStart(22)}  ${fmt(m[s.metric]).padEnd(8)} ${fmt(m.accuracy).padEnd(9)} ${fmt(m.loss)}`,
+    );
+    const problems = [...r.fit.rejected.map((n) => `${n} refused`), ...r.fit.dropped.map((n) => `${n} dropped`)];
+    if (problems.length > 0 || (r.status !== 'completed' && r.message)) {
+      lines.push(`         ${[...problems, ...(r.status !== 'completed' && r.message ? [r.message] : [])].join('; ')}`);
+    }
+  }
+  return lines.join('\n');
+}
