@@ -6,13 +6,16 @@ import { Command, CommanderError } from 'commander';
 import { PrivmedError } from '../common/errors.js';
 import { PRIVMED_VERSION } from '../version.js';
 import { registerCertsCommand } from './commands/certs.js';
+import { registerCoordinatorCommand } from './commands/coordinator.js';
 import { registerDataDeidCommand } from './commands/data-deid.js';
 import { registerDataFetchCommand } from './commands/data-fetch.js';
 import { registerDataInspectCommand } from './commands/data-inspect.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerEvaluateCommand } from './commands/evaluate.js';
+import { registerNodeCommand } from './commands/node.js';
 import { registerPredictCommand } from './commands/predict.js';
 import { registerPrivacyCommands } from './commands/privacy.js';
+import { registerSimulateCommand } from './commands/simulate.js';
 import { registerStatusCommand } from './commands/status.js';
 import { registerTrainCommand } from './commands/train.js';
 
@@ -28,6 +31,9 @@ export function buildProgram(): Command {
   registerEvaluateCommand(program);
   registerPredictCommand(program);
   registerPrivacyCommands(program);
+  registerSimulateCommand(program);
+  registerCoordinatorCommand(program);
+  registerNodeCommand(program);
   registerCertsCommand(program);
   registerStatusCommand(program);
   const data = program.command('data').description('datasets: fetch, inspect, de-identify');

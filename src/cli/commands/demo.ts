@@ -1,36 +1,39 @@
 import type { Command } from 'commander';
 import { PrivmedError } from '../../common/errors.js';
-import { TrainConfigSchema } from '../../config/train-config.js';
 import { parseWith } from '../../config/validate.js';
-import { runTraining } from '../../training/run.js';
-import { formatMetrics, printJson } from '../output.js';
-import { humanRenderer, jsonRenderer } from '../progress.js';
+import { SimulationSchema } from '../../simulation/config.js';
+import { simulate } from '../../simulation/simulate.js';
+import { printSimulationResult } from './simulate.js';
+
+function positiveInt(flag: string, v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new PrivmedError(`${flag}: expected a positive integer, got '${v}'`);
+  return n;
+}
 
 export function registerDemoCommand(program: Command): void {
   program
     .command('demo')
-    .description('train and evaluate a pneumonia classifier on PneumoniaMNIST (paediatric chest X-rays)')
+    .description('three hospitals train a pneumonia classifier on non-IID PneumoniaMNIST over a real federation, then test it')
     .option('--data <dir>', 'data root holding pneumoniamnist/ (default: $PRIVMED_DATA or ../shared/data)')
+    .option('--sites <n>', 'number of hospitals', '3')
+    .option('--rounds <n>', 'federated rounds (one local epoch each)', '8')
     .option('--arch <arch>', 'small-cnn or resnet18', 'small-cnn')
-    .option('--epochs <n>', 'training epochs', '6')
     .option('--backend <name>', 'wasm, cpu or tensorflow', 'wasm')
-    .option('--output <dir>', 'where the model goes', 'runs/demo')
-    .option('--json', 'print JSON lines', false)
-    .action(async (opts: { data?: string; arch: string; epochs: string; backend: string; output: string; json: boolean }) => {
-      const epochs = Number(opts.epochs);
-      if (!Number.isInteger(epochs) || epochs < 1) throw new PrivmedError(`--epochs: expected a positive integer, got '${opts.epochs}'`);
-      const cfg = parseWith(TrainConfigSchema, {
-        data: { dataset: 'pneumoniamnist', root: opts.data },
+    .option('--output <dir>', 'where the run state and the model go', 'runs/demo')
+    .option('--json', 'print the result as JSON', false)
+    .action(async (opts: { data?: string; sites: string; rounds: string; arch: string; backend: string; output: string; json: boolean }) => {
+      const sites = positiveInt('--sites', opts.sites);
+      const cfg = parseWith(SimulationSchema, {
+        sites,
+        data: { dataset: 'pneumoniamnist', root: opts.data, partition: { kind: 'dirichlet', alpha: 0.5 } },
         model: { arch: opts.arch, norm: 'group' },
-        training: { epochs, batchSize: 64, optimizer: { name: 'adam', lr: 2e-3 }, patience: 0 },
+        training: { batchSize: 32, optimizer: { name: 'adam', lr: 1e-3 } },
         backend: opts.backend,
+        federation: { rounds: positiveInt('--rounds', opts.rounds), minNodes: sites, fit: { localEpochs: 1 }, evaluate: { metric: 'mcc' } },
         output: opts.output,
       });
-      const out = await runTraining(cfg, {
-        onEvent: opts.json ? jsonRenderer() : humanRenderer(),
-        onBackend: (line) => (opts.json ? printJson({ type: 'backend', backend: line }) : process.stderr.write(line + '\n')),
-      });
-      if (opts.json) printJson({ type: 'test', ...out.test });
-      else console.log(`${formatMetrics(out.test, out.classes)}\nmodel saved to ${out.modelDir}`);
+      process.stderr.write(`privmed demo: ${cfg.sites} hospitals, non-IID PneumoniaMNIST (Dirichlet alpha 0.5), ${opts.rounds} rounds, mutual TLS on loopback\n`);
+      printSimulationResult(await simulate(cfg), opts.json);
     });
 }

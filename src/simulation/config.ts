@@ -1,0 +1,29 @@
+/**
+ * `privmed simulate --config federation.yaml`: one dataset split among N
+ * simulated hospitals, each a real node process, and a real coordinator, all
+ * on loopback with mutual TLS.
+ */
+import { z } from 'zod';
+import { SiteSchema } from '../federation/node/site-config.js';
+
+export const SimulationSchema = z.strictObject({
+  sites: z.number().int().min(1).max(50).default(3),
+  data: z.strictObject({
+    dataset: z.string().min(1).default('pneumoniamnist'),
+    root: z.string().optional(),
+    partition: z.strictObject({
+      kind: z.enum(['iid', 'dirichlet', 'label-skew']).default('dirichlet'),
+      alpha: z.number().positive().default(0.5),
+      majority: z.number().gt(0).lt(1).default(0.8),
+      seed: z.number().int().min(0).default(42),
+    }).prefault({}),
+  }).prefault({}),
+  model: SiteSchema.shape.model,
+  training: SiteSchema.shape.training,
+  backend: SiteSchema.shape.backend,
+  /** Coordinator settings (docs/federation.md); address, TLS, nodes and database are filled in. */
+  federation: z.record(z.string(), z.unknown()).default({}),
+  output: z.string().default('runs/simulation'),
+});
+
+export type SimulationConfig = z.infer<typeof SimulationSchema>;

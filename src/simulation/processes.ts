@@ -1,0 +1,42 @@
+/** Starting privmed CLI child processes and following their output. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { createInterface } from 'node:readline';
+
+/** How to start the privmed CLI: the built file, or the TypeScript source through tsx. */
+export function cliCommand(): { execPath: string; args: string[] } {
+  const js = fileURLToPath(new URL('../cli/main.js', import.meta.url));
+  // grpc-js connects to 127.0.0.1 with an IP as TLS server name; Node warns about that (DEP0123).
+  const quiet = ['--disable-warning=DEP0123'];
+  if (existsSync(js)) return { execPath: process.execPath, args: [...quiet, js] };
+  return { execPath: process.execPath, args: [...quiet, '--import', 'tsx', fileURLToPath(new URL('../cli/main.ts', import.meta.url))] };
+}
+
+export interface Child {
+  name: string;
+  process: ChildProcess;
+  exited: Promise<number | null>;
+}
+
+export function startCli(name: string, args: string[], onLine: (line: string) => void): Child {
+  const cli = cliCommand();
+  const child = spawn(cli.execPath, [...cli.args, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  for (const stream of [child.stdout!, child.stderr!]) createInterface({ input: stream }).on('line', onLine);
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { name, process: child, exited };
+}
+
+/** Waits for a child to end; kills it after `ms`. */
+export async function waitOrKill(child: Child, ms: number): Promise<number | null> {
+  let timer: NodeJS.Timeout | undefined;
+  const killed = new Promise<null>((resolve) => {
+    timer = setTimeout(() => {
+      child.process.kill('SIGKILL');
+      resolve(null);
+    }, ms);
+  });
+  const code = await Promise.race([child.exited, killed]);
+  clearTimeout(timer);
+  return code;
+}

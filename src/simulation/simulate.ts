@@ -1,0 +1,134 @@
+/**
+ * Runs a whole federation on this machine: certificates in a temporary
+ * folder, a coordinator process and one node process per site, on loopback
+ * with mutual TLS; then scores the best global model on the held-out test
+ * split (which no site trains on).
+ */
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { stringify } from 'yaml';
+import { PrivmedError } from '../common/errors.js';
+import { TransformedDataset } from '../data/dataset.js';
+import { normaliseTransform } from '../data/normalise.js';
+import { openMedMnist } from '../data/resolve.js';
+import { initBackend } from '../engine/backend.js';
+import { initPki, nodeCertPaths, pkiPaths } from '../federation/certs/pki-files.js';
+import { openDatabase } from '../federation/store/sqlite.js';
+import { RunStore } from '../federation/store/run-store.js';
+import type { ClassificationMetrics } from '../metrics/classification.js';
+import { buildModel } from '../models/build.js';
+import { saveModel } from '../models/io.js';
+import type { ModelSpec } from '../models/spec.js';
+import { evaluate } from '../training/evaluate.js';
+import { writeWeights } from '../training/weights.js';
+import type { SimulationConfig } from './config.js';
+import { startCli, waitOrKill, type Child } from './processes.js';
+
+export const RUN_NAME = 'simulation';
+
+export interface SimulationResult {
+  status: string;
+  bestRound: number | null;
+  test: ClassificationMetrics | null;
+  classes: string[];
+  modelDir: string;
+  seconds: number;
+}
+
+export interface SimulationOptions {
+  /** Every line the processes print (prefixed); default: coordinator lines to stderr. */
+  onLine?: (source: string, line: string) => void;
+}
+
+function siteNames(n: number): string[] {
+  return Array.from({ length: n }, (_, i) => `hospital-${i + 1}`);
+}
+
+export async function simulate(cfg: SimulationConfig, opts: SimulationOptions = {}): Promise<SimulationResult> {
+  const t0 = performance.now();
+  const out = resolve(cfg.output);
+  mkdirSync(out, { recursive: true });
+  const onLine = opts.onLine ?? ((source, line) => source === 'coordinator' && process.stderr.write(line + '\n'));
+  const names = siteNames(cfg.sites);
+  const pkiDir = mkdtempSync(join(tmpdir(), 'privmed-pki-'));
+  const children: Child[] = [];
+  try {
+    await initPki({ outDir: pkiDir, nodes: names });
+    const pki = pkiPaths(pkiDir);
+    const database = join(out, 'federation.sqlite');
+    const coordinatorConfig = {
+      rounds: 5,
+      minNodes: Math.min(2, cfg.sites),
+      ...cfg.federation,
+      address: '127.0.0.1:0',
+      tls: { ca: pki.caCert, cert: pki.coordinatorCert, key: pki.coordinatorKey },
+      allowedNodes: names,
+      database,
+      runName: RUN_NAME,
+    };
+    const coordinatorYaml = join(out, 'coordinator.yaml');
+    writeFileSync(coordinatorYaml, stringify(coordinatorConfig));
+    let resolvePort!: (port: number) => void;
+    const port = new Promise<number>((r) => (resolvePort = r));
+    const coordinator = startCli('coordinator', ['coordinator', '--config', coordinatorYaml], (line) => {
+      const m = /listening on 127\.0\.0\.1:(\d+)/.exec(line);
+      if (m) resolvePort(Number(m[1]));
+      onLine('coordinator', line);
+    });
+    children.push(coordinator);
+    const early = coordinator.exited.then((code) => {
+      throw new PrivmedError(`the coordinator exited (code ${code}) before it was listening; see the lines above`);
+    });
+    const boundPort = await Promise.race([port, early]);
+    names.forEach((name, index) => {
+      const nodeYaml = join(out, `${name}.yaml`);
+      const certs = nodeCertPaths(pkiDir, name);
+      writeFileSync(
+        nodeYaml,
+        stringify({
+          node: { name, coordinator: `127.0.0.1:${boundPort}`, tls: { ca: pki.caCert, cert: certs.cert, key: certs.key } },
+          site: {
+            data: { dataset: cfg.data.dataset, root: cfg.data.root, partition: { ...cfg.data.partition, sites: cfg.sites, index } },
+            model: cfg.model,
+            training: cfg.training,
+            backend: cfg.backend,
+          },
+        }),
+      );
+      children.push(startCli(name, ['node', '--config', nodeYaml], (line) => onLine(name, line)));
+    });
+    const code = await coordinator.exited;
+    for (const c of children.slice(1)) await waitOrKill(c, 30_000);
+    if (code !== 0) throw new PrivmedError(`the federation did not complete (coordinator exit code ${code}); run again with the same output folder to resume`);
+    return { ...(await scoreBestModel(cfg, database, join(out, 'best'))), seconds: (performance.now() - t0) / 1000 };
+  } finally {
+    for (const c of children) if (c.process.exitCode === null && c.process.signalCode === null) c.process.kill('SIGKILL');
+    rmSync(pkiDir, { recursive: true, force: true });
+  }
+}
+
+async function scoreBestModel(cfg: SimulationConfig, database: string, modelDir: string): Promise<Omit<SimulationResult, 'seconds'>> {
+  const db = openDatabase(database, { readonly: true });
+  try {
+    const store = new RunStore(db);
+    const run = store.findRun(RUN_NAME);
+    if (!run) throw new PrivmedError(`${database}: no run '${RUN_NAME}'`);
+    const round = run.bestRound ?? store.lastCompletedRound(run.runId);
+    const checkpoint = store.loadCheckpoint(run.runId, round);
+    await initBackend(cfg.backend);
+    const data = await openMedMnist(cfg.data.dataset, cfg.data.root);
+    const test = data.splits.test;
+    const { height, width, channels, classes } = test.info;
+    const spec: ModelSpec = { arch: cfg.model.arch, inputShape: [height, width, channels], numClasses: classes.length, norm: cfg.model.norm };
+    const model = buildModel(spec);
+    writeWeights(model, checkpoint.weights);
+    const normalisation = { mean: new Array<number>(channels).fill(0), std: new Array<number>(channels).fill(1) };
+    const metrics = await evaluate(model, new TransformedDataset(test, normaliseTransform(normalisation), 0));
+    await saveModel(modelDir, model, { spec, classes, normalisation, config: cfg, metrics: { round, testAuc: metrics.auc } });
+    model.dispose();
+    return { status: run.status, bestRound: run.bestRound, test: metrics, classes, modelDir };
+  } finally {
+    db.close();
+  }
+}
