@@ -4,7 +4,7 @@
  * stack trace (unless --verbose); anything else is a bug and gets the trace.
  */
 export class PrivmedError extends Error {
-  readonly hint?: string;
+  hint?: string;
   constructor(message: string, options: { hint?: string; cause?: unknown } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'PrivmedError';
@@ -23,7 +23,10 @@ export class FileFormatError extends PrivmedError {
 /** The configuration is wrong: names the key path, what was expected and what came. */
 export class ConfigError extends PrivmedError {
   constructor(readonly keyPath: string, expected: string, received: string, file?: string) {
-    super(`${file ? file + ': ' : ''}config key '${keyPath}': expected ${expected}, got ${received}`);
+    super(`${file ? file + ': ' : ''}config key '${keyPath}': ${expected === UNKNOWN_KEY ? 'unknown key (check the spelling)' : `expected ${expected}, got ${received}`}`);
     this.name = 'ConfigError';
   }
 }
+
+/** Pass as `expected` for a key the schema does not know. */
+export const UNKNOWN_KEY = '\0unknown-key';

@@ -28,17 +28,17 @@ describe('coordinator config', () => {
   });
 
   it('names the key path, what was expected and what came', () => {
-    assert.equal(configError(() => parseCoordinatorConfig({ ...minimal, rounds: 'ten' })).message, "config key 'rounds': expected number, got \"ten\"");
+    assert.equal(configError(() => parseCoordinatorConfig({ ...minimal, rounds: 'ten' })).message, "config key 'rounds': expected a number, got \"ten\"");
     assert.equal(
       configError(() => parseCoordinatorConfig({ ...minimal, strategy: { name: 'fedsgd' } }, 'coord.yaml')).message,
       'coord.yaml: config key \'strategy.name\': expected one of "fedavg", "fedprox", "fedadam", got "fedsgd"',
     );
-    assert.equal(configError(() => parseCoordinatorConfig({ ...minimal, strategy: { name: 'fedprox' } })).message, "config key 'strategy.mu': expected number, got nothing");
+    assert.equal(configError(() => parseCoordinatorConfig({ ...minimal, strategy: { name: 'fedprox' } })).message, "config key 'strategy.mu': expected a number, got nothing (the key is missing)");
     assert.match(configError(() => parseCoordinatorConfig({ ...minimal, allowedNodes: ['alice', 'bad name'] })).message, /'allowedNodes\[1\]': expected a node name/);
-    assert.match(configError(() => parseCoordinatorConfig({ ...minimal, roundTimeoutsec: 5 })).message, /'roundTimeoutsec': expected no such key/);
+    assert.match(configError(() => parseCoordinatorConfig({ ...minimal, roundTimeoutsec: 5 })).message, /'roundTimeoutsec': unknown key/);
     assert.match(configError(() => parseCoordinatorConfig({ ...minimal, minNodes: 3 })).message, /'minNodes': expected at most the 2 allowed nodes, got 3/);
     assert.match(configError(() => parseCoordinatorConfig({ ...minimal, fit: { localEpochs: 1, syncEveryNBatches: 5 } })).message, /'fit.localEpochs': expected exactly one of localEpochs and syncEveryNBatches/);
-    assert.match(configError(() => parseCoordinatorConfig({ ...minimal, limits: { chunkBytes: 10 } })).message, /'limits.chunkBytes': expected number >= 1024, got 10/);
+    assert.match(configError(() => parseCoordinatorConfig({ ...minimal, limits: { chunkBytes: 10 } })).message, /'limits.chunkBytes': expected a number >= 1024, got 10/);
   });
 
   it('requires TLS unless insecure: true is said explicitly', () => {
@@ -63,6 +63,6 @@ describe('node config', () => {
   it('validates and fills defaults', () => {
     const c = parseNodeConfig({ name: 'alice', coordinator: '127.0.0.1:50051', tls });
     assert.equal(c.reconnectTimeoutSec, 120);
-    assert.match(configError(() => parseNodeConfig({ name: 'alice', tls })).message, /'coordinator': expected string, got nothing/);
+    assert.match(configError(() => parseNodeConfig({ name: 'alice', tls })).message, /'coordinator': expected a string, got nothing/);
   });
 });
