@@ -2,9 +2,11 @@
  * `npm run bench -- NAME [--json] [--quick]`. Each bench prints ratios against
  * a baseline measured in the same process (see bench/harness.ts).
  */
+import { silenceIpServerNameWarning } from '../src/common/warnings.js';
 import { makeReporter, type Report } from './harness.js';
 import { benchAccounting } from './accounting.js';
 import { benchEngine } from './engine.js';
+import { benchFederation } from './federation.js';
 import { benchIo } from './io.js';
 import { benchKernels } from './kernels.js';
 import { benchSecAgg } from './secagg.js';
@@ -12,11 +14,13 @@ import { benchSecAgg } from './secagg.js';
 const BENCHES: Record<string, (report: Report, quick: boolean) => Promise<void>> = {
   accounting: (r, quick) => benchAccounting(r, { quick }),
   engine: (r, quick) => benchEngine(r, { quick }),
+  federation: (r, quick) => benchFederation(r, { quick }),
   io: (r, quick) => benchIo(r, { quick }),
   kernels: (r) => benchKernels(r),
   secagg: (r, quick) => benchSecAgg(r, { quick }),
 };
 
+silenceIpServerNameWarning();
 const args = process.argv.slice(2);
 const json = args.includes('--json');
 const quick = args.includes('--quick');
