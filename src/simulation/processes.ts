@@ -7,10 +7,8 @@ import { createInterface } from 'node:readline';
 /** How to start the privmed CLI: the built file, or the TypeScript source through tsx. */
 export function cliCommand(): { execPath: string; args: string[] } {
   const js = fileURLToPath(new URL('../cli/main.js', import.meta.url));
-  // grpc-js connects to 127.0.0.1 with an IP as TLS server name; Node warns about that (DEP0123).
-  const quiet = ['--disable-warning=DEP0123'];
-  if (existsSync(js)) return { execPath: process.execPath, args: [...quiet, js] };
-  return { execPath: process.execPath, args: [...quiet, '--import', 'tsx', fileURLToPath(new URL('../cli/main.ts', import.meta.url))] };
+  if (existsSync(js)) return { execPath: process.execPath, args: [js] };
+  return { execPath: process.execPath, args: ['--import', 'tsx', fileURLToPath(new URL('../cli/main.ts', import.meta.url))] };
 }
 
 export interface Child {
