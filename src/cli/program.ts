@@ -17,6 +17,7 @@ import { registerPredictCommand } from './commands/predict.js';
 import { registerPrivacyCommands } from './commands/privacy.js';
 import { registerSimulateCommand } from './commands/simulate.js';
 import { registerStatusCommand } from './commands/status.js';
+import { registerTuneCommand } from './commands/tune.js';
 import { registerTrainCommand } from './commands/train.js';
 
 export function buildProgram(): Command {
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
   registerPrivacyCommands(program);
   registerSimulateCommand(program);
   registerCoordinatorCommand(program);
+  registerTuneCommand(program);
   registerNodeCommand(program);
   registerCertsCommand(program);
   registerStatusCommand(program);

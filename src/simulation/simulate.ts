@@ -30,6 +30,8 @@ export const RUN_NAME = 'simulation';
 export interface SimulationResult {
   status: string;
   bestRound: number | null;
+  /** The federated validation metric of the best round (the coordinator's selection metric). */
+  bestMetric: number | null;
   test: ClassificationMetrics | null;
   classes: string[];
   modelDir: string;
@@ -127,7 +129,7 @@ async function scoreBestModel(cfg: SimulationConfig, database: string, modelDir:
     const metrics = await evaluate(model, new TransformedDataset(test, normaliseTransform(normalisation), 0));
     await saveModel(modelDir, model, { spec, classes, normalisation, config: cfg, metrics: { round, testAuc: metrics.auc } });
     model.dispose();
-    return { status: run.status, bestRound: run.bestRound, test: metrics, classes, modelDir };
+    return { status: run.status, bestRound: run.bestRound, bestMetric: run.bestMetric, test: metrics, classes, modelDir };
   } finally {
     db.close();
   }
