@@ -1,59 +1,75 @@
 /**
  * Runs the same computation on the wasm backend (with privmed kernels) and on
  * the cpu reference backend, on identical inputs, and measures how far apart
- * the results are.
+ * the results are. Every run also checks that nothing leaked: no tensor and no
+ * backend buffer (the privmed kernels' intermediates live only in the latter).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../src/engine/backend.js';
 import { Rng } from '../../src/common/rng.js';
 
-export type Arrays = Float32Array[];
+export interface Input {
+  values: Float32Array;
+  shape: number[];
+}
+
+/** Tolerance of the engine tests: max |wasm - cpu| / max |cpu|. */
+export const TOLERANCE = 1e-5;
 
 /** Runs `f` on `backend` with inputs built from plain arrays; returns the outputs' values. */
-export async function runOn(
-  backend: 'wasm' | 'cpu',
-  inputs: { values: Float32Array; shape: number[] }[],
-  f: (...xs: tf.Tensor[]) => tf.Tensor | tf.Tensor[],
-): Promise<Arrays> {
+export async function runOn(backend: 'wasm' | 'cpu', inputs: Input[], f: (...xs: tf.Tensor[]) => tf.Tensor | tf.Tensor[]): Promise<Float32Array[]> {
   await initBackend(backend);
   const xs = inputs.map((i) => tf.tensor(i.values, i.shape, 'float32'));
-  const before = tf.memory().numTensors;
+  const tensorsBefore = tf.memory().numTensors;
+  const buffersBefore = tf.backend().numDataIds();
   const out = tf.tidy(() => f(...xs));
   const outs = Array.isArray(out) ? out : [out];
   const values = outs.map((t) => t.dataSync() as Float32Array);
   tf.dispose(outs);
-  const after = tf.memory().numTensors;
+  const leakedTensors = tf.memory().numTensors - tensorsBefore;
+  const leakedBuffers = tf.backend().numDataIds() - buffersBefore;
   tf.dispose(xs);
-  if (after !== before) throw new Error(`${backend}: ${after - before} tensors leaked`);
+  if (leakedTensors !== 0 || leakedBuffers !== 0) {
+    throw new Error(`${backend}: leaked ${leakedTensors} tensors and ${leakedBuffers} backend buffers`);
+  }
   return values;
 }
 
-/** max |a - b| / max(max |b|, tiny): robust to individual near-zero entries. */
+/** max |a - b| / max |b|: one number per output, robust to individual entries near zero. */
 export function relativeError(a: Float32Array, b: Float32Array): number {
   if (a.length !== b.length) return Infinity;
   let maxDiff = 0;
   let maxRef = 0;
   for (let i = 0; i < a.length; i++) {
-    const d = Math.abs(a[i] - b[i]);
-    if (!(d <= maxDiff)) maxDiff = d; // also catches NaN
-    maxRef = Math.max(maxRef, Math.abs(b[i]));
+    const d = Math.abs(a[i]! - b[i]!);
+    if (!(d <= maxDiff)) maxDiff = d; // NaN lands here too and makes the error NaN
+    maxRef = Math.max(maxRef, Math.abs(b[i]!));
   }
-  return maxDiff / Math.max(maxRef, 1e-30);
+  return maxRef === 0 ? maxDiff : maxDiff / maxRef;
 }
 
-export function randomInput(shape: number[], seed: number): { values: Float32Array; shape: number[] } {
+export function randomInput(shape: number[], seed: number): Input {
   const rng = new Rng(seed);
   const values = new Float32Array(shape.reduce((a, b) => a * b, 1));
   for (let i = 0; i < values.length; i++) values[i] = rng.uniform(-1, 1);
   return { values, shape };
 }
 
-/** Worst relative error of wasm against cpu over all outputs of `f`. */
-export async function wasmVsCpu(
-  inputs: { values: Float32Array; shape: number[] }[],
-  f: (...xs: tf.Tensor[]) => tf.Tensor | tf.Tensor[],
-): Promise<number> {
+/** Worst relative error of wasm against cpu over all outputs of `f` (NaN if any output disagrees on NaN). */
+export async function wasmVsCpu(inputs: Input[], f: (...xs: tf.Tensor[]) => tf.Tensor | tf.Tensor[]): Promise<number> {
   const ref = await runOn('cpu', inputs, f);
   const got = await runOn('wasm', inputs, f);
-  return Math.max(...ref.map((r, i) => relativeError(got[i], r)));
+  let worst = 0;
+  for (let i = 0; i < ref.length; i++) {
+    const e = relativeError(got[i]!, ref[i]!);
+    if (!(e <= worst)) worst = e;
+  }
+  return worst;
+}
+
+/** Output shape of a 2-D convolution, without running one. */
+export function convOutShape(xShape: number[], filterShape: number[], stride: number, pad: 'same' | 'valid'): number[] {
+  return tf.backend_util.computeConv2DInfo(
+    xShape as [number, number, number, number], filterShape as [number, number, number, number], stride, 1, pad,
+  ).outShape;
 }

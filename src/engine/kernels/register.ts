@@ -1,29 +1,43 @@
 /**
  * Installs the privmed kernels into the wasm backend's kernel registry.
  * Safe to call more than once, and before or after the backend is initialised:
- * the replaced built-ins are remembered first so the replacements can still
- * delegate to them, and their setup (binding to the wasm module) is kept.
+ * the built-ins being replaced are remembered first so the replacements can
+ * still delegate to them, and their setup (binding to the wasm module) is kept.
  */
 import { getKernel, registerKernel, unregisterKernel, type KernelConfig } from '@tensorflow/tfjs-core';
 import { batchMatMulConfig } from './batch_mat_mul.js';
 import { conv2DBackpropFilterConfig } from './conv2d_backprop_filter.js';
 import { conv2DBackpropInputConfig } from './conv2d_backprop_input.js';
-import { rememberBuiltin } from './wasm_scope.js';
+import { meanConfig, sumConfig } from './leading_axes_reduction.js';
+import { maxPoolGradConfig } from './max_pool_grad.js';
+import { tileConfig } from './tile.js';
+import { rememberBuiltin } from './builtin_kernels.js';
 
-/** Kernels privmed adds to or replaces in tfjs-backend-wasm, in registration order. */
-export const PRIVMED_WASM_KERNELS = ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'BatchMatMul'] as const;
+/** Kernels privmed adds to (the first) or replaces in tfjs-backend-wasm. */
+export const PRIVMED_WASM_KERNELS = ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'BatchMatMul', 'MaxPoolGrad', 'Sum', 'Mean', 'Tile'] as const;
+
+/** Built-in kernels the privmed kernels call. */
+const USED_BUILTINS = ['Conv2D', 'Transpose', 'Slice', 'BatchMatMul'];
+
+const makers: Record<(typeof PRIVMED_WASM_KERNELS)[number], () => KernelConfig> = {
+  Conv2DBackpropFilter: () => conv2DBackpropFilterConfig,
+  Conv2DBackpropInput: conv2DBackpropInputConfig,
+  BatchMatMul: batchMatMulConfig,
+  MaxPoolGrad: maxPoolGradConfig,
+  Sum: sumConfig,
+  Mean: meanConfig,
+  Tile: tileConfig,
+};
 
 let installed: KernelConfig[] | null = null;
 
 export function registerPrivmedWasmKernels(): readonly KernelConfig[] {
   if (installed !== null && installed.every((c) => getKernel(c.kernelName, 'wasm') === c)) return installed;
-  // Captured before anything is replaced; the wasm package must be loaded by now.
-  for (const name of ['Conv2D', 'Transpose', 'Slice', 'Conv2DBackpropInput', 'BatchMatMul']) {
-    if (rememberBuiltin(name) === undefined) {
-      throw new Error(`tfjs-backend-wasm is not loaded: kernel '${name}' is missing`);
-    }
+  const replaced = PRIVMED_WASM_KERNELS.filter((name) => name !== 'Conv2DBackpropFilter');
+  for (const name of [...USED_BUILTINS, ...replaced]) {
+    if (rememberBuiltin(name) === undefined) throw new Error(`tfjs-backend-wasm is not loaded: kernel '${name}' is missing`);
   }
-  const configs = installed ?? [conv2DBackpropFilterConfig, conv2DBackpropInputConfig(), batchMatMulConfig()];
+  const configs = installed ?? PRIVMED_WASM_KERNELS.map((name) => makers[name]());
   for (const config of configs) {
     if (getKernel(config.kernelName, 'wasm') !== undefined) unregisterKernel(config.kernelName, 'wasm');
     registerKernel(config);

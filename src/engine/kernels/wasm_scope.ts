@@ -4,29 +4,13 @@
  * every intermediate when the call ends, so a kernel cannot leak heap memory
  * even when it throws half-way.
  */
-import { getKernel, util, type DataType, type KernelConfig, type NamedAttrMap, type TensorInfo } from '@tensorflow/tfjs-core';
+import { util, type DataType, type NamedAttrMap, type TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-
-/**
- * The backend's own kernels, captured before privmed replaces any of them, so
- * a replacement can still hand the cases it does not improve to the original.
- */
-const builtins = new Map<string, KernelConfig>();
-
-export function rememberBuiltin(kernelName: string): KernelConfig | undefined {
-  const config = builtins.get(kernelName) ?? getKernel(kernelName, 'wasm');
-  if (config !== undefined && !builtins.has(kernelName)) builtins.set(kernelName, config);
-  return config;
-}
-
-export function builtinKernel(kernelName: string): KernelConfig {
-  const config = builtins.get(kernelName) ?? getKernel(kernelName, 'wasm');
-  if (config === undefined) throw new Error(`wasm backend has no '${kernelName}' kernel`);
-  return config;
-}
+import { builtinKernel } from './builtin_kernels.js';
 
 export class WasmScope {
   private readonly owned = new Set<TensorInfo>();
+  private readonly aliases = new Set<TensorInfo>();
 
   constructor(readonly backend: BackendWasm) {}
 
@@ -38,11 +22,43 @@ export class WasmScope {
     return out;
   }
 
+  /** Takes ownership of a tensor some kernel produced, so the scope frees it. */
+  own(t: TensorInfo): TensorInfo {
+    this.owned.add(t);
+    return t;
+  }
+
   /** A fresh, uninitialised float32 tensor on the wasm heap, freed with the scope. */
   alloc(shape: number[], dtype: DataType = 'float32'): TensorInfo {
     const out = this.backend.makeOutput(shape, dtype);
     this.owned.add(out);
     return out;
+  }
+
+  /**
+   * A float32 tensor over `shape.length` elements of `base`'s memory starting
+   * at element `offset`, registered with the backend so its kernels accept it.
+   * It owns no memory: it is unregistered, never freed, and must not outlive
+   * `base`. Lets XNNPACK read shifted windows of a buffer without a copy.
+   */
+  alias(base: TensorInfo, offset: number, shape: number[]): TensorInfo {
+    const memoryOffset = this.backend.dataIdMap.get(base.dataId).memoryOffset + offset * 4;
+    const t = this.backend.makeOutput(shape, 'float32', memoryOffset);
+    this.aliases.add(t);
+    return t;
+  }
+
+  /** Unregisters an alias now (its XNNPACK operators, e.g. packed weights, go with it). */
+  unalias(t: TensorInfo): void {
+    if (!this.aliases.delete(t)) throw new Error('unalias(): not an alias of this scope');
+    this.forget(t);
+  }
+
+  private forget(t: TensorInfo): void {
+    const data = this.backend.dataIdMap.get(t.dataId);
+    if (data === undefined) return;
+    this.backend.wasm.tfjs.disposeData(data.id);
+    this.backend.dataIdMap.delete(t.dataId);
   }
 
   /** Same memory seen with another shape (no copy); valid while the source lives. */
@@ -94,6 +110,8 @@ export class WasmScope {
   }
 
   dispose(): void {
+    for (const t of this.aliases) this.forget(t);
+    this.aliases.clear();
     for (const t of this.owned) this.backend.disposeData(t.dataId);
     this.owned.clear();
   }
