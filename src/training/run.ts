@@ -2,7 +2,9 @@
  * The facade behind `privmed train` and `privmed demo`: config in, trained and
  * tested model out. Wires data, model, preprocessing and the training loop.
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { PrivmedError } from '../common/errors.js';
 import { classCounts, SubsetDataset, type Dataset } from '../data/dataset.js';
 import { channelStats, normaliseTransform } from '../data/normalise.js';
 import { openMedMnist } from '../data/resolve.js';
@@ -19,6 +21,8 @@ import { initWeights } from './init.js';
 import { balancedClassWeights } from './loss.js';
 import { train, type TrainResult } from './trainer.js';
 import { mildAugmentation } from './augment.js';
+import { setupDpTraining, type PrivacyOutcome } from '../dp/setup.js';
+import type { PrivacyListener } from '../dp/events.js';
 
 export interface RunOutcome {
   backend: string;
@@ -26,11 +30,13 @@ export interface RunOutcome {
   test: ClassificationMetrics;
   modelDir: string;
   classes: string[];
+  /** With a privacy section: the (epsilon, delta) the dataset has spent, from the ledger. */
+  privacy?: PrivacyOutcome;
 }
 
 export async function runTraining(
   cfg: TrainConfig,
-  opts: { resume?: boolean; onEvent?: TrainListener; onBackend?: (line: string) => void } = {},
+  opts: { resume?: boolean; onEvent?: TrainListener; onBackend?: (line: string) => void; onPrivacy?: PrivacyListener } = {},
 ): Promise<RunOutcome> {
   const backend = await initBackend(cfg.backend);
   opts.onBackend?.(backend);
@@ -41,31 +47,58 @@ export async function runTraining(
   const spec: ModelSpec = { arch: cfg.model.arch, inputShape: [info.height, info.width, info.channels], numClasses: info.classes.length, norm: cfg.model.norm };
   const model = buildModel(spec);
   initWeights(model, cfg.training.seed);
-  const stats = await channelStats(trainSet);
   const cw = cfg.training.classWeights;
-  const classWeights = cw === 'none' ? null : cw === 'balanced' ? balancedClassWeights(classCounts(trainSet)) : cw;
-  const result = await train({
-    model,
-    train: trainSet,
-    val: data.splits.val,
-    epochs: cfg.training.epochs,
-    batchSize: cfg.training.batchSize,
-    optimizer: cfg.training.optimizer,
-    schedule: cfg.training.schedule,
-    classWeights,
-    seed: cfg.training.seed,
-    selectionMetric: cfg.training.selectionMetric,
-    patience: cfg.training.patience,
-    preprocess: normaliseTransform(stats),
-    augment: cfg.training.augment ? mildAugmentation() : undefined,
-    outputDir: cfg.output,
-    metadata: { spec, classes: info.classes, normalisation: stats, config: cfg },
-    resume: opts.resume,
-    onEvent: opts.onEvent,
-  });
+  // With privacy, statistics and class counts are DP releases and class weights enter the per-sample loss.
+  const dp = cfg.privacy
+    ? await setupDpTraining({
+        privacy: cfg.privacy,
+        model,
+        train: trainSet,
+        batchSize: cfg.training.batchSize,
+        epochs: cfg.training.epochs,
+        outputDir: cfg.output,
+        defaultSite: cfg.data.dataset,
+        classWeights: cw,
+        resume: opts.resume,
+        onEvent: opts.onPrivacy,
+      })
+    : null;
+  const stats = dp ? dp.normalisation : await channelStats(trainSet);
+  const classWeights = dp || cw === 'none' ? null : cw === 'balanced' ? balancedClassWeights(classCounts(trainSet)) : cw;
+  let result: TrainResult;
+  let privacy: PrivacyOutcome | undefined;
+  try {
+    result = await train({
+      model,
+      train: trainSet,
+      val: data.splits.val,
+      epochs: cfg.training.epochs,
+      batchSize: cfg.training.batchSize,
+      optimizer: cfg.training.optimizer,
+      schedule: cfg.training.schedule,
+      classWeights,
+      seed: cfg.training.seed,
+      selectionMetric: cfg.training.selectionMetric,
+      patience: cfg.training.patience,
+      preprocess: normaliseTransform(stats),
+      augment: cfg.training.augment ? mildAugmentation() : undefined,
+      outputDir: cfg.output,
+      metadata: { spec, classes: info.classes, normalisation: stats, config: cfg },
+      resume: opts.resume,
+      onEvent: opts.onEvent,
+      ...(dp ? { gradientStep: dp.gradientStep, batchSource: dp.batchSource } : {}),
+    });
+  } finally {
+    privacy = dp?.finish();
+  }
   model.dispose();
+  if (privacy && !existsSync(join(result.bestDir, 'model.json'))) {
+    throw new PrivmedError(`the privacy budget of ${privacy.site} was used up before the first epoch ended; no model was trained`, {
+      hint: `it has spent epsilon ${Number(privacy.epsilon.toPrecision(4))} at delta ${privacy.delta}; see privmed privacy report --ledger ${privacy.ledger}`,
+    });
+  }
   const best = await loadModel(result.bestDir);
   const test = await evaluate(best.model, new TransformedDataset(data.splits.test, normaliseTransform(best.meta.normalisation), 0));
   best.model.dispose();
-  return { backend, result, test, modelDir: join(cfg.output, 'best'), classes: info.classes };
+  return { backend, result, test, modelDir: join(cfg.output, 'best'), classes: info.classes, ...(privacy ? { privacy } : {}) };
 }

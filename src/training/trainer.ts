@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { batches, TransformedDataset, type Batch, type Dataset, type Transform } from '../data/dataset.js';
+import { batches, TransformedDataset, type Batch, type BatchOptions, type Dataset, type Transform } from '../data/dataset.js';
 import type { ClassificationMetrics } from '../metrics/classification.js';
 import type { ModelMetadata } from '../models/io.js';
 import { saveModel } from '../models/io.js';
@@ -22,6 +22,28 @@ export type SelectionMetric = 'mcc' | 'auc' | 'accuracy' | 'loss';
 
 /** Computes gradients for one batch; returns the mean loss. DP-SGD supplies its own. */
 export type GradientStep = (batch: Batch, model: tfl.LayersModel, lossFn: (logits: tf.Tensor2D, labels: tf.Tensor1D) => tf.Scalar) => Promise<{ loss: number; grads: tf.NamedTensorMap }>;
+
+/**
+ * Where each epoch's batches come from. The default is seeded, shuffled,
+ * fixed-size batches; DP-SGD plugs in its private sampler and budget watchdog.
+ */
+export interface BatchSource {
+  /** Steps in a full epoch (for progress reports). */
+  stepsPerEpoch(trainSize: number): number;
+  /** Called before an epoch starts; false ends training there (the last checkpoint stands). */
+  beginEpoch?(epoch: number): Promise<boolean>;
+  batches(train: Dataset, epoch: number, opts: Pick<BatchOptions, 'strict' | 'onSkip'>): AsyncIterable<Batch>;
+  /** Called once the epoch's checkpoint is saved; false ends training. */
+  endEpoch?(epoch: number): Promise<boolean>;
+}
+
+/** The default batch source: a seeded shuffle per epoch, batches of batchSize. */
+export function shuffledBatches(batchSize: number, seed: number): BatchSource {
+  return {
+    stepsPerEpoch: (n) => Math.ceil(n / batchSize),
+    batches: (train, epoch, opts) => batches(train, { ...opts, batchSize, shuffle: true, seed: (seed * 7919 + epoch) >>> 0 }),
+  };
+}
 
 export interface TrainOptions {
   model: tfl.LayersModel;
@@ -44,6 +66,8 @@ export interface TrainOptions {
   resume?: boolean;
   strict?: boolean;
   gradientStep?: GradientStep;
+  /** Defaults to shuffledBatches(batchSize, seed). */
+  batchSource?: BatchSource;
   onEvent?: TrainListener;
 }
 
@@ -93,12 +117,14 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   const aug = o.augment;
   const trainView = new TransformedDataset(o.train, aug ? (s, rng) => aug(pre(s, rng), rng) : pre, o.seed);
   const valView = new TransformedDataset(o.val, pre, o.seed);
-  const stepsPerEpoch = Math.ceil(o.train.length / o.batchSize);
+  const source = o.batchSource ?? shuffledBatches(o.batchSize, o.seed);
+  const stepsPerEpoch = source.stepsPerEpoch(o.train.length);
   const vars = model.trainableWeights.map((v) => v.read() as tf.Variable);
   emit({ type: 'start', epochs: o.epochs, stepsPerEpoch, trainSize: o.train.length, valSize: o.val.length, resumedFromEpoch: state.epoch, params: model.countParams() });
 
   const stoppedEarly = o.patience > 0 && state.epochsWithoutImprovement >= o.patience;
   for (let epoch = state.epoch; epoch < o.epochs && !stoppedEarly; epoch++) {
+    if (source.beginEpoch && !(await source.beginEpoch(epoch))) break;
     const lr = learningRateAt(o.optimizer.lr, o.schedule, epoch, o.epochs);
     setLearningRate(optimizer, lr);
     trainView.epoch = epoch;
@@ -106,11 +132,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     let seen = 0;
     let lossSum = 0;
     let k = 0;
-    const seed = (o.seed * 7919 + epoch) >>> 0;
-    for await (const batch of batches(trainView, {
-      batchSize: o.batchSize,
-      shuffle: true,
-      seed,
+    for await (const batch of source.batches(trainView, epoch, {
       strict: o.strict,
       onSkip: (i, err) => emit({ type: 'skip', item: o.train.describe?.(i) ?? `item ${i}`, reason: err.message }),
     })) {
@@ -141,6 +163,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     } else state.epochsWithoutImprovement++;
     await saveCheckpoint(checkpointDir, model, o.metadata, optimizer, state);
     emit({ type: 'epoch', epoch: epoch + 1, epochs: o.epochs, trainLoss: lossSum / Math.max(seen, 1), lr, val, best: improved, seconds, samplesPerSec: seen / seconds });
+    if (source.endEpoch && !(await source.endEpoch(epoch))) break;
     if (o.patience > 0 && state.epochsWithoutImprovement >= o.patience) {
       emit({ type: 'early-stop', epoch: epoch + 1, bestEpoch: state.bestEpoch! });
       break;

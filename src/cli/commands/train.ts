@@ -19,8 +19,15 @@ export function registerTrainCommand(program: Command): void {
         resume: opts.resume,
         onEvent: render,
         onBackend: (line) => (opts.json ? printJson({ type: 'backend', backend: line }) : process.stderr.write(line + '\n')),
+        onPrivacy: (e) => (opts.json ? printJson(e) : process.stderr.write(e.message + '\n')),
       });
-      if (opts.json) printJson({ type: 'test', model: out.modelDir, ...out.test });
-      else console.log(`${formatMetrics(out.test, out.classes)}\nmodel saved to ${out.modelDir}`);
+      if (opts.json) printJson({ type: 'test', model: out.modelDir, ...out.test, ...(out.privacy ? { privacy: out.privacy } : {}) });
+      else {
+        console.log(`${formatMetrics(out.test, out.classes)}\nmodel saved to ${out.modelDir}`);
+        if (out.privacy) {
+          const p = out.privacy;
+          console.log(`privacy: epsilon ${p.epsilon.toFixed(3)} at delta ${p.delta} (${p.accountant} accountant, noise multiplier ${p.noiseMultiplier.toFixed(4)})${p.stoppedByBudget ? ', stopped by the budget' : ''}; ledger ${p.ledger} (privmed privacy report --ledger ${p.ledger})`);
+        }
+      }
     });
 }

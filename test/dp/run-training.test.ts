@@ -1,0 +1,85 @@
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { initBackend } from '../../src/engine/backend.js';
+import { parseWith } from '../../src/config/validate.js';
+import { TrainConfigSchema } from '../../src/config/train-config.js';
+import { runTraining } from '../../src/training/run.js';
+import { PrivacyLedger } from '../../src/accounting/index.js';
+import type { PrivacyEvent } from '../../src/dp/events.js';
+import { Rng } from '../../src/common/rng.js';
+import { makeNpy, makeZip } from '../fixtures/npz-writer.js';
+import { tempDir } from './helpers.js';
+
+const dir = tempDir('privmed-dp-run-');
+const npz = join(dir, 'halves.npz');
+
+/** The halves task as a MedMNIST-style npz (uint8 images). */
+function writeHalvesNpz(): void {
+  const size = 8;
+  const rng = new Rng(9);
+  const members: Record<string, Uint8Array> = {};
+  for (const [split, n] of [['train', 256], ['val', 64], ['test', 64]] as const) {
+    const images = new Uint8Array(n * size * size);
+    const labels = new Uint8Array(n);
+    for (let i = 0; i < n; i++) {
+      labels[i] = i % 2;
+      for (let p = 0; p < size * size; p++) {
+        const top = p < (size * size) / 2;
+        images[i * size * size + p] = Math.max(0, Math.min(255, Math.round(255 * ((top === (i % 2 === 1) ? 0.8 : 0.2) + 0.1 * rng.normal()))));
+      }
+    }
+    members[`${split}_images.npy`] = makeNpy('|u1', [n, size, size], images);
+    members[`${split}_labels.npy`] = makeNpy('|u1', [n, 1], labels);
+  }
+  writeFileSync(npz, makeZip(members));
+}
+
+before(async () => {
+  await initBackend('wasm');
+  writeHalvesNpz();
+});
+
+function config(output: string, privacy: Record<string, unknown>, norm = 'group') {
+  return parseWith(TrainConfigSchema, {
+    data: { dataset: npz },
+    model: { arch: 'small-cnn', norm },
+    training: { epochs: 2, batchSize: 32, augment: false, selectionMetric: 'auc', patience: 0, optimizer: { lr: 0.01 }, schedule: { name: 'constant' } },
+    output,
+    privacy,
+  });
+}
+
+test('privmed train with a privacy section: DP statistics, calibrated noise, DP-SGD, and the final epsilon from the ledger', async () => {
+  const output = join(dir, 'run');
+  const events: PrivacyEvent[] = [];
+  const out = await runTraining(config(output, { targetEpsilon: 4, delta: 1e-5 }), { onPrivacy: (e) => events.push(e) });
+  assert.ok(out.privacy, 'a privacy outcome');
+  assert.ok(out.privacy.epsilon <= 4 && out.privacy.epsilon > 3.9, `epsilon ${out.privacy.epsilon}`);
+  assert.equal(out.privacy.ledger, join(output, 'privacy-ledger.sqlite'));
+  assert.ok(out.test.auc > 0.9, `test AUC ${out.test.auc}`);
+  const plan = events.find((e) => e.type === 'privacy-plan');
+  assert.ok(plan && plan.type === 'privacy-plan' && plan.calibrated && plan.noiseMultiplier === out.privacy.noiseMultiplier);
+  assert.match(plan.message, /calibrated: epsilon 4 at delta 0.00001 over 2 epochs, rdp accountant/);
+  const ledger = PrivacyLedger.open(out.privacy.ledger, { mustExist: true });
+  assert.deepEqual(ledger.entries().map((e) => e.kind), ['statistics', 'dp-sgd', 'dp-sgd']);
+  assert.ok(Math.abs(ledger.siteCost(npz, 1e-5).epsilon - out.privacy.epsilon) < 1e-12);
+  ledger.close();
+});
+
+test('a BatchNorm model is refused before anything is charged', async () => {
+  const output = join(dir, 'bn');
+  await assert.rejects(runTraining(config(output, { noiseMultiplier: 1 }, 'batch')), /model uses BatchNorm \(layer 'block1_norm'.*use norm: group, or convertBatchNorm\(model, 'group'\)/);
+  assert.equal(existsSync(join(output, 'privacy-ledger.sqlite')), false);
+});
+
+test('the CLI prints the BatchNorm refusal as one line with the fix', () => {
+  const cfg = join(dir, 'bn.yaml');
+  writeFileSync(cfg, `data:\n  dataset: ${npz}\nmodel:\n  arch: small-cnn\n  norm: batch\noutput: ${join(dir, 'bn-cli')}\nprivacy:\n  noiseMultiplier: 1\n`);
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '..', '..', 'src', 'cli', 'main.ts'), 'train', '--config', cfg], { encoding: 'utf8', timeout: 60_000 });
+  assert.equal(r.status, 1, r.stderr);
+  assert.match(r.stderr, /model uses BatchNorm \(layer 'block1_norm' and 2 more\), which mixes samples and breaks per-sample privacy; use norm: group, or convertBatchNorm\(model, 'group'\)/);
+  assert.doesNotMatch(r.stderr, /^\s+at /m);
+});
