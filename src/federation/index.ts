@@ -4,10 +4,13 @@ export { CoordinatorConfigSchema, parseCoordinatorConfig, type CoordinatorConfig
 export type { CoordinatorEvent } from './coordinator/events.js';
 export type { Aggregator, FitRound, FitPhaseOutcome } from './coordinator/aggregator.js';
 export { PlainAggregator } from './coordinator/plain-aggregator.js';
+export { SecAggAggregator, type SecAggAggregatorOptions } from './coordinator/secagg-aggregator.js';
 export { runNode, type NodeOptions, type NodeResult, type NodeEvent } from './node/run-node.js';
 export { NodeConfigSchema, parseNodeConfig, type NodeConfig, type NodeConfigInput } from './node/config.js';
 export type { LocalTrainer, FitOutput, EvaluateOutput } from './node/local-trainer.js';
 export { PlainNodeAggregation, type NodeAggregation, type ReceivedTask, type NodeReplyOut } from './node/node-aggregation.js';
+export { SecAggNodeAggregation, type SecAggNodeOptions } from './node/secagg-node-aggregation.js';
+export { defaultNodeAggregation } from './node/default-node-aggregation.js';
 export type { FitConfig, EvaluateConfig } from './wire/fit-config.js';
 export type { NamedTensor, TensorSpec } from './wire/tensors.js';
 export type { Strategy, FitResult, EvaluateResult, StrategyState } from './strategy/types.js';

@@ -19,10 +19,11 @@ export function registerDemoCommand(program: Command): void {
     .option('--sites <n>', 'number of hospitals', '3')
     .option('--rounds <n>', 'federated rounds (one local epoch each)', '8')
     .option('--arch <arch>', 'small-cnn or resnet18', 'small-cnn')
+    .option('--aggregation <kind>', 'secagg (the coordinator learns only the sum) or plain', 'secagg')
     .option('--backend <name>', 'wasm, cpu or tensorflow', 'wasm')
     .option('--output <dir>', 'where the run state and the model go', 'runs/demo')
     .option('--json', 'print the result as JSON', false)
-    .action(async (opts: { data?: string; sites: string; rounds: string; arch: string; backend: string; output: string; json: boolean }) => {
+    .action(async (opts: { data?: string; sites: string; rounds: string; arch: string; aggregation: string; backend: string; output: string; json: boolean }) => {
       const sites = positiveInt('--sites', opts.sites);
       const cfg = parseWith(SimulationSchema, {
         sites,
@@ -30,10 +31,14 @@ export function registerDemoCommand(program: Command): void {
         model: { arch: opts.arch, norm: 'group' },
         training: { batchSize: 32, optimizer: { name: 'adam', lr: 1e-3 } },
         backend: opts.backend,
-        federation: { rounds: positiveInt('--rounds', opts.rounds), minNodes: sites, fit: { localEpochs: 1 }, evaluate: { metric: 'mcc' } },
+        federation: { rounds: positiveInt('--rounds', opts.rounds), minNodes: sites, aggregation: opts.aggregation, fit: { localEpochs: 1 }, evaluate: { metric: 'mcc' } },
         output: opts.output,
       });
-      process.stderr.write(`privmed demo: ${cfg.sites} hospitals, non-IID PneumoniaMNIST (Dirichlet alpha 0.5), ${opts.rounds} rounds, mutual TLS on loopback\n`);
+      if (!['secagg', 'plain'].includes(opts.aggregation)) throw new PrivmedError(`--aggregation: expected secagg or plain, got '${opts.aggregation}'`);
+      process.stderr.write(
+        `privmed demo: ${cfg.sites} hospitals, non-IID PneumoniaMNIST (Dirichlet alpha 0.5), ${opts.rounds} rounds, ` +
+          `${opts.aggregation === 'secagg' ? 'secure aggregation (SecAgg+)' : 'plain FedAvg'}, mutual TLS on loopback\n`,
+      );
       printSimulationResult(await simulate(cfg), opts.json);
     });
 }

@@ -35,7 +35,8 @@ export interface FitRound {
 
 export interface NodeContribution {
   node: string;
-  numSamples: number;
+  /** Absent under secure aggregation: the coordinator never learns one node's count. */
+  numSamples?: number;
   metrics: Metrics;
 }
 
@@ -45,6 +46,8 @@ export interface FitPhaseOutcome {
   /** Nodes whose work went into the results (counted against minNodes). */
   contributors: NodeContribution[];
   failures: NodeFailure[];
+  /** Why the phase produced no result although nodes answered (e.g. secure aggregation fell below its threshold). */
+  reason?: string;
 }
 
 export interface Aggregator {

@@ -57,6 +57,14 @@ export const EvaluateSchema = z.strictObject({
   config: z.record(z.string(), scalar).default({}),
 });
 
+/** Secure aggregation (SecAgg+) of the fit phase; see docs/federation.md. */
+export const SecAggConfigSchema = z.strictObject({
+  /** Each coordinate of a node's update w_node - w_global is clipped to [-clip, clip] before masking; smaller = finer quantisation. */
+  clip: z.number().positive().default(4),
+  /** How long each protocol stage after local training (share keys, masked input, unmasking) waits for the nodes. */
+  stageTimeoutSec: seconds.default(60),
+});
+
 export const CoordinatorConfigSchema = z
   .strictObject({
     /** Listen address, host:port (port 0 picks a free port). */
@@ -101,6 +109,9 @@ export const CoordinatorConfigSchema = z
       })
       .default({}),
     keepCheckpoints: z.enum(['all', 'last-and-best']).default('last-and-best'),
+    /** How the fit phase collects updates: each one in the clear, or only their sum (secure aggregation). */
+    aggregation: z.enum(['plain', 'secagg']).default('plain'),
+    secagg: SecAggConfigSchema.optional(),
   })
   .superRefine((c, ctx) => {
     if (!c.tls === !c.insecure) {
@@ -111,6 +122,13 @@ export const CoordinatorConfigSchema = z
     }
     if (c.minAvailableNodes !== undefined && (c.minAvailableNodes < c.minNodes || c.minAvailableNodes > c.allowedNodes.length)) {
       ctx.addIssue({ code: 'custom', path: ['minAvailableNodes'], message: `between minNodes (${c.minNodes}) and the ${c.allowedNodes.length} allowed nodes`, input: c.minAvailableNodes });
+    }
+    if (c.secagg && c.aggregation !== 'secagg') {
+      ctx.addIssue({ code: 'custom', path: ['secagg'], message: "secagg settings only with aggregation: secagg", input: c.secagg });
+    }
+    if (c.aggregation === 'secagg' && c.minNodes < 2) {
+      // The sum of one node's update is that update.
+      ctx.addIssue({ code: 'custom', path: ['minNodes'], message: 'at least 2 with aggregation: secagg', input: c.minNodes });
     }
     if (c.heartbeatTimeoutSec <= c.heartbeatIntervalSec) {
       ctx.addIssue({ code: 'custom', path: ['heartbeatTimeoutSec'], message: 'more than heartbeatIntervalSec', input: c.heartbeatTimeoutSec });

@@ -192,7 +192,10 @@ async function runOneRound(
     events({ type: 'result', round, attempt, node: f.node, phase: 'fit', status: f.status, reason: f.reason });
   }
   if (fit.contributors.length < config.minNodes) {
-    const reason = `${fit.contributors.length} valid updates, need ${config.minNodes}` + (fit.failures.length ? `: ${describeFailures(fit.failures)}` : '');
+    const reason =
+      `${fit.contributors.length} valid updates, need ${config.minNodes}` +
+      (fit.reason ? `: ${fit.reason}` : '') +
+      (fit.failures.length ? `${fit.reason ? '; ' : ': '}${describeFailures(fit.failures)}` : '');
     store.failAttempt(runId, round, attempt, reason);
     return { ok: false, attempt, reason };
   }

@@ -17,11 +17,11 @@ import { RunStore, type CommitHook } from '../store/run-store.js';
 import { strategyFromConfig } from '../strategy/from-config.js';
 import type { Strategy } from '../strategy/types.js';
 import type { Aggregator } from './aggregator.js';
+import { aggregatorFromConfig } from './aggregator-from-config.js';
 import { parseCoordinatorConfig, type CoordinatorConfig } from './config.js';
 import { describeEvent, type CoordinatorEvent, type EventSink } from './events.js';
 import { makeExchange } from './exchange.js';
 import { NodeRegistry } from './node-registry.js';
-import { PlainAggregator } from './plain-aggregator.js';
 import { prepareRun } from './prepare-run.js';
 import { runRounds, type RunOutcome } from './round-loop.js';
 import { coordinatorHandlers } from './service.js';
@@ -33,7 +33,7 @@ export interface CoordinatorOptions {
   initialWeights?: NamedTensor[];
   /** Overrides the strategy named in the config. */
   strategy?: Strategy;
-  /** How the fit phase collects updates; plain by default (secure aggregation plugs in here). */
+  /** How the fit phase collects updates; by default the one the config's `aggregation:` names. */
   aggregator?: Aggregator;
   onEvent?: EventSink;
   /**
@@ -171,7 +171,7 @@ export async function startCoordinator(rawConfig: unknown, options: CoordinatorO
           runId: run.runId,
           registry,
           strategy,
-          aggregator: options.aggregator ?? new PlainAggregator(),
+          aggregator: options.aggregator ?? aggregatorFromConfig(config),
           exchange: makeExchange(board, registry),
           events,
           initialWeights: options.initialWeights,

@@ -221,7 +221,8 @@ export function coordinatorHandlers(ctx: ServiceContext): grpc.UntypedServiceImp
         const expect = task.spec.expect;
         if (h.manifest && expect === 'none') return refuse('this task expects no tensors');
         if (!h.manifest) {
-          if (expect !== 'none') return refuse('the reply carries no weights');
+          // With 'any' the task's check decides (a secure aggregation node may answer with a refusal instead).
+          if (Array.isArray(expect)) return refuse('the reply carries no weights');
           return;
         }
         checkSize('the update', Number(h.manifest.totalBytes), ctx.limits.maxUpdateBytes, 'raise limits.maxUpdateBytes on the coordinator');

@@ -33,7 +33,7 @@ export interface TaskSpec {
   payload?: Buffer;
   /**
    * What tensors the reply must carry: exactly these names/shapes, any
-   * (within the size limit), or none.
+   * (within the size limit, or none: the check decides), or none.
    */
   expect: TensorSpec[] | 'any' | 'none';
   /** Checks the complete reply; returns why it is refused, or null. */

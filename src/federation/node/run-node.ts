@@ -15,7 +15,8 @@ import { allowInsecure, readTlsMaterial, type TlsMaterial } from '../transport/s
 import { parseNodeConfig, type NodeConfig } from './config.js';
 import { CoordinatorClient, type Limits } from './coordinator-client.js';
 import type { LocalTrainer } from './local-trainer.js';
-import { PlainNodeAggregation, type NodeAggregation, type NodeReplyOut, type ReceivedTask } from './node-aggregation.js';
+import { defaultNodeAggregation } from './default-node-aggregation.js';
+import type { NodeAggregation, NodeReplyOut, ReceivedTask } from './node-aggregation.js';
 import { probeTls } from './tls-probe.js';
 
 export type NodeEvent =
@@ -119,7 +120,8 @@ export async function runNode(rawConfig: unknown, trainer: LocalTrainer, options
     log?.(describe(e));
     options.onEvent?.(e);
   };
-  const aggregation = options.aggregation ?? new PlainNodeAggregation();
+  // Never plain by default: a plain aggregation would answer a secure-aggregation task with clear weights.
+  const aggregation = options.aggregation ?? defaultNodeAggregation({ log: log ?? undefined });
   const client = new CoordinatorClient(config.coordinator, credentials, config.maxMessageBytes, config.callTimeoutSec * 1000);
 
   let session: JoinReplyMsg | null = null;

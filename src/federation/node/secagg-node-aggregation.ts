@@ -1,0 +1,143 @@
+/**
+ * The node's side of secure aggregation (see coordinator/secagg-aggregator.ts
+ * and wire/secagg-envelope.ts): after training it keeps its update, answers
+ * the setup with fresh public keys, and masks the update only when the
+ * coordinator asks for the masked input. One SecAggClient per round.
+ *
+ * The coordinator cannot check an update it never sees, so the node checks
+ * its own before anything leaves: finite values, the L2 norm bound, a sample
+ * count within the round's weight range. A node that will not go on - its
+ * update fails those checks, or the coordinator deviated from the protocol -
+ * answers with a refusal (the reason, no values) and stays connected for the
+ * next round, instead of failing the whole node process.
+ */
+import { PrivmedError } from '../../common/errors.js';
+import { decodeMessageOf, encodeMessage, SecAggClient, type RandomSource, type SecAggInput, type SecAggMessage } from '../../secagg/index.js';
+import {
+  decodeSetupEnvelope,
+  encodeRefusal,
+  maskedVectorTensor,
+  SECAGG_STAGES,
+} from '../wire/secagg-envelope.js';
+import { flattenUpdate, type FlatUpdate } from '../wire/secagg-update-vector.js';
+import type { FitOutput } from './local-trainer.js';
+import type { NodeAggregation, NodeReplyOut, ReceivedTask } from './node-aggregation.js';
+
+export interface SecAggNodeOptions {
+  /** Local policy: refuse rounds whose reconstruction threshold is below this. */
+  minThreshold?: number;
+  /** Where the node writes why it refused, with details that are not sent (e.g. the actual norm). */
+  log?: (line: string) => void;
+  /** Secret randomness (tests only); the system CSPRNG by default. */
+  random?: RandomSource;
+}
+
+interface RoundState {
+  client: SecAggClient;
+  /** Held from training until masking, then dropped. */
+  input: SecAggInput | null;
+}
+
+/** Why the node will not send its update; `details` stay on the node. */
+class LocalRefusal extends PrivmedError {
+  constructor(
+    reason: string,
+    readonly details: string,
+  ) {
+    super(reason);
+  }
+}
+
+function reply(message: SecAggMessage): NodeReplyOut {
+  return { tensors: null, numSamples: 0, metrics: {}, payload: Buffer.from(encodeMessage(message)) };
+}
+
+/** A copy: decoded fields are views, and the task buffer belongs to gRPC. */
+function payloadOf(task: ReceivedTask): Uint8Array {
+  return Uint8Array.from(task.payload);
+}
+
+function checkUpdate(update: FlatUpdate, numSamples: number, maxSamples: number, maxUpdateNorm: number | null): void {
+  if (update.nonFinite > 0) {
+    throw new LocalRefusal('the trained weights contain non-finite values', `${update.nonFinite} non-finite values`);
+  }
+  if (!Number.isSafeInteger(numSamples) || numSamples < 1) {
+    throw new LocalRefusal('the sample count is not a positive integer', `sample count ${numSamples}`);
+  }
+  if (numSamples > maxSamples) {
+    throw new LocalRefusal(`the sample count exceeds the round's limit of ${maxSamples} (validation.maxNumSamples)`, `sample count ${numSamples}`);
+  }
+  if (maxUpdateNorm !== null && update.norm > maxUpdateNorm) {
+    throw new LocalRefusal(`the update norm exceeds validation.maxUpdateNorm (${maxUpdateNorm})`, `update norm ${update.norm.toPrecision(4)}`);
+  }
+}
+
+export class SecAggNodeAggregation implements NodeAggregation {
+  private current: RoundState | null = null;
+
+  constructor(private readonly options: SecAggNodeOptions = {}) {}
+
+  async afterFit(task: ReceivedTask, output: FitOutput): Promise<NodeReplyOut> {
+    // A new setup ends whatever round came before (e.g. one the coordinator gave up on).
+    this.current = null;
+    return this.refuseOnError(task, () => {
+      if (task.stage !== SECAGG_STAGES.setup) throw new PrivmedError(`expected a secure aggregation setup, got stage '${task.stage}'`);
+      if (!task.tensors) throw new PrivmedError('the secure aggregation setup arrived without the global weights');
+      const envelope = decodeSetupEnvelope(task.payload);
+      const params = envelope.setup.params;
+      const update = flattenUpdate(
+        task.tensors.map((t) => t.data),
+        output.weights,
+        params.clip,
+      );
+      if (update.values.length !== params.vectorLength) {
+        throw new PrivmedError(`the round aggregates ${params.vectorLength} values, this model gives ${update.values.length}`);
+      }
+      checkUpdate(update, output.numSamples, params.maxWeight, envelope.maxUpdateNorm);
+      if (update.clippedFraction > 0) {
+        this.options.log?.(`secure aggregation: ${(100 * update.clippedFraction).toFixed(2)}% of the update's coordinates exceed the clip of ${params.clip}`);
+      }
+      const client = new SecAggClient(envelope.nodeId, { minThreshold: this.options.minThreshold, random: this.options.random });
+      const keys = client.handleSetup(envelope.setup);
+      this.current = { client, input: { values: update.values, weight: output.numSamples } };
+      return reply(keys);
+    });
+  }
+
+  async step(task: ReceivedTask): Promise<NodeReplyOut> {
+    return this.refuseOnError(task, () => {
+      const state = this.current;
+      if (!state) throw new PrivmedError(`no secure aggregation round in progress for stage '${task.stage}' (this node restarted or left the round)`);
+      switch (task.stage) {
+        case SECAGG_STAGES.shareKeys:
+          return reply(state.client.handleKeyBroadcast(decodeMessageOf(payloadOf(task), 'key-broadcast')));
+        case SECAGG_STAGES.maskedInput: {
+          if (!state.input) throw new PrivmedError('the masked input was already sent this round');
+          const masked = state.client.handleForwardedShares(decodeMessageOf(payloadOf(task), 'forwarded-shares'), state.input);
+          state.input = null;
+          // The vector rides in the chunked tensor upload; the payload keeps the (small) message header.
+          return { ...reply({ ...masked, maskedVector: new Uint8Array(0) }), tensors: [maskedVectorTensor(masked.maskedVector)] };
+        }
+        case SECAGG_STAGES.unmask: {
+          const answer = state.client.handleUnmaskRequest(decodeMessageOf(payloadOf(task), 'unmask-request'));
+          this.current = null;
+          return reply(answer);
+        }
+        default:
+          throw new PrivmedError(`unknown secure aggregation stage '${task.stage}'`);
+      }
+    });
+  }
+
+  private async refuseOnError(task: ReceivedTask, body: () => NodeReplyOut): Promise<NodeReplyOut> {
+    try {
+      return body();
+    } catch (e) {
+      if (!(e instanceof PrivmedError)) throw e;
+      this.current = null;
+      const details = e instanceof LocalRefusal ? ` (${e.details})` : '';
+      this.options.log?.(`round ${task.round}: refusing secure aggregation stage '${task.stage}': ${e.message}${details}`);
+      return { tensors: null, numSamples: 0, metrics: {}, payload: encodeRefusal(e.message) };
+    }
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * How SecAgg+ (src/secagg) travels over the federation's tasks - the contract
+ * between the coordinator's SecAggAggregator and the node's
+ * SecAggNodeAggregation, which never import each other.
+ *
+ *   task (coordinator -> node)                        reply (node -> coordinator)
+ *   FIT  stage secagg/setup       setup envelope       payload advertise-keys
+ *   STEP stage secagg/share-keys  key-broadcast        payload share-keys
+ *   STEP stage secagg/masked-input forwarded-shares    payload masked-input header, tensor: the masked vector
+ *   STEP stage secagg/unmask      unmask-request       payload unmask-response
+ *
+ * A node that will not go on (its update fails its own checks, or the
+ * coordinator deviated from the protocol) answers with a refusal payload
+ * instead: the coordinator logs the reason and counts the node as out.
+ */
+import { endianness } from 'node:os';
+import { PrivmedError } from '../../common/errors.js';
+import { decodeMessageOf, encodeMessage, type SetupMessage } from '../../secagg/index.js';
+import type { NamedTensor } from './tensors.js';
+
+export const SECAGG_STAGES = {
+  setup: 'secagg/setup',
+  shareKeys: 'secagg/share-keys',
+  maskedInput: 'secagg/masked-input',
+  unmask: 'secagg/unmask',
+} as const;
+
+export type SecAggStageName = (typeof SECAGG_STAGES)[keyof typeof SECAGG_STAGES];
+
+export function isSecAggStage(stage: string): stage is SecAggStageName {
+  return Object.values(SECAGG_STAGES).includes(stage as SecAggStageName);
+}
+
+/** The one tensor of a masked-input reply: the ring vector's bytes, viewed as float32 so the chunked tensor upload carries it. */
+export const MASKED_VECTOR_TENSOR = 'secagg/masked-vector';
+
+/** What the setup FIT task tells a node besides the SecAgg+ parameters. */
+export interface SecAggSetupEnvelope {
+  /** The node's id in this round (a Shamir evaluation point); the coordinator checks every message against it. */
+  nodeId: number;
+  /** The coordinator's validation.maxUpdateNorm, which only the node can check under secure aggregation. */
+  maxUpdateNorm: number | null;
+  setup: SetupMessage;
+}
+
+const ENVELOPE_VERSION = 1;
+
+/** Layout: u32 version, u32 node id, f64 max update norm (NaN = none), then the encoded setup message. */
+export function encodeSetupEnvelope(envelope: SecAggSetupEnvelope): Buffer {
+  const setup = encodeMessage(envelope.setup);
+  const out = Buffer.alloc(16 + setup.length);
+  out.writeUInt32LE(ENVELOPE_VERSION, 0);
+  out.writeUInt32LE(envelope.nodeId, 4);
+  out.writeDoubleLE(envelope.maxUpdateNorm ?? Number.NaN, 8);
+  out.set(setup, 16);
+  return out;
+}
+
+export function decodeSetupEnvelope(payload: Uint8Array): SecAggSetupEnvelope {
+  if (payload.length < 16) throw new PrivmedError('secure aggregation: the setup task carries no setup message');
+  const view = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+  const version = view.readUInt32LE(0);
+  if (version !== ENVELOPE_VERSION) {
+    throw new PrivmedError(`secure aggregation: setup envelope version ${version}, this node understands ${ENVELOPE_VERSION}`, {
+      hint: 'run the same privmed version on coordinator and nodes',
+    });
+  }
+  const norm = view.readDoubleLE(8);
+  // A copy: the decoded message may keep views into its bytes, and the task buffer belongs to gRPC.
+  const setup = decodeMessageOf(Uint8Array.from(view.subarray(16)), 'setup');
+  return { nodeId: view.readUInt32LE(4), maxUpdateNorm: Number.isNaN(norm) ? null : norm, setup };
+}
+
+const REFUSAL_MAGIC = Buffer.from('PRIVMED-REFUSED\n', 'utf8');
+
+/** A reply that says the node will not take (further) part in this round, and why. */
+export function encodeRefusal(reason: string): Buffer {
+  return Buffer.concat([REFUSAL_MAGIC, Buffer.from(reason, 'utf8')]);
+}
+
+/** The refusal reason, or null when the payload is not a refusal. */
+export function decodeRefusal(payload: Uint8Array): string | null {
+  const bytes = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+  if (bytes.length < REFUSAL_MAGIC.length || !bytes.subarray(0, REFUSAL_MAGIC.length).equals(REFUSAL_MAGIC)) return null;
+  return bytes.subarray(REFUSAL_MAGIC.length).toString('utf8');
+}
+
+/**
+ * The tensor codec copies float32 bytes unchanged only on little-endian
+ * hosts; elsewhere it would go through numbers and could rewrite the NaN
+ * bit patterns that masked ring elements are full of.
+ */
+function requireLittleEndian(): void {
+  if (endianness() !== 'LE') throw new PrivmedError('secure aggregation in the federation needs a little-endian host');
+}
+
+/** Wraps a masked ring vector (little-endian bytes) as the reply tensor, bit for bit. */
+export function maskedVectorTensor(bytes: Uint8Array): NamedTensor {
+  requireLittleEndian();
+  const data = new Float32Array(bytes.length / 4);
+  new Uint8Array(data.buffer).set(bytes);
+  return { name: MASKED_VECTOR_TENSOR, shape: [data.length], data };
+}
+
+/** The ring vector's bytes back from the received tensor. */
+export function maskedVectorBytes(tensor: NamedTensor): Uint8Array {
+  requireLittleEndian();
+  return new Uint8Array(tensor.data.buffer, tensor.data.byteOffset, tensor.data.byteLength);
+}
