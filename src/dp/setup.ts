@@ -12,7 +12,7 @@ import { composeReleases, PrivacyLedger, type AccountantName } from '../accounti
 import { PrivmedError } from '../common/errors.js';
 import type { PrivacyConfig } from '../config/train-config.js';
 import type { Dataset } from '../data/dataset.js';
-import type { ChannelStats } from '../data/normalise.js';
+import type { ChannelStats } from '../data/preprocess/normalize.js';
 import type { GradientStep } from '../training/trainer.js';
 import { balancedClassWeights } from '../training/loss.js';
 import { calibrateRemaining } from './calibrate-remaining.js';

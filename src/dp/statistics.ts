@@ -12,7 +12,7 @@
  */
 import { PrivmedError } from '../common/errors.js';
 import type { Dataset } from '../data/dataset.js';
-import type { ChannelStats } from '../data/normalise.js';
+import type { ChannelStats } from '../data/preprocess/normalize.js';
 import type { LedgerEntry, PrivacyLedger, ReleaseMechanism } from '../accounting/index.js';
 import { chargeOnce } from './ledger-charges.js';
 import { GaussianGridMechanism, planGaussianGrid } from './grid-gaussian.js';

@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { PrivmedError } from '../common/errors.js';
 import { TransformedDataset } from '../data/dataset.js';
-import { normaliseTransform } from '../data/normalise.js';
+import { normaliseTransform } from '../data/preprocess/normalize.js';
 import { openMedMnist } from '../data/resolve.js';
 import { initBackend } from '../engine/backend.js';
 import { initPki, nodeCertPaths, pkiPaths } from '../federation/certs/pki-files.js';

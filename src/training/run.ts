@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { PrivmedError } from '../common/errors.js';
 import { classCounts, SubsetDataset, type Dataset } from '../data/dataset.js';
-import { channelStats, normaliseTransform } from '../data/normalise.js';
+import { datasetStats, normaliseTransform } from '../data/preprocess/normalize.js';
 import { openMedMnist } from '../data/resolve.js';
 import { initBackend } from '../engine/backend.js';
 import { buildModel } from '../models/build.js';
@@ -20,7 +20,7 @@ import type { TrainListener } from './events.js';
 import { initWeights } from './init.js';
 import { balancedClassWeights } from './loss.js';
 import { train, type TrainResult } from './trainer.js';
-import { mildAugmentation } from './augment.js';
+import { defaultAugmentation } from './augment.js';
 import { setupDpTraining, type PrivacyOutcome } from '../dp/setup.js';
 import type { PrivacyListener } from '../dp/events.js';
 
@@ -63,7 +63,7 @@ export async function runTraining(
         onEvent: opts.onPrivacy,
       })
     : null;
-  const stats = dp ? dp.normalisation : await channelStats(trainSet);
+  const stats = dp ? dp.normalisation : await datasetStats(trainSet);
   const classWeights = dp || cw === 'none' ? null : cw === 'balanced' ? balancedClassWeights(classCounts(trainSet)) : cw;
   let result: TrainResult;
   let privacy: PrivacyOutcome | undefined;
@@ -81,7 +81,7 @@ export async function runTraining(
       selectionMetric: cfg.training.selectionMetric,
       patience: cfg.training.patience,
       preprocess: normaliseTransform(stats),
-      augment: cfg.training.augment ? mildAugmentation() : undefined,
+      augment: cfg.training.augment ? defaultAugmentation(info) : undefined,
       outputDir: cfg.output,
       metadata: { spec, classes: info.classes, normalisation: stats, config: cfg },
       resume: opts.resume,

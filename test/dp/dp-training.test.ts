@@ -6,7 +6,7 @@ import { PrivacyLedger } from '../../src/accounting/index.js';
 import { loadModel } from '../../src/models/io.js';
 import { evaluate } from '../../src/training/evaluate.js';
 import { TransformedDataset } from '../../src/data/dataset.js';
-import { normaliseTransform } from '../../src/data/normalise.js';
+import { normaliseTransform } from '../../src/data/preprocess/normalize.js';
 import { dpSgdStep } from '../../src/dp/dp-sgd-step.js';
 import { perSampleGradients } from '../../src/dp/per-sample.js';
 import { weightedCrossEntropyPerSample } from '../../src/dp/per-sample-loss.js';

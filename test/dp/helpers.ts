@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { PrivacyConfig } from '../../src/config/train-config.js';
-import { normaliseTransform } from '../../src/data/normalise.js';
+import { normaliseTransform } from '../../src/data/preprocess/normalize.js';
 import { setupDpTraining, type DpTraining } from '../../src/dp/setup.js';
 import type { PrivacyEvent } from '../../src/dp/events.js';
 import type { Dataset } from '../../src/data/dataset.js';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PrivacyLedger } from '../../src/accounting/index.js';
 import { dpDatasetStatistics } from '../../src/dp/statistics.js';
-import { channelStats } from '../../src/data/normalise.js';
+import { datasetStats as channelStats } from '../../src/data/preprocess/normalize.js';
 import { classCounts } from '../../src/data/dataset.js';
 import { PrivmedError } from '../../src/common/errors.js';
 import { halvesDataset } from '../fixtures/synthetic.js';

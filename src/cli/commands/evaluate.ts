@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { PrivmedError } from '../../common/errors.js';
 import { TransformedDataset } from '../../data/dataset.js';
-import { normaliseTransform } from '../../data/normalise.js';
+import { normaliseTransform } from '../../data/preprocess/normalize.js';
 import { openMedMnist } from '../../data/resolve.js';
 import { initBackend, type BackendName } from '../../engine/backend.js';
 import { loadModel } from '../../models/io.js';

@@ -4,7 +4,7 @@
  * in the PreprocessingSpec, so that inference uses the same numbers.
  */
 import { PrivmedError } from '../../common/errors.js';
-import type { Dataset } from '../dataset.js';
+import type { Dataset, Sample, Transform } from '../dataset.js';
 
 export interface ChannelStats {
   mean: number[];
@@ -51,4 +51,10 @@ export async function datasetStats(ds: Dataset, opts: { maxItems?: number; onSki
   const mean = Array.from(sum, (s) => s / n);
   const std = Array.from(sq, (s, k) => Math.sqrt(Math.max(0, s / n - mean[k]! ** 2)));
   return { mean, std };
+}
+
+/** The per-sample transform (x - mean) / std, on a copy of the image. */
+export function normaliseTransform(stats: ChannelStats): Transform {
+  const channels = stats.mean.length;
+  return (s: Sample): Sample => ({ image: normalizeInPlace(Float32Array.from(s.image), channels, stats), label: s.label });
 }

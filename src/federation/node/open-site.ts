@@ -5,7 +5,7 @@ import { openMedMnist } from '../../data/resolve.js';
 import { PrivmedError } from '../../common/errors.js';
 import { initBackend } from '../../engine/backend.js';
 import { balancedClassWeights } from '../../training/loss.js';
-import { mildAugmentation } from '../../training/augment.js';
+import { defaultAugmentation } from '../../training/augment.js';
 import type { PartitionConfig, SiteConfig } from './site-config.js';
 import { TfjsLocalTrainer } from './tfjs-trainer.js';
 
@@ -43,7 +43,7 @@ export async function openSite(site: SiteConfig): Promise<OpenedSite> {
     optimizer: site.training.optimizer,
     classWeights: site.training.classWeights === 'balanced' ? balancedClassWeights(classCounts(train)) : null,
     seed: site.training.seed,
-    augment: site.training.augment ? mildAugmentation() : undefined,
+    augment: site.training.augment ? defaultAugmentation(info) : undefined,
   });
   return { trainer, backend, train, val };
 }

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { batches, TransformedDataset, type Dataset, type Transform } from '../../data/dataset.js';
-import { normaliseTransform, type ChannelStats } from '../../data/normalise.js';
+import { normaliseTransform, type ChannelStats } from '../../data/preprocess/normalize.js';
 import { buildModel } from '../../models/build.js';
 import type { ModelSpec } from '../../models/spec.js';
 import { evaluate } from '../../training/evaluate.js';
