@@ -153,44 +153,50 @@ export function epochOrder(n: number, shuffle: boolean, seed: number): Int32Arra
   return order;
 }
 
+/**
+ * Reads the given items into one NHWC batch (possibly smaller, even empty):
+ * an unreadable item is left out and reported unless strict.
+ */
+export async function loadBatch(ds: Dataset, indices: ArrayLike<number>, opts: Pick<BatchOptions, 'strict' | 'onSkip'> = {}): Promise<Batch> {
+  const { height, width, channels } = ds.info;
+  const pixels = height * width * channels;
+  const x = new Float32Array(indices.length * pixels);
+  const y = new Int32Array(indices.length);
+  const kept = new Int32Array(indices.length);
+  let n = 0;
+  for (let k = 0; k < indices.length; k++) {
+    const idx = indices[k]!;
+    let s: Sample;
+    try {
+      s = await ds.get(idx);
+    } catch (err) {
+      if (opts.strict || !(err instanceof Error)) throw err;
+      opts.onSkip?.(idx, err);
+      continue;
+    }
+    if (s.image.length !== pixels) {
+      const e = new PrivmedError(`${ds.describe?.(idx) ?? `item ${idx}`}: image has ${s.image.length} values, expected ${height}x${width}x${channels}`);
+      if (opts.strict) throw e;
+      opts.onSkip?.(idx, e);
+      continue;
+    }
+    x.set(s.image, n * pixels);
+    y[n] = s.label;
+    kept[n] = idx;
+    n++;
+  }
+  return n === indices.length ? { x, y, indices: kept, size: n } : { x: x.slice(0, n * pixels), y: y.slice(0, n), indices: kept.slice(0, n), size: n };
+}
+
 /** Iterates a dataset in NHWC batches; unreadable items are skipped unless strict. */
 export async function* batches(ds: Dataset, opts: BatchOptions): AsyncGenerator<Batch> {
   const { batchSize } = opts;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new PrivmedError(`batch size must be a positive integer, got ${batchSize}`);
   const order = epochOrder(ds.length, opts.shuffle ?? false, opts.seed ?? 0);
-  const { height, width, channels } = ds.info;
-  const pixels = height * width * channels;
-  let pos = opts.skip ?? 0;
-  while (pos < order.length) {
-    const want = Math.min(batchSize, order.length - pos);
-    if (want < batchSize && opts.dropLast) return;
-    const x = new Float32Array(want * pixels);
-    const y = new Int32Array(want);
-    const indices = new Int32Array(want);
-    let n = 0;
-    for (let k = 0; k < want; k++, pos++) {
-      const idx = order[pos]!;
-      let s: Sample;
-      try {
-        s = await ds.get(idx);
-      } catch (err) {
-        if (opts.strict || !(err instanceof Error)) throw err;
-        opts.onSkip?.(idx, err);
-        continue;
-      }
-      if (s.image.length !== pixels) {
-        const e = new PrivmedError(
-          `${ds.describe?.(idx) ?? `item ${idx}`}: image has ${s.image.length} values, expected ${height}x${width}x${channels}`,
-        );
-        if (opts.strict) throw e;
-        opts.onSkip?.(idx, e);
-        continue;
-      }
-      x.set(s.image, n * pixels);
-      y[n] = s.label;
-      indices[n] = idx;
-      n++;
-    }
-    if (n > 0) yield { x: n === want ? x : x.slice(0, n * pixels), y: y.slice(0, n), indices: indices.slice(0, n), size: n };
+  for (let pos = opts.skip ?? 0; pos < order.length; pos += batchSize) {
+    const end = Math.min(pos + batchSize, order.length);
+    if (end - pos < batchSize && opts.dropLast) return;
+    const batch = await loadBatch(ds, order.subarray(pos, end), opts);
+    if (batch.size > 0) yield batch;
   }
 }

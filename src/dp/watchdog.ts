@@ -16,11 +16,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { composeReleases, type AccountantName, type PrivacyLedger, type ReleaseMechanism } from '../accounting/index.js';
-import type { Batch, BatchOptions, Dataset } from '../data/dataset.js';
 import type { BatchSource } from '../training/trainer.js';
 import type { PrivacyListener } from './events.js';
 import { runNote } from './ledger-charges.js';
-import { loadBatch } from './load-batch.js';
+import { loadBatch, type Batch, type BatchOptions, type Dataset } from '../data/dataset.js';
 import type { DpSampler, SubsampledGaussian } from './samplers.js';
 
 export interface WatchdogOptions {
