@@ -4,7 +4,7 @@
  * on loopback with mutual TLS.
  */
 import { z } from 'zod';
-import { SiteSchema } from '../federation/node/site-config.js';
+import { SitePrivacySchema, SiteSchema } from '../federation/node/site-config.js';
 
 export const SimulationSchema = z.strictObject({
   sites: z.number().int().min(1).max(50).default(3),
@@ -21,6 +21,8 @@ export const SimulationSchema = z.strictObject({
   model: SiteSchema.shape.model,
   training: SiteSchema.shape.training,
   backend: SiteSchema.shape.backend,
+  /** DP-SGD at every site (site.privacy); each site gets its own ledger in the output folder unless ledger is set. */
+  privacy: SitePrivacySchema.optional(),
   /** Coordinator settings (docs/federation.md); address, TLS, nodes and database are filled in. */
   federation: z.record(z.string(), z.unknown()).default({}),
   output: z.string().default('runs/simulation'),

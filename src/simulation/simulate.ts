@@ -95,6 +95,7 @@ export async function simulate(cfg: SimulationConfig, opts: SimulationOptions = 
             model: cfg.model,
             training: cfg.training,
             backend: cfg.backend,
+            ...(cfg.privacy ? { privacy: { ...cfg.privacy, ledger: cfg.privacy.ledger ?? join(out, `${name}.privacy-ledger.sqlite`) } } : {}),
           },
         }),
       );

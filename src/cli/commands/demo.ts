@@ -22,8 +22,9 @@ export function registerDemoCommand(program: Command): void {
     .option('--aggregation <kind>', 'secagg (the coordinator learns only the sum) or plain', 'secagg')
     .option('--backend <name>', 'wasm, cpu or tensorflow', 'wasm')
     .option('--output <dir>', 'where the run state and the model go', 'runs/demo')
+    .option('--dp', 'DP-SGD at every hospital (noise multiplier 1.0, clip norm 1, delta 1e-5, Poisson sampling)', false)
     .option('--json', 'print the result as JSON', false)
-    .action(async (opts: { data?: string; sites: string; rounds: string; arch: string; aggregation: string; backend: string; output: string; json: boolean }) => {
+    .action(async (opts: { data?: string; sites: string; rounds: string; arch: string; aggregation: string; backend: string; output: string; json: boolean; dp: boolean }) => {
       const sites = positiveInt('--sites', opts.sites);
       const cfg = parseWith(SimulationSchema, {
         sites,
@@ -33,11 +34,12 @@ export function registerDemoCommand(program: Command): void {
         backend: opts.backend,
         federation: { rounds: positiveInt('--rounds', opts.rounds), minNodes: sites, aggregation: opts.aggregation, fit: { localEpochs: 1 }, evaluate: { metric: 'mcc' } },
         output: opts.output,
+        ...(opts.dp ? { privacy: { noiseMultiplier: 1.0, clipNorm: 1, delta: 1e-5, sampling: 'poisson' } } : {}),
       });
       if (!['secagg', 'plain'].includes(opts.aggregation)) throw new PrivmedError(`--aggregation: expected secagg or plain, got '${opts.aggregation}'`);
       process.stderr.write(
         `privmed demo: ${cfg.sites} hospitals, non-IID PneumoniaMNIST (Dirichlet alpha 0.5), ${opts.rounds} rounds, ` +
-          `${opts.aggregation === 'secagg' ? 'secure aggregation (SecAgg+)' : 'plain FedAvg'}, mutual TLS on loopback\n`,
+          `${opts.aggregation === 'secagg' ? 'secure aggregation (SecAgg+)' : 'plain FedAvg'}, ${opts.dp ? 'DP-SGD at every hospital (noise multiplier 1.0), ' : ''}mutual TLS on loopback\n`,
       );
       printSimulationResult(await simulate(cfg), opts.json);
     });

@@ -1,3 +1,4 @@
+import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { loadYamlConfig } from '../../config/validate.js';
@@ -16,7 +17,7 @@ export function registerNodeCommand(program: Command): void {
     .requiredOption('--config <file>', 'node configuration (YAML)')
     .action(async (opts: { config: string }) => {
       const job = loadYamlConfig(NodeJobSchema, opts.config);
-      const site = await openSite(job.site);
+      const site = await openSite(job.site, { nodeName: job.node.name, dir: dirname(resolve(opts.config)) });
       process.stderr.write(`privmed node ${job.node.name}: ${site.backend}; ${site.train.length} training and ${site.val.length} validation images (they stay here)\n`);
       const abort = new AbortController();
       process.once('SIGINT', () => abort.abort());

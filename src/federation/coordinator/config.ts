@@ -65,6 +65,24 @@ export const SecAggConfigSchema = z.strictObject({
   stageTimeoutSec: seconds.default(60),
 });
 
+/**
+ * The DP-SGD mechanism the federation accounts for (optional). Sent to the
+ * nodes with every fit (dpNoiseMultiplier, dpMaxSampleRate, dpMaxSteps,
+ * dpSampling); a DP node whose own mechanism is weaker refuses the fit. Under
+ * secure aggregation, where the coordinator sees no node's metrics, the
+ * federation ledger charges exactly this (worst-case) mechanism for every
+ * contributor of a completed round; with plain aggregation it charges what
+ * each node reports. delta and accountant are those of `privmed status`.
+ */
+export const FederationPrivacySchema = z.strictObject({
+  noiseMultiplier: z.number().positive(),
+  maxSampleRate: z.number().positive().max(1),
+  maxStepsPerRound: z.number().int().positive(),
+  sampling: z.enum(['poisson', 'uniform']).default('poisson'),
+  delta: z.number().positive().lt(1).default(1e-5),
+  accountant: z.enum(['rdp', 'gdp', 'prv']).default('rdp'),
+});
+
 export const CoordinatorConfigSchema = z
   .strictObject({
     /** Listen address, host:port (port 0 picks a free port). */
@@ -112,6 +130,7 @@ export const CoordinatorConfigSchema = z
     /** How the fit phase collects updates: each one in the clear, or only their sum (secure aggregation). */
     aggregation: z.enum(['plain', 'secagg']).default('plain'),
     secagg: SecAggConfigSchema.optional(),
+    privacy: FederationPrivacySchema.optional(),
   })
   .superRefine((c, ctx) => {
     if (!c.tls === !c.insecure) {
@@ -135,6 +154,7 @@ export const CoordinatorConfigSchema = z
     }
   });
 
+export type FederationPrivacy = z.output<typeof FederationPrivacySchema>;
 export type CoordinatorConfigInput = z.input<typeof CoordinatorConfigSchema>;
 export type CoordinatorConfig = z.output<typeof CoordinatorConfigSchema>;
 

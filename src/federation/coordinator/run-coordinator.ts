@@ -21,6 +21,8 @@ import { aggregatorFromConfig } from './aggregator-from-config.js';
 import { parseCoordinatorConfig, type CoordinatorConfig } from './config.js';
 import { describeEvent, type CoordinatorEvent, type EventSink } from './events.js';
 import { makeExchange } from './exchange.js';
+import { federationLedger } from './federation-ledger.js';
+import type { FederationPrivacy } from './config.js';
 import { NodeRegistry } from './node-registry.js';
 import { prepareRun } from './prepare-run.js';
 import { runRounds, type RunOutcome } from './round-loop.js';
@@ -60,6 +62,12 @@ export interface CoordinatorHandle {
   finished: Promise<CoordinatorResult>;
   /** Stops the run (it can be resumed later) and shuts down. */
   close(): Promise<void>;
+}
+
+/** The weakest DP mechanism the federation accounts for, as fit config keys the DP nodes check (node/node-privacy.ts). */
+function dpFitConfig(p: FederationPrivacy | undefined): Record<string, number | string> {
+  if (!p) return {};
+  return { dpNoiseMultiplier: p.noiseMultiplier, dpMaxSampleRate: p.maxSampleRate, dpMaxSteps: p.maxStepsPerRound, dpSampling: p.sampling };
 }
 
 function serverCredentials(config: CoordinatorConfig, host: string): grpc.ServerCredentials {
@@ -109,6 +117,8 @@ export async function startCoordinator(rawConfig: unknown, options: CoordinatorO
   let sweepTimer: NodeJS.Timeout | undefined;
   try {
     const store = new RunStore(db);
+    // The federation's privacy ledger lives in the same file and is charged in the round's commit.
+    store.onCommit(federationLedger(config.runName, config.privacy)(db));
     const hook = options.onDatabase?.(db);
     if (hook) store.onCommit(hook);
     const { run } = prepareRun(store, config);
@@ -155,7 +165,10 @@ export async function startCoordinator(rawConfig: unknown, options: CoordinatorO
     const strategy =
       options.strategy ??
       strategyFromConfig(config.strategy, {
-        fitConfig: Object.fromEntries(Object.entries(config.fit).filter(([, v]) => v !== undefined)) as Record<string, number | string | boolean>,
+        fitConfig: {
+          ...(Object.fromEntries(Object.entries(config.fit).filter(([, v]) => v !== undefined)) as Record<string, number | string | boolean>),
+          ...dpFitConfig(config.privacy),
+        },
         evaluateConfig: config.evaluate.config,
         fractionFit: config.fractionFit,
       });

@@ -24,6 +24,7 @@ import type {
   UpdateChunkMsg,
   UpdateHeaderMsg,
 } from '../wire/messages.js';
+import { decodeRefusal } from '../wire/secagg-envelope.js';
 import { decodeTensors, specMismatch, specsFromManifest, type TensorSpec } from '../wire/tensors.js';
 import { AccessDenied, peerCommonName, type AuthorizableCall } from '../transport/peer-identity.js';
 import type { EventSink } from './events.js';
@@ -207,6 +208,12 @@ export function coordinatorHandlers(ctx: ServiceContext): grpc.UntypedServiceImp
         answer(null, { accepted: false, reason });
       };
 
+      /** A node that declines a plain fit (e.g. its privacy budget is spent) says why in the payload. */
+      const refusalOf = (payload: Buffer | undefined): string | null => {
+        const reason = payload && payload.length ? decodeRefusal(payload) : null;
+        return reason === null ? null : `the node refused: ${reason}`;
+      };
+
       function onHeader(h: UpdateHeaderMsg): void {
         header = h;
         const session = authorizeSession(call, h.sessionId);
@@ -222,7 +229,7 @@ export function coordinatorHandlers(ctx: ServiceContext): grpc.UntypedServiceImp
         if (h.manifest && expect === 'none') return refuse('this task expects no tensors');
         if (!h.manifest) {
           // With 'any' the task's check decides (a secure aggregation node may answer with a refusal instead).
-          if (Array.isArray(expect)) return refuse('the reply carries no weights');
+          if (Array.isArray(expect)) return refuse(refusalOf(h.payload) ?? 'the reply carries no weights');
           return;
         }
         checkSize('the update', Number(h.manifest.totalBytes), ctx.limits.maxUpdateBytes, 'raise limits.maxUpdateBytes on the coordinator');

@@ -6,6 +6,19 @@
  */
 import type { EvaluateConfig, FitConfig } from '../wire/fit-config.js';
 import type { NamedTensor } from '../wire/tensors.js';
+import { PrivmedError } from '../../common/errors.js';
+
+/**
+ * Thrown by a trainer that declines a fit task (e.g. its privacy budget is
+ * spent): the node answers the task with the reason instead of weights and
+ * stays connected; the coordinator records it as rejected and goes on without it.
+ */
+export class FitRefused extends PrivmedError {
+  constructor(message: string, options: { hint?: string; cause?: unknown } = {}) {
+    super(message, options);
+    this.name = 'FitRefused';
+  }
+}
 
 export interface FitOutput {
   weights: Float32Array[];

@@ -1,4 +1,5 @@
 /** Builds a node's LocalTrainer from its site configuration: loads (its share of) the data. */
+import { resolve } from 'node:path';
 import { classCounts, SubsetDataset, type Dataset } from '../../data/dataset.js';
 import { partition, type Partitioning } from '../../data/partition.js';
 import { openMedMnist } from '../../data/resolve.js';
@@ -27,7 +28,14 @@ export interface OpenedSite {
   val: Dataset;
 }
 
-export async function openSite(site: SiteConfig): Promise<OpenedSite> {
+export interface SiteContext {
+  /** The node's name: the ledger's default site name. */
+  nodeName: string;
+  /** Where the default privacy ledger goes (the node config's folder). */
+  dir: string;
+}
+
+export async function openSite(site: SiteConfig, context: SiteContext = { nodeName: 'site', dir: '.' }): Promise<OpenedSite> {
   const backend = await initBackend(site.backend);
   const data = await openMedMnist(site.data.dataset, site.data.root);
   const train = share(data.splits.train, site.data.partition, 0);
@@ -41,9 +49,13 @@ export async function openSite(site: SiteConfig): Promise<OpenedSite> {
     normalisation: { mean: new Array<number>(info.channels).fill(0), std: new Array<number>(info.channels).fill(1) },
     batchSize: site.training.batchSize,
     optimizer: site.training.optimizer,
-    classWeights: site.training.classWeights === 'balanced' ? balancedClassWeights(classCounts(train)) : null,
+    // Exact class counts are not private: with DP the loss is unweighted.
+    classWeights: site.training.classWeights === 'balanced' && !site.privacy ? balancedClassWeights(classCounts(train)) : null,
     seed: site.training.seed,
     augment: site.training.augment ? defaultAugmentation(info) : undefined,
+    ...(site.privacy
+      ? { privacy: { privacy: site.privacy, ledger: resolve(context.dir, site.privacy.ledger ?? 'privacy-ledger.sqlite'), site: site.privacy.site ?? context.nodeName } }
+      : {}),
   });
   return { trainer, backend, train, val };
 }

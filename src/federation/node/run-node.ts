@@ -14,7 +14,8 @@ import { parseAddress } from '../transport/address.js';
 import { allowInsecure, readTlsMaterial, type TlsMaterial } from '../transport/security.js';
 import { parseNodeConfig, type NodeConfig } from './config.js';
 import { CoordinatorClient, type Limits } from './coordinator-client.js';
-import type { LocalTrainer } from './local-trainer.js';
+import { FitRefused, type LocalTrainer } from './local-trainer.js';
+import { encodeRefusal } from '../wire/secagg-envelope.js';
 import { defaultNodeAggregation } from './default-node-aggregation.js';
 import type { NodeAggregation, NodeReplyOut, ReceivedTask } from './node-aggregation.js';
 import { probeTls } from './tls-probe.js';
@@ -160,7 +161,14 @@ export async function runNode(rawConfig: unknown, trainer: LocalTrainer, options
     const weights = task.tensors?.map((t) => t.data) ?? [];
     switch (task.kind) {
       case 'fit': {
-        const output = await trainer.fit(weights, { ...task.config, round: task.round } as FitConfig);
+        let output;
+        try {
+          output = await trainer.fit(weights, { ...task.config, round: task.round } as FitConfig);
+        } catch (error) {
+          if (!(error instanceof FitRefused)) throw error;
+          // Declined (e.g. privacy budget spent): say why, carry no values, stay for later rounds.
+          return submit(s, task, { tensors: null, numSamples: 0, metrics: {}, payload: encodeRefusal(error.message) });
+        }
         return submit(s, task, await aggregation.afterFit(task, output));
       }
       case 'evaluate': {

@@ -4,7 +4,7 @@
  * among several sites (the same seeded partition in every process).
  */
 import { z } from 'zod';
-import { OptimizerSchema } from '../../config/train-config.js';
+import { OptimizerSchema, PrivacySchema } from '../../config/train-config.js';
 
 const positiveInt = z.number().int().positive();
 
@@ -17,6 +17,18 @@ export const PartitionSchema = z.strictObject({
   /** label-skew: share of a class that goes to "its" site. */
   majority: z.number().gt(0).lt(1).default(0.8),
   seed: z.number().int().min(0).default(42),
+});
+
+/**
+ * DP-SGD at the node (present = on). The train-config section, with
+ * noiseMultiplier required: the node cannot know how many rounds it will be
+ * asked for, so targetEpsilon is its budget (fits beyond it are refused), not
+ * a calibration target. ledger defaults to privacy-ledger.sqlite next to the
+ * node's config file; site (the ledger's name for this data) to the node name.
+ */
+export const SitePrivacySchema = PrivacySchema.refine((p) => p.noiseMultiplier !== undefined, {
+  message: 'a noise multiplier for federated DP-SGD (e.g. 1.0)',
+  path: ['noiseMultiplier'],
 });
 
 export const SiteSchema = z.strictObject({
@@ -37,6 +49,7 @@ export const SiteSchema = z.strictObject({
     augment: z.boolean().default(true),
   }).prefault({}),
   backend: z.enum(['wasm', 'cpu', 'tensorflow']).default('wasm'),
+  privacy: SitePrivacySchema.optional(),
 });
 
 export type SiteConfig = z.infer<typeof SiteSchema>;

@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { batches, TransformedDataset, type Dataset, type Transform } from '../../data/dataset.js';
+import { batches, loadBatch, TransformedDataset, type Batch, type Dataset, type Transform } from '../../data/dataset.js';
 import { normaliseTransform, type ChannelStats } from '../../data/preprocess/normalize.js';
 import { buildModel } from '../../models/build.js';
 import type { ModelSpec } from '../../models/spec.js';
@@ -18,6 +18,7 @@ import { readWeights, writeWeights } from '../../training/weights.js';
 import type { EvaluateConfig, FitConfig } from '../wire/fit-config.js';
 import type { NamedTensor } from '../wire/tensors.js';
 import type { EvaluateOutput, FitOutput, LocalTrainer } from './local-trainer.js';
+import { NodePrivacy, type NodePrivacyOptions } from './node-privacy.js';
 
 export interface TfjsTrainerOptions {
   spec: ModelSpec;
@@ -30,6 +31,8 @@ export interface TfjsTrainerOptions {
   seed: number;
   augment?: Transform;
   gradientStep?: GradientStep;
+  /** Train with DP-SGD (CSPRNG sampling and noise), charging the node's ledger. */
+  privacy?: NodePrivacyOptions;
 }
 
 /** Lets timers (heartbeats) run between batches: wasm kernels block the thread. */
@@ -41,6 +44,7 @@ export class TfjsLocalTrainer implements LocalTrainer {
   private readonly trainView: TransformedDataset;
   private readonly valView: TransformedDataset;
   private readonly classWeights: tf.Tensor1D | null;
+  private readonly dp: NodePrivacy | null;
   /** Sub-epoch sync resumes the local data order where the previous round stopped. */
   private epoch = 0;
   private position = 0;
@@ -54,6 +58,7 @@ export class TfjsLocalTrainer implements LocalTrainer {
     this.trainView = new TransformedDataset(o.train, aug ? (s, rng) => aug(pre(s, rng), rng) : pre, o.seed);
     this.valView = new TransformedDataset(o.val, pre, o.seed);
     this.classWeights = o.classWeights ? tf.tensor1d(o.classWeights) : null;
+    this.dp = o.privacy ? new NodePrivacy(o.privacy, this.model, o.train, o.batchSize, o.classWeights) : null;
   }
 
   async initialWeights(): Promise<NamedTensor[]> {
@@ -61,6 +66,9 @@ export class TfjsLocalTrainer implements LocalTrainer {
   }
 
   async fit(weights: Float32Array[], config: FitConfig): Promise<FitOutput> {
+    // Charged (or refused) before the global weights are even loaded: no step runs uncharged.
+    const dpSteps = this.dp ? this.dp.stepsFor(config) : 0;
+    if (this.dp) this.dp.charge(config, dpSteps);
     writeWeights(this.model, weights);
     const lr = typeof config.lr === 'number' ? config.lr : this.o.optimizer.lr;
     setLearningRate(this.optimizer, lr);
@@ -68,7 +76,32 @@ export class TfjsLocalTrainer implements LocalTrainer {
     const vars = this.model.trainableWeights.map((v) => v.read() as tf.Variable);
     const global = mu > 0 ? vars.map((v) => tf.clone(v)) : [];
     const lossFn = (logits: tf.Tensor2D, labels: tf.Tensor1D) => weightedCrossEntropy(logits, labels, this.classWeights);
-    const step = this.o.gradientStep ?? standardGradientStep;
+    const step = this.dp?.gradientStep ?? this.o.gradientStep ?? standardGradientStep;
+    const applyStep = async (batch: Batch): Promise<number> => {
+      const { loss, grads } = await step(batch, this.model, lossFn);
+      if (mu > 0) {
+        // FedProx: the gradient of mu/2 ||w - w_global||^2 is mu (w - w_global); data-independent, so added after the DP noise.
+        vars.forEach((v, i) => {
+          const g = grads[v.name];
+          if (g) grads[v.name] = tf.tidy(() => tf.add(g, tf.mul(tf.sub(v, global[i]!), mu)));
+          g?.dispose();
+        });
+      }
+      const decayed = addWeightDecay(grads, vars, this.o.optimizer.weightDecay);
+      this.optimizer.applyGradients(decayed);
+      if (decayed !== grads) tf.dispose(decayed);
+      tf.dispose(grads);
+      await yieldToEventLoop();
+      return loss;
+    };
+    if (this.dp) {
+      const dp = this.dp;
+      // Batches from the CSPRNG sampler, independent of any data order; the loss is not reported (it is not private).
+      for (let s = 0; s < dpSteps; s++) await applyStep(await loadBatch(this.trainView, dp.sampler.drawBatch()));
+      tf.dispose(global);
+      const numSamples = Math.max(1, Math.round(dpSteps * dp.sampler.expectedBatchSize));
+      return { weights: readWeights(this.model).map((w) => w.data), numSamples, metrics: dp.metrics(dpSteps) };
+    }
     const budget = config.syncEveryNBatches ?? Infinity;
     const epochs = config.syncEveryNBatches ? Infinity : (config.localEpochs ?? 1);
     let batchesDone = 0;
@@ -78,24 +111,11 @@ export class TfjsLocalTrainer implements LocalTrainer {
       this.trainView.epoch = this.epoch;
       const seed = (this.o.seed * 7919 + this.epoch) >>> 0;
       for await (const batch of batches(this.trainView, { batchSize: this.o.batchSize, shuffle: true, seed, skip: this.position })) {
-        const { loss, grads } = await step(batch, this.model, lossFn);
-        if (mu > 0) {
-          // FedProx: the gradient of mu/2 ||w - w_global||^2 is mu (w - w_global).
-          vars.forEach((v, i) => {
-            const g = grads[v.name];
-            if (g) grads[v.name] = tf.tidy(() => tf.add(g, tf.mul(tf.sub(v, global[i]!), mu)));
-            g?.dispose();
-          });
-        }
-        const decayed = addWeightDecay(grads, vars, this.o.optimizer.weightDecay);
-        this.optimizer.applyGradients(decayed);
-        if (decayed !== grads) tf.dispose(decayed);
-        tf.dispose(grads);
+        const loss = await applyStep(batch);
         this.position += batch.size;
         seen += batch.size;
         lossSum += loss * batch.size;
         batchesDone++;
-        await yieldToEventLoop();
         if (batchesDone >= budget) break;
       }
       if (this.position >= this.o.train.length) {

@@ -2,6 +2,15 @@
 import { schemaVersion } from './schema.js';
 import type { SqliteDatabase } from './sqlite.js';
 import type { Metrics } from '../strategy/types.js';
+import { composeReleases, PrivacyLedger, type AccountantName, type LedgerDatabase, type ReleaseMechanism } from '../../accounting/index.js';
+
+/** What the federation ledger (in the same file) has charged each node for this run's completed rounds. */
+export interface RunPrivacy {
+  delta: number;
+  accountant: AccountantName;
+  nodes: { node: string; rounds: number; epsilon: number }[];
+  maxEpsilon: number;
+}
 
 export interface RoundSummary {
   round: number;
@@ -24,6 +33,7 @@ export interface RunSummary {
   createdAt: string;
   updatedAt: string;
   rounds: RoundSummary[];
+  privacy: RunPrivacy | null;
 }
 
 interface RunRecord {
@@ -43,7 +53,7 @@ export function summariseRuns(db: SqliteDatabase): RunSummary[] {
   if (schemaVersion(db) === 0) return [];
   const runs = db.prepare('SELECT * FROM runs ORDER BY run_id').all() as RunRecord[];
   return runs.map((run) => {
-    const config = JSON.parse(run.config_json) as { strategy?: { name?: string }; evaluate?: { metric?: string } };
+    const config = JSON.parse(run.config_json) as { strategy?: { name?: string }; evaluate?: { metric?: string }; privacy?: { delta?: number; accountant?: AccountantName } };
     const attempts = db
       .prepare('SELECT round, attempt, status, eval_metrics_json, message FROM rounds WHERE run_id = ? ORDER BY round, attempt')
       .all(run.run_id) as { round: number; attempt: number; status: string; eval_metrics_json: string | null; message: string | null }[];
@@ -78,8 +88,21 @@ export function summariseRuns(db: SqliteDatabase): RunSummary[] {
       createdAt: run.created_at,
       updatedAt: run.updated_at,
       rounds,
+      privacy: runPrivacy(db, run.name, config.privacy?.delta ?? 1e-5, config.privacy?.accountant ?? 'rdp'),
     };
   });
+}
+
+/** The run's charges are the ledger entries noted "federated run '<name>': round N" (coordinator/federation-ledger.ts). */
+function runPrivacy(db: SqliteDatabase, runName: string, delta: number, accountant: AccountantName): RunPrivacy | null {
+  if (!db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'privacy_ledger'`).get()) return null;
+  const ledger = PrivacyLedger.open(db as unknown as LedgerDatabase, { mustExist: true });
+  const prefix = `federated run '${runName}': `;
+  const bySite = new Map<string, ReleaseMechanism[]>();
+  for (const e of ledger.entries()) if (e.note.startsWith(prefix)) bySite.set(e.site, [...(bySite.get(e.site) ?? []), e.mechanism]);
+  if (bySite.size === 0) return null;
+  const nodes = [...bySite].sort(([a], [b]) => (a < b ? -1 : 1)).map(([node, ms]) => ({ node, rounds: ms.length, epsilon: composeReleases(ms, delta, accountant).epsilon }));
+  return { delta, accountant, nodes, maxEpsilon: Math.max(...nodes.map((n) => n.epsilon)) };
 }
 
 function fmt(v: number | undefined): string {
@@ -103,6 +126,11 @@ export function formatRunSummary(s: RunSummary): string {
     if (problems.length > 0 || (r.status !== 'completed' && r.message)) {
       lines.push(`         ${[...problems, ...(r.status !== 'completed' && r.message ? [r.message] : [])].join('; ')}`);
     }
+  }
+  if (s.privacy) {
+    const p = s.privacy;
+    lines.push(`  privacy (federation ledger, delta ${p.delta}, ${p.accountant}): max epsilon ${fmt(p.maxEpsilon)}`);
+    for (const n of p.nodes) lines.push(`    ${n.node}: epsilon ${fmt(n.epsilon)} over ${n.rounds} rounds`);
   }
   return lines.join('\n');
 }
