@@ -62,6 +62,8 @@ export async function simulate(cfg: SimulationConfig, opts: SimulationOptions = 
     const coordinatorConfig = {
       rounds: 5,
       minNodes: Math.min(2, cfg.sites),
+      // PriMIA's normalisation: every node's trainer (tfjs) supports it; federation.exchangeStatistics: false turns it off.
+      exchangeStatistics: true,
       ...cfg.federation,
       address: '127.0.0.1:0',
       tls: { ca: pki.caCert, cert: pki.coordinatorCert, key: pki.coordinatorKey },
@@ -126,7 +128,11 @@ async function scoreBestModel(cfg: SimulationConfig, database: string, modelDir:
     const spec: ModelSpec = { arch: cfg.model.arch, inputShape: [height, width, channels], numClasses: classes.length, norm: cfg.model.norm };
     const model = buildModel(spec);
     writeWeights(model, checkpoint.weights);
-    const normalisation = { mean: new Array<number>(channels).fill(0), std: new Array<number>(channels).fill(1) };
+    // The numbers the nodes trained with: the exchanged ones, or the identity when the run exchanged none.
+    const stored = store.loadStatistics(run.runId);
+    const normalisation = stored
+      ? { mean: stored.mean, std: stored.std }
+      : { mean: new Array<number>(channels).fill(0), std: new Array<number>(channels).fill(1) };
     const metrics = await evaluate(model, new TransformedDataset(test, normaliseTransform(normalisation), 0));
     await saveModel(modelDir, model, { spec, classes, normalisation, config: cfg, metrics: { round, testAuc: metrics.auc } });
     model.dispose();

@@ -3,6 +3,9 @@ import assert from 'node:assert/strict';
 import { initBackend } from '../../src/engine/backend.js';
 import { TfjsLocalTrainer, type TfjsTrainerOptions } from '../../src/federation/node/tfjs-trainer.js';
 import { halvesDataset } from '../fixtures/synthetic.js';
+import { datasetStats } from '../../src/data/preprocess/normalize.js';
+import { ArrayDataset } from '../../src/data/dataset.js';
+import { normalisationConfig, normalisationOf } from '../../src/federation/wire/statistics.js';
 
 before(async () => {
   await initBackend('wasm');
@@ -55,4 +58,24 @@ test('FedProx keeps the local model closer to the global one', async () => {
   const a = await plain.fit(w0, { round: 1, localEpochs: 2 });
   const b = await prox.fit(w0, { round: 1, localEpochs: 2, proximalMu: 5 });
   assert.ok(dist(b.weights, w0) < dist(a.weights, w0), `prox ${dist(b.weights, w0)} vs plain ${dist(a.weights, w0)}`);
+});
+
+test('statistics() reports the training data exactly without DP; a task\'s normalisation replaces the configured one', async () => {
+  const o = options();
+  const t = new TfjsLocalTrainer(o);
+  const s = await t.statistics();
+  assert.equal(s.count, 64);
+  // The exchange clamps pixels to [0, 1] (a few of halvesDataset's are outside): compare with a clamped copy.
+  const images = await Promise.all(Array.from({ length: o.train.length }, async (_, i) => (await o.train.get(i)).image));
+  const clamped = Float32Array.from(images.flatMap((im) => Array.from(im, (v) => Math.min(1, Math.max(0, v)))));
+  const expected = await datasetStats(new ArrayDataset(o.train.info, clamped, new Int32Array(o.train.length)));
+  const got = normalisationOf(s);
+  assert.ok(Math.abs(got.mean[0]! - expected.mean[0]!) < 1e-12 && Math.abs(got.std[0]! - expected.std[0]!) < 1e-12, `${got.mean} ${got.std}`);
+
+  const w = (await t.initialWeights()).map((x) => x.data);
+  const configured = await t.evaluate(w, { round: 1 });
+  const shifted = await t.evaluate(w, { round: 1, ...normalisationConfig({ mean: [0.1], std: [0.05] }) });
+  assert.notEqual(shifted.metrics.loss, configured.metrics.loss, 'the views were rebuilt with the new numbers');
+  const same = await t.evaluate(w, { round: 2, ...normalisationConfig({ mean: [0.5], std: [0.3] }) });
+  assert.equal(same.metrics.loss, configured.metrics.loss, 'the configured numbers sent back give the configured result');
 });

@@ -1,11 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { parseWith } from '../../src/config/validate.js';
 import { SimulationSchema } from '../../src/simulation/config.js';
-import { simulate } from '../../src/simulation/simulate.js';
+import { RUN_NAME, simulate } from '../../src/simulation/simulate.js';
+import { openDatabase } from '../../src/federation/store/sqlite.js';
+import { RunStore } from '../../src/federation/store/run-store.js';
 import { needData } from '../helpers/data.js';
 
 test('a 2-site non-IID federation of real processes over mutual TLS trains a useful model', async (t) => {
@@ -29,4 +31,18 @@ test('a 2-site non-IID federation of real processes over mutual TLS trains a use
   assert.ok(lines.some((l) => /listening on 127\.0\.0\.1:\d+ \(mutual TLS\)/.test(l)), 'mutual TLS');
   assert.ok(existsSync(join(out, 'best', 'model.json')));
   assert.ok(existsSync(join(out, 'federation.sqlite')));
+  // The nodes trained and the test split was scored with the exchanged normalisation, which the saved model carries.
+  const db = openDatabase(join(out, 'federation.sqlite'), { readonly: true });
+  let stored;
+  try {
+    const store = new RunStore(db);
+    stored = store.loadStatistics(store.findRun(RUN_NAME)!.runId);
+  } finally {
+    db.close();
+  }
+  assert.ok(stored && stored.nodes === 2, 'statistics exchanged with both sites');
+  assert.ok(stored.mean[0]! > 0.2 && stored.mean[0]! < 0.8 && stored.std[0]! > 0.05 && stored.std[0]! < 0.5, `mean ${stored.mean} std ${stored.std}`);
+  const meta = JSON.parse(readFileSync(join(out, 'best', 'privmed.json'), 'utf8')) as { normalisation: { mean: number[]; std: number[] } };
+  assert.deepEqual(meta.normalisation, { mean: stored.mean, std: stored.std });
+  assert.ok(lines.some((l) => /normalisation exchanged with 2 nodes/.test(l)));
 });

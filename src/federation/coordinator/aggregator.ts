@@ -13,6 +13,7 @@ import type { ConfigRecord } from '../wire/config-values.js';
 import type { NamedTensor, TensorSpec } from '../wire/tensors.js';
 import type { TensorManifestMsg } from '../wire/messages.js';
 import type { FitResult, Metrics, Weights } from '../strategy/types.js';
+import type { DatasetStatistics } from '../wire/statistics.js';
 import type { Exchange, NodeFailure } from './exchange.js';
 
 export interface FitRound {
@@ -50,7 +51,25 @@ export interface FitPhaseOutcome {
   reason?: string;
 }
 
+/** The statistics exchange before round 1 (wire/statistics.ts), over the nodes connected then. */
+export interface StatisticsRound {
+  attempt: number;
+  nodes: readonly string[];
+  deadline: number;
+  exchange: Exchange;
+}
+
+export interface StatisticsOutcome {
+  /** The sums over the contributors; null when the exchange failed. */
+  total: DatasetStatistics | null;
+  contributors: string[];
+  failures: NodeFailure[];
+  reason?: string;
+}
+
 export interface Aggregator {
   readonly name: string;
   runFit(round: FitRound): Promise<FitPhaseOutcome>;
+  /** Absent: this aggregator cannot exchange statistics (exchangeStatistics must stay off). */
+  runStatistics?(round: StatisticsRound): Promise<StatisticsOutcome>;
 }

@@ -131,6 +131,13 @@ export const CoordinatorConfigSchema = z
     aggregation: z.enum(['plain', 'secagg']).default('plain'),
     secagg: SecAggConfigSchema.optional(),
     privacy: FederationPrivacySchema.optional(),
+    /**
+     * Before round 1, exchange the nodes' dataset statistics through the
+     * aggregation (secure: only sums) and send the global mean/std with every
+     * fit and evaluate task (normMean, normStd). Every node's trainer must
+     * support it (LocalTrainer.statistics).
+     */
+    exchangeStatistics: z.boolean().default(false),
   })
   .superRefine((c, ctx) => {
     if (!c.tls === !c.insecure) {

@@ -1,6 +1,9 @@
 /** One fit task per node; every update is validated on arrival and passed on individually. */
 import type { TaskSpec } from './task-board.js';
-import type { Aggregator, FitPhaseOutcome, FitRound } from './aggregator.js';
+import { PrivmedError } from '../../common/errors.js';
+import { decodeRefusal } from '../wire/secagg-envelope.js';
+import { STATISTICS_STAGES, statisticsFromMetrics, type DatasetStatistics } from '../wire/statistics.js';
+import type { Aggregator, FitPhaseOutcome, FitRound, StatisticsOutcome, StatisticsRound } from './aggregator.js';
 
 export class PlainAggregator implements Aggregator {
   readonly name = 'plain';
@@ -25,5 +28,46 @@ export class PlainAggregator implements Aggregator {
       outcome.contributors.push({ node, numSamples: reply.numSamples, metrics: reply.metrics });
     }
     return outcome;
+  }
+
+  /** Each node's statistics arrive in the clear (as reply metrics) and are summed here. */
+  async runStatistics(r: StatisticsRound): Promise<StatisticsOutcome> {
+    const received = new Map<string, DatasetStatistics>();
+    const requests = new Map<string, TaskSpec>();
+    for (const node of r.nodes) {
+      requests.set(node, {
+        kind: 'step',
+        round: 0,
+        config: {},
+        stage: STATISTICS_STAGES.plain,
+        expect: 'none',
+        check: (reply) => {
+          const refusal = decodeRefusal(reply.payload);
+          if (refusal !== null) return `the node refused: ${refusal}`;
+          try {
+            received.set(node, statisticsFromMetrics(reply.metrics, node));
+            return null;
+          } catch (e) {
+            if (e instanceof PrivmedError) return e.message;
+            throw e;
+          }
+        },
+      });
+    }
+    const { replies, failures } = await r.exchange(requests, r.deadline);
+    const contributors = [...replies.keys()].filter((n) => received.has(n)).sort();
+    if (contributors.length === 0) return { total: null, contributors, failures };
+    const first = received.get(contributors[0]!)!;
+    const channels = first.sum.length;
+    const mixed = contributors.find((n) => received.get(n)!.sum.length !== channels);
+    if (mixed) return { total: null, contributors: [], failures, reason: `${mixed} reports ${received.get(mixed)!.sum.length} channels, ${contributors[0]} ${channels}` };
+    const total: DatasetStatistics = { count: 0, sum: new Array<number>(channels).fill(0), sumSquares: new Array<number>(channels).fill(0) };
+    for (const n of contributors) {
+      const s = received.get(n)!;
+      total.count += s.count;
+      s.sum.forEach((v, c) => (total.sum[c]! += v));
+      s.sumSquares.forEach((v, c) => (total.sumSquares[c]! += v));
+    }
+    return { total, contributors, failures };
   }
 }

@@ -25,6 +25,8 @@ export function runFingerprint(config: CoordinatorConfig): string {
     strategy: config.strategy,
     fit: config.fit,
     evaluate: { metric: config.evaluate.metric, mode: config.evaluate.mode, config: config.evaluate.config },
+    // The nodes' input normalisation; left out when off, so runs from before the option keep their fingerprint.
+    exchangeStatistics: config.exchangeStatistics || undefined,
   };
   return createHash('sha256').update(canonicalJson(essentials)).digest('hex').slice(0, 16);
 }

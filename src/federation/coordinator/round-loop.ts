@@ -18,6 +18,9 @@ import type { EventSink } from './events.js';
 import type { Exchange, NodeFailure } from './exchange.js';
 import type { NodeRegistry } from './node-registry.js';
 import type { TaskSpec } from './task-board.js';
+import type { ConfigRecord } from '../wire/config-values.js';
+import { normalisationConfig } from '../wire/statistics.js';
+import { ensureStatistics } from './statistics-exchange.js';
 
 export interface RoundLoopContext {
   config: CoordinatorConfig;
@@ -56,6 +59,8 @@ export async function runRounds(ctx: RoundLoopContext): Promise<RunOutcome> {
   let roundsCompleted = 0;
   try {
     const specs = await ensureInitialModel(ctx);
+    // Sent with every fit and evaluate task; nothing when the run exchanges no statistics.
+    const norm = config.exchangeStatistics ? normalisationConfig(await ensureStatistics(ctx, (need) => waitForNodes(ctx, need))) : {};
     let lastCompleted = store.lastCompletedRound(runId);
     const checkpoint = store.loadCheckpoint(runId, lastCompleted);
     let global = checkpoint.weights;
@@ -67,7 +72,7 @@ export async function runRounds(ctx: RoundLoopContext): Promise<RunOutcome> {
     for (let round = lastCompleted + 1; round <= config.rounds && !tracker.shouldStop(); round++) {
       let done = false;
       for (let attemptHere = 1; !done; attemptHere++) {
-        const outcome = await runOneRound(ctx, round, specs, global, tracker);
+        const outcome = await runOneRound(ctx, round, specs, global, tracker, norm);
         if (outcome.ok) {
           global = outcome.weights;
           done = true;
@@ -159,10 +164,11 @@ async function runOneRound(
   specs: TensorSpec[],
   global: Weights,
   tracker: BestRoundTracker,
+  norm: ConfigRecord,
 ): Promise<RoundResult> {
   const { config, store, runId, events } = ctx;
   const live = await waitForNodes(ctx, config.minAvailableNodes ?? config.minNodes);
-  const fitConfigs = ctx.strategy.configureFit(round, live);
+  const fitConfigs = new Map([...ctx.strategy.configureFit(round, live)].map(([node, c]) => [node, { ...c, ...norm }]));
   const cohort = [...fitConfigs.keys()];
   const attempt = store.startAttempt(runId, round, cohort);
   events({ type: 'round-started', round, attempt, nodes: cohort });
@@ -206,7 +212,7 @@ async function runOneRound(
   const fitMetrics: Metrics = { ...aggregate.metrics, nodes: fit.contributors.length };
 
   const evaluateDue = round % config.evaluate.every === 0 || round === config.rounds;
-  const evalMetrics = evaluateDue ? await evaluate(ctx, round, attempt, specs, aggregate.weights) : null;
+  const evalMetrics = evaluateDue ? await evaluate(ctx, round, attempt, specs, aggregate.weights, norm) : null;
   checkStopped(ctx);
   const isBest = tracker.observe(round, evalMetrics);
   store.commitRound({
@@ -225,12 +231,12 @@ async function runOneRound(
 }
 
 /** Federated evaluation: every connected node scores the new global model on its own validation data. */
-async function evaluate(ctx: RoundLoopContext, round: number, attempt: number, specs: TensorSpec[], weights: Weights): Promise<Metrics | null> {
+async function evaluate(ctx: RoundLoopContext, round: number, attempt: number, specs: TensorSpec[], weights: Weights, norm: ConfigRecord): Promise<Metrics | null> {
   const { config, store, runId, events } = ctx;
   const configs = ctx.strategy.configureEvaluate(round, ctx.registry.liveNodes());
   const wire = encoded(specs, weights);
   const requests = new Map<string, TaskSpec>();
-  for (const [node, c] of configs) requests.set(node, { kind: 'evaluate', round, config: c, weights: wire, expect: 'none' });
+  for (const [node, c] of configs) requests.set(node, { kind: 'evaluate', round, config: { ...c, ...norm }, weights: wire, expect: 'none' });
   const deadline = Date.now() + (config.evaluate.timeoutSec ?? config.roundTimeoutSec) * 1000;
   const { replies, failures } = await ctx.exchange(requests, deadline);
   const results = [...replies].map(([node, r]) => ({ node, numSamples: r.numSamples, metrics: r.metrics }));

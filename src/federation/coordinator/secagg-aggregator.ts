@@ -16,6 +16,9 @@
  * the reason and the round loop retries it. Checks that need the plaintext
  * update (finite values, norm bound, sample count range) run at the node
  * before it masks anything (see node/secagg-node-aggregation.ts).
+ *
+ * The statistics exchange before round 1 (wire/statistics.ts) runs the same
+ * protocol, with a STEP statistics/secagg-setup task in place of the FIT.
  */
 import { randomUUID } from 'node:crypto';
 import { PrivmedError } from '../../common/errors.js';
@@ -39,8 +42,9 @@ import {
 } from '../wire/secagg-envelope.js';
 import { applyMeanUpdate, secAggVectorLength } from '../wire/secagg-update-vector.js';
 import { elementCount, specMismatch } from '../wire/tensors.js';
-import type { Aggregator, FitPhaseOutcome, FitRound } from './aggregator.js';
-import type { NodeFailure } from './exchange.js';
+import { STATISTICS_STAGES, STATISTICS_VECTOR_LENGTH, statisticsFromSum } from '../wire/statistics.js';
+import type { Aggregator, FitPhaseOutcome, FitRound, StatisticsOutcome, StatisticsRound } from './aggregator.js';
+import type { Exchange, NodeFailure } from './exchange.js';
 import type { NodeReply, TaskSpec } from './task-board.js';
 
 /** The largest sample count a node may report when validation.maxNumSamples is not set: the fixed-point weight range. */
@@ -58,6 +62,23 @@ export interface SecAggAggregatorOptions {
 }
 
 type Stage = { name: SecAggStageName; deadline: number };
+
+interface ProtocolRun {
+  round: number;
+  attempt: number;
+  cohort: string[];
+  deadline: number;
+  exchange: Exchange;
+  vectorLength: number;
+  clip: number;
+  maxUpdateNorm: number | null;
+  firstTask(node: string, setupEnvelope: Buffer): TaskSpec;
+}
+
+type ProtocolOutcome =
+  | { ok: true; result: SecAggResult; contributors: string[]; failures: NodeFailure[] }
+  | { ok: false; reason: string; failures: NodeFailure[] };
+
 type NodeMessageKind = 'advertise-keys' | 'share-keys' | 'masked-input' | 'unmask-response';
 type Accept = (node: string, reply: NodeReply) => void;
 
@@ -67,25 +88,89 @@ export class SecAggAggregator implements Aggregator {
   constructor(private readonly options: SecAggAggregatorOptions) {}
 
   async runFit(r: FitRound): Promise<FitPhaseOutcome> {
-    const cohort = [...r.fitConfigs.keys()].sort();
+    const parameters = r.global.specs.reduce((n, s) => n + elementCount(s.shape), 0);
+    const run = await this.protocol({
+      round: r.round,
+      attempt: r.attempt,
+      cohort: [...r.fitConfigs.keys()].sort(),
+      deadline: r.deadline,
+      exchange: r.exchange,
+      vectorLength: secAggVectorLength(parameters),
+      clip: this.options.clip,
+      maxUpdateNorm: this.options.maxUpdateNorm ?? null,
+      firstTask: (node, payload) => ({
+        kind: 'fit',
+        round: r.round,
+        config: r.fitConfigs.get(node)!,
+        weights: r.global.encoded,
+        stage: SECAGG_STAGES.setup,
+        payload,
+        expect: 'none',
+      }),
+    });
+    if (!run.ok) return { results: [], contributors: [], failures: run.failures, reason: run.reason };
+    try {
+      return {
+        results: [this.fitResult(r, run.result)],
+        contributors: run.contributors.map((node) => ({ node, metrics: {} })),
+        failures: run.failures,
+      };
+    } catch (e) {
+      if (e instanceof SecAggError) return { results: [], contributors: [], failures: run.failures, reason: e.message };
+      throw e;
+    }
+  }
+
+  /**
+   * The statistics exchange (wire/statistics.ts) as one SecAgg+ round: the
+   * coordinator learns the count-weighted sum of the nodes' statistics
+   * vectors and the total count, nothing of one node. Values lie in [0, 1],
+   * so the clip is 1 (the finest quantisation).
+   */
+  async runStatistics(r: StatisticsRound): Promise<StatisticsOutcome> {
+    const run = await this.protocol({
+      round: 0,
+      attempt: r.attempt,
+      cohort: [...r.nodes].sort(),
+      deadline: r.deadline,
+      exchange: r.exchange,
+      vectorLength: STATISTICS_VECTOR_LENGTH,
+      clip: 1,
+      maxUpdateNorm: null,
+      firstTask: (_node, payload) => ({ kind: 'step', round: 0, config: {}, stage: STATISTICS_STAGES.secaggSetup, payload, expect: 'none' }),
+    });
+    if (!run.ok) return { total: null, contributors: [], failures: run.failures, reason: run.reason };
+    const { sum, weightSum, errorBound } = run.result;
+    try {
+      if (!(weightSum >= 1)) throw new PrivmedError(`the aggregated image count is ${weightSum}`);
+      const total = statisticsFromSum(sum, weightSum, (errorBound.value + errorBound.weight) / Math.max(1, weightSum - errorBound.weight));
+      return { total, contributors: run.contributors, failures: run.failures };
+    } catch (e) {
+      if (e instanceof PrivmedError) return { total: null, contributors: [], failures: run.failures, reason: e.message };
+      throw e;
+    }
+  }
+
+  /** One SecAgg+ round over the cohort; the first task (FIT or STEP) carries the setup envelope. */
+  private async protocol(p: ProtocolRun): Promise<ProtocolOutcome> {
+    const { cohort } = p;
     const failures = new Map<string, NodeFailure>();
-    const failed = (reason: string): FitPhaseOutcome => ({ results: [], contributors: [], failures: [...failures.values()], reason });
+    const failed = (reason: string): ProtocolOutcome => ({ ok: false, failures: [...failures.values()], reason });
     if (cohort.length < 2) return failed(`secure aggregation needs at least 2 nodes in a round, the strategy chose ${cohort.length}`);
 
     // Ids are Shamir evaluation points; every message must carry the id of the node whose session sent it.
     const idOf = new Map(cohort.map((node, i) => [node, i + 1]));
     const nodeOf = new Map(cohort.map((node, i) => [i + 1, node]));
-    const parameters = r.global.specs.reduce((n, s) => n + elementCount(s.shape), 0);
     const { degree, threshold } = chooseGraphParameters(cohort.length);
-    const vectorLength = secAggVectorLength(parameters);
+    const vectorLength = p.vectorLength;
     try {
       const server = new SecAggServer({
-        roundId: `privmed/${randomUUID()}/round-${r.round}/attempt-${r.attempt}`,
+        roundId: `privmed/${randomUUID()}/round-${p.round}/attempt-${p.attempt}`,
         nodeIds: [...nodeOf.keys()],
         degree,
         threshold,
         vectorLength,
-        clip: this.options.clip,
+        clip: p.clip,
         maxWeight: this.options.maxSamples,
       });
       const decode = <K extends NodeMessageKind>(node: string, reply: NodeReply, kind: K): MessageOf<K> => {
@@ -98,40 +183,32 @@ export class SecAggAggregator implements Aggregator {
       const stageDeadline = () => Date.now() + this.options.stageTimeoutSec * 1000;
 
       const setup = server.setupMessage();
-      const fitTasks = new Map(
+      const firstTasks = new Map(
         cohort.map((node): [string, TaskSpec] => [
           node,
-          {
-            kind: 'fit',
-            round: r.round,
-            config: r.fitConfigs.get(node)!,
-            weights: r.global.encoded,
-            stage: SECAGG_STAGES.setup,
-            payload: encodeSetupEnvelope({ nodeId: idOf.get(node)!, maxUpdateNorm: this.options.maxUpdateNorm ?? null, setup }),
-            expect: 'none',
-          },
+          p.firstTask(node, encodeSetupEnvelope({ nodeId: idOf.get(node)!, maxUpdateNorm: p.maxUpdateNorm, setup })),
         ]),
       );
-      await this.exchange(r, failures, { name: SECAGG_STAGES.setup, deadline: r.deadline }, fitTasks, (node, reply) =>
+      await this.exchange(p, failures, { name: SECAGG_STAGES.setup, deadline: p.deadline }, firstTasks, (node, reply) =>
         server.receiveAdvertiseKeys(decode(node, reply, 'advertise-keys')),
       );
 
-      const shareKeys = this.steps(r, nodeOf, server.finishAdvertiseStage(), SECAGG_STAGES.shareKeys, 'none');
-      await this.exchange(r, failures, { name: SECAGG_STAGES.shareKeys, deadline: stageDeadline() }, shareKeys, (node, reply) =>
+      const shareKeys = this.steps(p, nodeOf, server.finishAdvertiseStage(), SECAGG_STAGES.shareKeys, 'none');
+      await this.exchange(p, failures, { name: SECAGG_STAGES.shareKeys, deadline: stageDeadline() }, shareKeys, (node, reply) =>
         server.receiveShareKeys(decode(node, reply, 'share-keys')),
       );
 
       // 'any', not the exact spec: a refusing node sends no tensor, and its reason should reach the log.
-      const masked = this.steps(r, nodeOf, server.finishShareKeysStage(), SECAGG_STAGES.maskedInput, 'any');
+      const masked = this.steps(p, nodeOf, server.finishShareKeysStage(), SECAGG_STAGES.maskedInput, 'any');
       const maskedSpec = [{ name: MASKED_VECTOR_TENSOR, shape: [vectorLength + 1] }];
-      await this.exchange(r, failures, { name: SECAGG_STAGES.maskedInput, deadline: stageDeadline() }, masked, (node, reply) => {
+      await this.exchange(p, failures, { name: SECAGG_STAGES.maskedInput, deadline: stageDeadline() }, masked, (node, reply) => {
         const mismatch = reply.tensors ? specMismatch(maskedSpec, reply.tensors) : 'no masked vector';
         if (mismatch) throw new SecAggError('malformed', `${node}'s masked input: ${mismatch}`);
         server.receiveMaskedInput({ ...decode(node, reply, 'masked-input'), maskedVector: maskedVectorBytes(reply.tensors![0]!) });
       });
 
-      const unmask = this.steps(r, nodeOf, server.finishMaskedInputStage(), SECAGG_STAGES.unmask, 'none');
-      await this.exchange(r, failures, { name: SECAGG_STAGES.unmask, deadline: stageDeadline() }, unmask, (node, reply) =>
+      const unmask = this.steps(p, nodeOf, server.finishMaskedInputStage(), SECAGG_STAGES.unmask, 'none');
+      await this.exchange(p, failures, { name: SECAGG_STAGES.unmask, deadline: stageDeadline() }, unmask, (node, reply) =>
         server.receiveUnmaskResponse(decode(node, reply, 'unmask-response')),
       );
 
@@ -139,11 +216,7 @@ export class SecAggAggregator implements Aggregator {
       const contributors = result.contributors.map((id) => nodeOf.get(id)!);
       // A contributor that missed only the unmasking is still in the sum: it did not fail the round.
       for (const node of contributors) failures.delete(node);
-      return {
-        results: [this.fitResult(r, result)],
-        contributors: contributors.map((node) => ({ node, metrics: {} })),
-        failures: [...failures.values()],
-      };
+      return { ok: true, result, contributors, failures: [...failures.values()] };
     } catch (e) {
       if (e instanceof SecAggError) return failed(e.message);
       throw e;
@@ -151,7 +224,7 @@ export class SecAggAggregator implements Aggregator {
   }
 
   /** One exchange of a stage; a node whose answer the server refuses is rejected with the server's reason. */
-  private async exchange(r: FitRound, failures: Map<string, NodeFailure>, stage: Stage, tasks: Map<string, TaskSpec>, accept: Accept): Promise<void> {
+  private async exchange(r: Pick<ProtocolRun, 'exchange'>, failures: Map<string, NodeFailure>, stage: Stage, tasks: Map<string, TaskSpec>, accept: Accept): Promise<void> {
     for (const [node, spec] of tasks) {
       spec.check = (reply) => {
         const refusal = decodeRefusal(reply.payload);
@@ -169,7 +242,7 @@ export class SecAggAggregator implements Aggregator {
     for (const f of out) if (!failures.has(f.node)) failures.set(f.node, { ...f, reason: `${stage.name}: ${f.reason}` });
   }
 
-  private steps(r: FitRound, nodeOf: Map<number, string>, messages: Map<number, SecAggMessage>, stage: SecAggStageName, expect: TaskSpec['expect']): Map<string, TaskSpec> {
+  private steps(r: Pick<ProtocolRun, 'round'>, nodeOf: Map<number, string>, messages: Map<number, SecAggMessage>, stage: SecAggStageName, expect: TaskSpec['expect']): Map<string, TaskSpec> {
     const tasks = new Map<string, TaskSpec>();
     for (const [id, message] of messages) {
       tasks.set(nodeOf.get(id)!, { kind: 'step', round: r.round, config: {}, stage, payload: Buffer.from(encodeMessage(message)), expect });

@@ -7,6 +7,7 @@
  */
 import { PrivmedError } from '../../common/errors.js';
 import { isSecAggStage } from '../wire/secagg-envelope.js';
+import { STATISTICS_STAGES } from '../wire/statistics.js';
 import { PlainNodeAggregation, type NodeAggregation } from './node-aggregation.js';
 import { SecAggNodeAggregation, type SecAggNodeOptions } from './secagg-node-aggregation.js';
 
@@ -19,6 +20,11 @@ export function defaultNodeAggregation(options: SecAggNodeOptions = {}): NodeAgg
       // Never fall back to sending weights in the clear for a protocol this node does not know.
       if (task.stage !== '') throw unknownStage(task.stage);
       return plain.afterFit(task, output);
+    },
+    async statistics(task, stats) {
+      if (task.stage === STATISTICS_STAGES.secaggSetup) return secure.afterStatistics(task, stats);
+      if (task.stage === STATISTICS_STAGES.plain) return plain.statistics(task, stats);
+      throw unknownStage(task.stage);
     },
     async step(task) {
       if (isSecAggStage(task.stage)) return secure.step(task);

@@ -6,6 +6,7 @@
  */
 import type { EvaluateConfig, FitConfig } from '../wire/fit-config.js';
 import type { NamedTensor } from '../wire/tensors.js';
+import type { DatasetStatistics } from '../wire/statistics.js';
 import { PrivmedError } from '../../common/errors.js';
 
 /**
@@ -48,4 +49,12 @@ export interface LocalTrainer {
   evaluate(weights: Float32Array[], config: EvaluateConfig): Promise<EvaluateOutput>;
   /** Freshly initialised weights; asked only when the coordinator starts without an initial model. */
   initialWeights?(): Promise<NamedTensor[]>;
+  /**
+   * The training data's statistics for the federated normalisation
+   * (wire/statistics.ts), DP-noised and charged when the node trains with DP.
+   * Asked once per run, before round 1, when the coordinator has
+   * exchangeStatistics on; the global mean/std then arrive with every fit and
+   * evaluate task (config keys normMean, normStd).
+   */
+  statistics?(): Promise<DatasetStatistics>;
 }

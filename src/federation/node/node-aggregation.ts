@@ -8,6 +8,7 @@ import { PrivmedError } from '../../common/errors.js';
 import { nameTensors, type NamedTensor } from '../wire/tensors.js';
 import type { ConfigRecord } from '../wire/config-values.js';
 import type { FitOutput } from './local-trainer.js';
+import { statisticsToMetrics, type DatasetStatistics } from '../wire/statistics.js';
 
 export interface ReceivedTask {
   kind: 'fit' | 'evaluate' | 'step' | 'init';
@@ -31,12 +32,18 @@ export interface NodeAggregation {
   afterFit(task: ReceivedTask, output: FitOutput): Promise<NodeReplyOut>;
   /** The reply to one step of a multi-step protocol. */
   step(task: ReceivedTask): Promise<NodeReplyOut>;
+  /** The reply to the statistics exchange (a STEP task with a statistics stage); absent: the node cannot take part. */
+  statistics?(task: ReceivedTask, stats: DatasetStatistics): Promise<NodeReplyOut>;
 }
 
 export class PlainNodeAggregation implements NodeAggregation {
   async afterFit(task: ReceivedTask, output: FitOutput): Promise<NodeReplyOut> {
     if (!task.tensors) throw new PrivmedError('a fit task arrived without weights');
     return { tensors: nameTensors(task.tensors, output.weights), numSamples: output.numSamples, metrics: output.metrics };
+  }
+
+  async statistics(_task: ReceivedTask, stats: DatasetStatistics): Promise<NodeReplyOut> {
+    return { tensors: null, numSamples: stats.count, metrics: statisticsToMetrics(stats) };
   }
 
   async step(task: ReceivedTask): Promise<NodeReplyOut> {

@@ -140,16 +140,21 @@ export class NodePrivacy {
   }
 
   private withLedger<T>(fn: (ledger: PrivacyLedger) => T): T {
-    const p = this.o.privacy;
-    const ledger = PrivacyLedger.open(this.o.ledger, {
-      accountant: p.accountant === 'prv' ? 'prv' : 'rdp',
-      ...(p.targetEpsilon !== undefined ? { siteBudgets: { [this.o.site]: { epsilon: p.targetEpsilon, delta: p.delta } } } : {}),
-    });
-    try {
-      return fn(ledger);
-    } finally {
-      ledger.close();
-    }
+    return withNodeLedger(this.o, fn);
+  }
+}
+
+/** Opens the node's ledger (with its budget, so appends beyond targetEpsilon are refused) for one use. */
+export function withNodeLedger<T>(o: NodePrivacyOptions, fn: (ledger: PrivacyLedger) => T): T {
+  const p = o.privacy;
+  const ledger = PrivacyLedger.open(o.ledger, {
+    accountant: p.accountant === 'prv' ? 'prv' : 'rdp',
+    ...(p.targetEpsilon !== undefined ? { siteBudgets: { [o.site]: { epsilon: p.targetEpsilon, delta: p.delta } } } : {}),
+  });
+  try {
+    return fn(ledger);
+  } finally {
+    ledger.close();
   }
 }
 

@@ -45,7 +45,7 @@ export async function openSite(site: SiteConfig, context: SiteContext = { nodeNa
     spec: { arch: site.model.arch, inputShape: [info.height, info.width, info.channels], numClasses: info.classes.length, norm: site.model.norm },
     train,
     val,
-    // Inputs stay in [0, 1]; GroupNorm makes the nets insensitive to a global shift/scale.
+    // The identity until the coordinator sends the exchanged mean/std (exchangeStatistics); then those, on every node.
     normalisation: { mean: new Array<number>(info.channels).fill(0), std: new Array<number>(info.channels).fill(1) },
     batchSize: site.training.batchSize,
     optimizer: site.training.optimizer,

@@ -16,6 +16,7 @@ import { parseNodeConfig, type NodeConfig } from './config.js';
 import { CoordinatorClient, type Limits } from './coordinator-client.js';
 import { FitRefused, type LocalTrainer } from './local-trainer.js';
 import { encodeRefusal } from '../wire/secagg-envelope.js';
+import { isStatisticsStage } from '../wire/statistics.js';
 import { defaultNodeAggregation } from './default-node-aggregation.js';
 import type { NodeAggregation, NodeReplyOut, ReceivedTask } from './node-aggregation.js';
 import { probeTls } from './tls-probe.js';
@@ -156,6 +157,23 @@ export async function runNode(rawConfig: unknown, trainer: LocalTrainer, options
     if (answer.accepted && task.kind === 'fit') result.fitsSubmitted++;
   }
 
+  /** A node that cannot (no trainer support) or will not (DP budget) take part says why and stays for the rounds. */
+  async function statisticsReply(task: ReceivedTask): Promise<NodeReplyOut> {
+    const refuse = (reason: string): NodeReplyOut => {
+      log?.(`refusing the statistics exchange: ${reason}`);
+      return { tensors: null, numSamples: 0, metrics: {}, payload: encodeRefusal(reason) };
+    };
+    if (!trainer.statistics || !aggregation.statistics) return refuse('this node cannot report dataset statistics');
+    let stats;
+    try {
+      stats = await trainer.statistics();
+    } catch (error) {
+      if (!(error instanceof PrivmedError)) throw error;
+      return refuse(error.message);
+    }
+    return aggregation.statistics(task, stats);
+  }
+
   async function handle(s: JoinReplyMsg, task: ReceivedTask): Promise<void> {
     emit({ type: 'task', kind: task.kind, round: task.round });
     const weights = task.tensors?.map((t) => t.data) ?? [];
@@ -179,6 +197,7 @@ export async function runNode(rawConfig: unknown, trainer: LocalTrainer, options
         return;
       }
       case 'step':
+        if (isStatisticsStage(task.stage)) return submit(s, task, await statisticsReply(task));
         return submit(s, task, await aggregation.step(task));
       case 'init': {
         if (!trainer.initialWeights) throw new PrivmedError('the coordinator has no initial model and this trainer cannot provide one');

@@ -18,7 +18,9 @@ import {
   encodeRefusal,
   maskedVectorTensor,
   SECAGG_STAGES,
+  type SecAggSetupEnvelope,
 } from '../wire/secagg-envelope.js';
+import { STATISTICS_STAGES, statisticsVector, type DatasetStatistics } from '../wire/statistics.js';
 import { flattenUpdate, type FlatUpdate } from '../wire/secagg-update-vector.js';
 import type { FitOutput } from './local-trainer.js';
 import type { NodeAggregation, NodeReplyOut, ReceivedTask } from './node-aggregation.js';
@@ -97,11 +99,32 @@ export class SecAggNodeAggregation implements NodeAggregation {
       if (update.clippedFraction > 0) {
         this.options.log?.(`secure aggregation: ${(100 * update.clippedFraction).toFixed(2)}% of the update's coordinates exceed the clip of ${params.clip}`);
       }
-      const client = new SecAggClient(envelope.nodeId, { minThreshold: this.options.minThreshold, random: this.options.random });
-      const keys = client.handleSetup(envelope.setup);
-      this.current = { client, input: { values: update.values, weight: output.numSamples } };
-      return reply(keys);
+      return this.begin(envelope, { values: update.values, weight: output.numSamples });
     });
+  }
+
+  /** The statistics exchange's setup: the same protocol, over the statistics vector weighted by the image count. */
+  async afterStatistics(task: ReceivedTask, stats: DatasetStatistics): Promise<NodeReplyOut> {
+    this.current = null;
+    return this.refuseOnError(task, () => {
+      if (task.stage !== STATISTICS_STAGES.secaggSetup) throw new PrivmedError(`expected a statistics setup, got stage '${task.stage}'`);
+      const envelope = decodeSetupEnvelope(task.payload);
+      const params = envelope.setup.params;
+      const values = statisticsVector(stats);
+      if (values.length !== params.vectorLength) throw new PrivmedError(`the statistics round aggregates ${params.vectorLength} values, this node gives ${values.length}`);
+      if (params.clip < 1) throw new PrivmedError(`the statistics round clips at ${params.clip}, below the values' range [0, 1]`);
+      if (stats.count > params.maxWeight) {
+        throw new LocalRefusal(`the image count exceeds the round's limit of ${params.maxWeight} (validation.maxNumSamples)`, `image count ${stats.count}`);
+      }
+      return this.begin(envelope, { values, weight: stats.count });
+    });
+  }
+
+  private begin(envelope: SecAggSetupEnvelope, input: SecAggInput): NodeReplyOut {
+    const client = new SecAggClient(envelope.nodeId, { minThreshold: this.options.minThreshold, random: this.options.random });
+    const keys = client.handleSetup(envelope.setup);
+    this.current = { client, input };
+    return reply(keys);
   }
 
   async step(task: ReceivedTask): Promise<NodeReplyOut> {

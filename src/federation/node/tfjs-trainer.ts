@@ -19,6 +19,13 @@ import type { EvaluateConfig, FitConfig } from '../wire/fit-config.js';
 import type { NamedTensor } from '../wire/tensors.js';
 import type { EvaluateOutput, FitOutput, LocalTrainer } from './local-trainer.js';
 import { NodePrivacy, type NodePrivacyOptions } from './node-privacy.js';
+import { nodeStatistics } from './node-statistics.js';
+import { PrivmedError } from '../../common/errors.js';
+import { normalisationFromConfig, type DatasetStatistics } from '../wire/statistics.js';
+
+function sameStats(a: ChannelStats, b: ChannelStats): boolean {
+  return a.mean.length === b.mean.length && a.mean.every((v, i) => v === b.mean[i] && a.std[i] === b.std[i]);
+}
 
 export interface TfjsTrainerOptions {
   spec: ModelSpec;
@@ -41,8 +48,10 @@ const yieldToEventLoop = () => new Promise<void>((r) => setImmediate(r));
 export class TfjsLocalTrainer implements LocalTrainer {
   private readonly model: tfl.LayersModel;
   private readonly optimizer: tf.Optimizer;
-  private readonly trainView: TransformedDataset;
-  private readonly valView: TransformedDataset;
+  private trainView!: TransformedDataset;
+  private valView!: TransformedDataset;
+  /** The normalisation the views apply: the constructor's until the coordinator sends the exchanged one. */
+  private normalisation!: ChannelStats;
   private readonly classWeights: tf.Tensor1D | null;
   private readonly dp: NodePrivacy | null;
   /** Sub-epoch sync resumes the local data order where the previous round stopped. */
@@ -53,12 +62,34 @@ export class TfjsLocalTrainer implements LocalTrainer {
     this.model = buildModel(o.spec);
     initWeights(this.model, o.seed);
     this.optimizer = makeOptimizer(o.optimizer);
-    const pre = normaliseTransform(o.normalisation);
-    const aug = o.augment;
-    this.trainView = new TransformedDataset(o.train, aug ? (s, rng) => aug(pre(s, rng), rng) : pre, o.seed);
-    this.valView = new TransformedDataset(o.val, pre, o.seed);
+    this.useNormalisation(o.normalisation);
     this.classWeights = o.classWeights ? tf.tensor1d(o.classWeights) : null;
     this.dp = o.privacy ? new NodePrivacy(o.privacy, this.model, o.train, o.batchSize, o.classWeights) : null;
+  }
+
+  /** (Re)builds the train/val views for `n`; a no-op when it is the one in use. */
+  private useNormalisation(n: ChannelStats): void {
+    if (this.normalisation && sameStats(this.normalisation, n)) return;
+    const channels = this.o.train.info.channels;
+    if (n.mean.length !== channels) throw new PrivmedError(`the coordinator's normalisation has ${n.mean.length} channel(s), this node's images ${channels}`);
+    const pre = normaliseTransform(n);
+    const aug = this.o.augment;
+    const epoch = this.trainView?.epoch ?? 0;
+    this.trainView = new TransformedDataset(this.o.train, aug ? (s, rng) => aug(pre(s, rng), rng) : pre, this.o.seed);
+    this.trainView.epoch = epoch;
+    this.valView = new TransformedDataset(this.o.val, pre, this.o.seed);
+    this.normalisation = n;
+  }
+
+  /** The exchanged normalisation, when the task carries one. */
+  private applyConfig(config: FitConfig | EvaluateConfig): void {
+    const n = normalisationFromConfig(config);
+    if (n) this.useNormalisation(n);
+  }
+
+  /** Training-data statistics for the federated normalisation: DP-noised and charged with the node's privacy settings. */
+  async statistics(): Promise<DatasetStatistics> {
+    return nodeStatistics(this.o.train, this.o.privacy);
   }
 
   async initialWeights(): Promise<NamedTensor[]> {
@@ -69,6 +100,7 @@ export class TfjsLocalTrainer implements LocalTrainer {
     // Charged (or refused) before the global weights are even loaded: no step runs uncharged.
     const dpSteps = this.dp ? this.dp.stepsFor(config) : 0;
     if (this.dp) this.dp.charge(config, dpSteps);
+    this.applyConfig(config);
     writeWeights(this.model, weights);
     const lr = typeof config.lr === 'number' ? config.lr : this.o.optimizer.lr;
     setLearningRate(this.optimizer, lr);
@@ -128,7 +160,8 @@ export class TfjsLocalTrainer implements LocalTrainer {
     return { weights: readWeights(this.model).map((w) => w.data), numSamples: seen, metrics: { loss: lossSum / Math.max(seen, 1) } };
   }
 
-  async evaluate(weights: Float32Array[], _config: EvaluateConfig): Promise<EvaluateOutput> {
+  async evaluate(weights: Float32Array[], config: EvaluateConfig): Promise<EvaluateOutput> {
+    this.applyConfig(config);
     writeWeights(this.model, weights);
     await yieldToEventLoop();
     const m = await evaluate(this.model, this.valView);

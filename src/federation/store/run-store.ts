@@ -28,6 +28,16 @@ export interface RunRow {
   message: string | null;
 }
 
+/** The run's exchanged normalisation (see wire/statistics.ts). */
+export interface RunStatistics {
+  mean: number[];
+  std: number[];
+  /** Images over all contributing nodes (noisy when the nodes use DP). */
+  imageCount: number;
+  nodes: number;
+  aggregation: string;
+}
+
 export interface Checkpoint {
   round: number;
   weights: Weights;
@@ -285,6 +295,27 @@ export class RunStore {
   /** A failed run may be resumed by starting the coordinator again. */
   reopenRun(runId: number): void {
     this.db.prepare(`UPDATE runs SET status = 'running', message = NULL, updated_at = ? WHERE run_id = ?`).run(now(), runId);
+  }
+
+  /** Once per run: a resumed run reuses what is stored. */
+  saveStatistics(runId: number, s: RunStatistics): void {
+    this.db
+      .prepare('INSERT INTO statistics (run_id, image_count, nodes, aggregation, mean_json, std_json, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .run(runId, s.imageCount, s.nodes, s.aggregation, JSON.stringify(s.mean), JSON.stringify(s.std), now());
+  }
+
+  loadStatistics(runId: number): RunStatistics | null {
+    const row = this.db.prepare('SELECT * FROM statistics WHERE run_id = ?').get(runId) as
+      | { image_count: number; nodes: number; aggregation: string; mean_json: string; std_json: string }
+      | undefined;
+    if (!row) return null;
+    return {
+      mean: JSON.parse(row.mean_json) as number[],
+      std: JSON.parse(row.std_json) as number[],
+      imageCount: row.image_count,
+      nodes: row.nodes,
+      aggregation: row.aggregation,
+    };
   }
 
   nodeSeen(runId: number, node: string, joined: boolean): void {

@@ -8,6 +8,7 @@
  * checkpoints   global weights after a completed round (round 0 = initial), plus strategy state
  * node_results  what each node returned in an attempt (metadata only: updates stay in memory)
  * nodes         when each node was last seen
+ * statistics    the run's exchanged normalisation (global mean/std and totals only; never one node's numbers)
  */
 import { PrivmedError } from '../../common/errors.js';
 import type { SqliteDatabase } from './sqlite.js';
@@ -72,6 +73,17 @@ const MIGRATIONS: string[] = [
     first_seen    TEXT NOT NULL,
     last_seen     TEXT NOT NULL,
     PRIMARY KEY (run_id, node)
+  );
+  `,
+  `
+  CREATE TABLE statistics (
+    run_id        INTEGER PRIMARY KEY REFERENCES runs(run_id),
+    image_count   INTEGER NOT NULL,
+    nodes         INTEGER NOT NULL,
+    aggregation   TEXT NOT NULL,
+    mean_json     TEXT NOT NULL,
+    std_json      TEXT NOT NULL,
+    created_at    TEXT NOT NULL
   );
   `,
 ];
