@@ -4,6 +4,7 @@
  * the results are. Every run also checks that nothing leaked: no tensor and no
  * backend buffer (the privmed kernels' intermediates live only in the latter).
  */
+import fc from 'fast-check';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../src/engine/backend.js';
 import { Rng } from '../../src/common/rng.js';
@@ -72,4 +73,23 @@ export function convOutShape(xShape: number[], filterShape: number[], stride: nu
   return tf.backend_util.computeConv2DInfo(
     xShape as [number, number, number, number], filterShape as [number, number, number, number], stride, 1, pad,
   ).outShape;
+}
+
+/** Random conv shapes for property tests: odd sizes, strides 1-3, same/valid padding. */
+export const CONV_SHAPE = {
+  n: fc.integer({ min: 1, max: 3 }),
+  h: fc.integer({ min: 1, max: 12 }),
+  w: fc.integer({ min: 1, max: 12 }),
+  ci: fc.integer({ min: 1, max: 6 }),
+  co: fc.integer({ min: 1, max: 6 }),
+  kh: fc.integer({ min: 1, max: 5 }),
+  kw: fc.integer({ min: 1, max: 5 }),
+  stride: fc.integer({ min: 1, max: 3 }),
+  pad: fc.constantFrom<'same' | 'valid'>('same', 'valid'),
+  seed: fc.integer({ min: 0, max: 1e6 }),
+};
+
+/** 'valid' padding needs the filter to fit in the input. */
+export function fits(s: { pad: 'same' | 'valid'; h: number; w: number; kh: number; kw: number }): boolean {
+  return s.pad === 'same' || (s.h >= s.kh && s.w >= s.kw);
 }

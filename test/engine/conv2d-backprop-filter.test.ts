@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import * as tf from '@tensorflow/tfjs-core';
 import { forceFilterGradMethod } from '../../src/engine/kernels/conv2d_backprop_filter.js';
 import { forceTapLayout, type TapLayoutName } from '../../src/engine/kernels/tap_layouts.js';
-import { convOutShape, randomInput, TOLERANCE, wasmVsCpu } from './compare.js';
+import { CONV_SHAPE, convOutShape, fits, randomInput, TOLERANCE, wasmVsCpu } from './compare.js';
 
 type Pad = 'same' | 'valid';
 
@@ -59,20 +59,11 @@ for (const variant of VARIANTS) {
 test('Conv2DBackpropFilter matches cpu on random shapes (property)', async () => {
   const shapes = fc
     .record({
-      n: fc.integer({ min: 1, max: 3 }),
-      h: fc.integer({ min: 1, max: 12 }),
-      w: fc.integer({ min: 1, max: 12 }),
-      ci: fc.integer({ min: 1, max: 6 }),
-      co: fc.integer({ min: 1, max: 6 }),
-      kh: fc.integer({ min: 1, max: 5 }),
-      kw: fc.integer({ min: 1, max: 5 }),
-      stride: fc.integer({ min: 1, max: 3 }),
-      pad: fc.constantFrom<Pad>('same', 'valid'),
+      ...CONV_SHAPE,
       layout: fc.constantFrom<TapLayoutName>('shifted-grid', 'gathered'),
       maxK: fc.constantFrom<number | null>(null, 1, 60),
-      seed: fc.integer({ min: 0, max: 1e6 }),
     })
-    .filter((s) => s.pad === 'same' || (s.h >= s.kh && s.w >= s.kw));
+    .filter(fits);
   try {
     await fc.assert(
       fc.asyncProperty(shapes, async (s) => {

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import * as tf from '@tensorflow/tfjs-core';
 import { forceInputGradMethod, type InputGradMethod } from '../../src/engine/kernels/conv2d_backprop_input.js';
 import { phasesAlongAxis } from '../../src/engine/kernels/polyphase.js';
-import { convOutShape, randomInput, TOLERANCE, wasmVsCpu } from './compare.js';
+import { CONV_SHAPE, convOutShape, fits, randomInput, TOLERANCE, wasmVsCpu } from './compare.js';
 
 type Pad = 'same' | 'valid';
 
@@ -41,19 +41,10 @@ for (const method of ['polyphase', 'col2im', 'auto'] as InputGradMethod[]) {
 test('Conv2DBackpropInput matches cpu on random shapes (property)', async () => {
   const shapes = fc
     .record({
-      n: fc.integer({ min: 1, max: 3 }),
-      h: fc.integer({ min: 1, max: 12 }),
-      w: fc.integer({ min: 1, max: 12 }),
-      ci: fc.integer({ min: 1, max: 6 }),
-      co: fc.integer({ min: 1, max: 6 }),
-      kh: fc.integer({ min: 1, max: 5 }),
-      kw: fc.integer({ min: 1, max: 5 }),
-      stride: fc.integer({ min: 1, max: 3 }),
-      pad: fc.constantFrom<Pad>('same', 'valid'),
+      ...CONV_SHAPE,
       method: fc.constantFrom<InputGradMethod>('polyphase', 'col2im'),
-      seed: fc.integer({ min: 0, max: 1e6 }),
     })
-    .filter((s) => s.pad === 'same' || (s.h >= s.kh && s.w >= s.kw));
+    .filter(fits);
   try {
     await fc.assert(
       fc.asyncProperty(shapes, async (s) => {
