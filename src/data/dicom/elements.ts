@@ -50,6 +50,7 @@ export function encapsulatedPixelData(tag: number, frames: Uint8Array[], offsetT
 }
 
 export function concatBytes(parts: Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0]!;
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let o = 0;
   for (const p of parts) {

@@ -4,17 +4,8 @@
  * either, JPEG end-of-image markers.
  */
 import { FileFormatError } from '../../common/errors.js';
+import { concatBytes } from './elements.js';
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0]!;
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
 
 /** Whether a fragment ends a JPEG-family code stream (EOI, possibly followed by one pad byte). */
 function endsWithEoi(f: Uint8Array): boolean {
@@ -29,7 +20,7 @@ export function splitFrames(name: string, fragments: Uint8Array[], frames: numbe
   const bot = fragments[0]!;
   const data = fragments.slice(1);
   if (data.length === 0) throw new FileFormatError(name, 'encapsulated Pixel Data has no fragments');
-  if (frames === 1) return [concat(data)];
+  if (frames === 1) return [concatBytes(data)];
   if (data.length === frames) return data;
   if (bot.length >= 4 * frames && bot.length % 4 === 0) return byOffsetTable(name, bot, data, frames);
   if (jpegFamily) {
@@ -38,11 +29,11 @@ export function splitFrames(name: string, fragments: Uint8Array[], frames: numbe
     for (const f of data) {
       current.push(f);
       if (endsWithEoi(f)) {
-        out.push(concat(current));
+        out.push(concatBytes(current));
         current = [];
       }
     }
-    if (current.length) out.push(concat(current));
+    if (current.length) out.push(concatBytes(current));
     if (out.length === frames) return out;
   }
   throw new FileFormatError(name, `cannot map ${data.length} pixel data fragments to ${frames} frames (no Basic Offset Table)`);
@@ -65,7 +56,7 @@ function byOffsetTable(name: string, bot: Uint8Array, data: Uint8Array[], frames
     if (first < 0 || to < from) throw new FileFormatError(name, `Basic Offset Table entry ${k} (${from}) does not point at a fragment`);
     const parts: Uint8Array[] = [];
     for (let i = first; i < data.length && starts[i]! < to; i++) parts.push(data[i]!);
-    out.push(concat(parts));
+    out.push(concatBytes(parts));
   }
   return out;
 }
