@@ -15,7 +15,8 @@ import { PrivmedError } from '../common/errors.js';
 import type { Batch } from '../data/dataset.js';
 import type { ClippedSum } from './clipping.js';
 import { ruleFor, type PerSampleRule } from './layer-rules.js';
-import { batchImages, type PerSampleGradients } from './per-sample.js';
+import { batchImages } from './batch-images.js';
+import type { PerSampleGradients } from './per-sample.js';
 import type { PerSampleLoss } from './per-sample-loss.js';
 import { trainableVariables, type DpVariable } from './variables.js';
 

@@ -1,0 +1,36 @@
+/**
+ * privmed's public API: a small facade over the folders (one concept each).
+ * The CLI (src/cli) is a thin layer over exactly these.
+ */
+export { PrivmedError, FileFormatError, ConfigError } from './common/errors.js';
+export { initBackend, type BackendName } from './engine/backend.js';
+
+// data
+export type { Dataset, Sample, Batch, DatasetInfo, Transform } from './data/dataset.js';
+export { ArrayDataset, SubsetDataset, TransformedDataset, batches } from './data/dataset.js';
+export { loadMedMnist } from './data/medmnist.js';
+export { readImage } from './data/images/read-image.js';
+export { openImageFolder } from './data/images/folder-dataset.js';
+export { buildPreprocessing, buildAugmentation, preprocessImage } from './data/preprocess/build.js';
+export { partition, type Partitioning } from './data/partition.js';
+
+// models and training
+export { buildModel } from './models/build.js';
+export type { ModelSpec } from './models/spec.js';
+export { saveModel, loadModel, type ModelMetadata } from './models/io.js';
+export { TrainConfigSchema, type TrainConfig } from './config/train-config.js';
+export { runTraining } from './training/run.js';
+export { train } from './training/trainer.js';
+export { evaluate, predict } from './training/evaluate.js';
+export { classificationMetrics, rocAuc, mcc } from './metrics/classification.js';
+
+// privacy
+export * as accounting from './accounting/index.js';
+export * as dp from './dp/index.js';
+export * as secagg from './secagg/index.js';
+
+// federation
+export * as federation from './federation/index.js';
+export { TfjsLocalTrainer } from './federation/node/tfjs-trainer.js';
+export { simulate } from './simulation/simulate.js';
+export { tune } from './tuning/tune.js';
