@@ -26,6 +26,8 @@ export const SimulationSchema = z.strictObject({
   /** Coordinator settings (docs/federation.md); address, TLS, nodes and database are filled in. */
   federation: z.record(z.string(), z.unknown()).default({}),
   output: z.string().default('runs/simulation'),
+  /** Running again with the same output folder and run name resumes the run; a new name starts afresh. */
+  runName: z.string().min(1).default('simulation'),
 });
 
 export type SimulationConfig = z.infer<typeof SimulationSchema>;

@@ -25,8 +25,6 @@ import { writeWeights } from '../training/weights.js';
 import type { SimulationConfig } from './config.js';
 import { startCli, waitOrKill, type Child } from './processes.js';
 
-export const RUN_NAME = 'simulation';
-
 export interface SimulationResult {
   status: string;
   bestRound: number | null;
@@ -69,7 +67,7 @@ export async function simulate(cfg: SimulationConfig, opts: SimulationOptions = 
       tls: { ca: pki.caCert, cert: pki.coordinatorCert, key: pki.coordinatorKey },
       allowedNodes: names,
       database,
-      runName: RUN_NAME,
+      runName: cfg.runName,
     };
     const coordinatorYaml = join(out, 'coordinator.yaml');
     writeFileSync(coordinatorYaml, stringify(coordinatorConfig));
@@ -117,8 +115,8 @@ async function scoreBestModel(cfg: SimulationConfig, database: string, modelDir:
   const db = openDatabase(database, { readonly: true });
   try {
     const store = new RunStore(db);
-    const run = store.findRun(RUN_NAME);
-    if (!run) throw new PrivmedError(`${database}: no run '${RUN_NAME}'`);
+    const run = store.findRun(cfg.runName);
+    if (!run) throw new PrivmedError(`${database}: no run '${cfg.runName}'`);
     const round = run.bestRound ?? store.lastCompletedRound(run.runId);
     const checkpoint = store.loadCheckpoint(run.runId, round);
     await initBackend(cfg.backend);

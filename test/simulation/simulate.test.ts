@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { parseWith } from '../../src/config/validate.js';
 import { SimulationSchema } from '../../src/simulation/config.js';
-import { RUN_NAME, simulate } from '../../src/simulation/simulate.js';
+import { simulate } from '../../src/simulation/simulate.js';
 import { openDatabase } from '../../src/federation/store/sqlite.js';
 import { RunStore } from '../../src/federation/store/run-store.js';
 import { needData } from '../helpers/data.js';
@@ -36,7 +36,7 @@ test('a 2-site non-IID federation of real processes over mutual TLS trains a use
   let stored;
   try {
     const store = new RunStore(db);
-    stored = store.loadStatistics(store.findRun(RUN_NAME)!.runId);
+    stored = store.loadStatistics(store.findRun(cfg.runName)!.runId);
   } finally {
     db.close();
   }

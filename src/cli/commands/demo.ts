@@ -34,6 +34,8 @@ export function registerDemoCommand(program: Command): void {
         backend: opts.backend,
         federation: { rounds: positiveInt('--rounds', opts.rounds), minNodes: sites, aggregation: opts.aggregation, fit: { localEpochs: 1 }, evaluate: { metric: 'mcc' } },
         output: opts.output,
+        // Every demo is a fresh run (a simulation with a fixed run name would resume instead).
+        runName: `demo-${new Date().toISOString().replace(/[:.]/g, '-')}`,
         ...(opts.dp ? { privacy: { noiseMultiplier: 1.0, clipNorm: 1, delta: 1e-5, sampling: 'poisson' } } : {}),
       });
       if (!['secagg', 'plain'].includes(opts.aggregation)) throw new PrivmedError(`--aggregation: expected secagg or plain, got '${opts.aggregation}'`);
