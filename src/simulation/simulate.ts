@@ -102,7 +102,7 @@ export async function simulate(cfg: SimulationConfig, opts: SimulationOptions = 
       children.push(startCli(name, ['node', '--config', nodeYaml], (line) => onLine(name, line)));
     });
     const code = await coordinator.exited;
-    for (const c of children.slice(1)) await waitOrKill(c, 30_000);
+    await Promise.all(children.slice(1).map((c) => waitOrKill(c, 30_000)));
     if (code !== 0) throw new PrivmedError(`the federation did not complete (coordinator exit code ${code}); run again with the same output folder to resume`);
     return { ...(await scoreBestModel(cfg, database, join(out, 'best'))), seconds: (performance.now() - t0) / 1000 };
   } finally {
