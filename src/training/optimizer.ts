@@ -23,14 +23,21 @@ export function decays(variableName: string): boolean {
   return /kernel/.test(variableName);
 }
 
-/** grads += weightDecay * w for the decaying variables; returns a new map (caller disposes). */
-export function addWeightDecay(grads: tf.NamedTensorMap, vars: tf.Variable[], weightDecay: number): tf.NamedTensorMap {
-  if (weightDecay === 0) return grads;
-  const out: tf.NamedTensorMap = {};
+/**
+ * One optimizer step: grads += weightDecay * w for the decaying variables,
+ * then apply. Takes ownership of `grads` (disposes them).
+ */
+export function applyUpdate(opt: tf.Optimizer, grads: tf.NamedTensorMap, vars: tf.Variable[], weightDecay: number): void {
+  if (weightDecay === 0) {
+    opt.applyGradients(grads);
+    tf.dispose(grads);
+    return;
+  }
+  const decayed: tf.NamedTensorMap = {};
   for (const v of vars) {
     const g = grads[v.name];
-    if (!g) continue;
-    out[v.name] = decays(v.name) ? tf.tidy(() => tf.add(g, tf.mul(v, weightDecay))) : tf.clone(g);
+    if (g) decayed[v.name] = decays(v.name) ? tf.tidy(() => tf.add(g, tf.mul(v, weightDecay))) : g;
   }
-  return out;
+  opt.applyGradients(decayed);
+  tf.dispose([...Object.values(decayed), ...Object.values(grads)]);
 }

@@ -15,7 +15,7 @@ import { hasCheckpoint, loadCheckpoint, saveCheckpoint, type LoopState } from '.
 import { evaluate } from './evaluate.js';
 import type { TrainListener } from './events.js';
 import { weightedCrossEntropy } from './loss.js';
-import { addWeightDecay, makeOptimizer, setLearningRate, type OptimizerConfig } from './optimizer.js';
+import { applyUpdate, makeOptimizer, setLearningRate, type OptimizerConfig } from './optimizer.js';
 import { learningRateAt, type ScheduleConfig } from './schedule.js';
 
 export type SelectionMetric = 'mcc' | 'auc' | 'accuracy' | 'loss';
@@ -137,10 +137,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
       onSkip: (i, err) => emit({ type: 'skip', item: o.train.describe?.(i) ?? `item ${i}`, reason: err.message }),
     })) {
       const { loss, grads } = await step(batch, model, lossFn);
-      const decayed = addWeightDecay(grads, vars, o.optimizer.weightDecay);
-      optimizer.applyGradients(decayed);
-      if (decayed !== grads) tf.dispose(decayed);
-      tf.dispose(grads);
+      applyUpdate(optimizer, grads, vars, o.optimizer.weightDecay);
       k++;
       state.step++;
       seen += batch.size;

@@ -12,7 +12,7 @@ import type { ModelSpec } from '../../models/spec.js';
 import { evaluate } from '../../training/evaluate.js';
 import { initWeights } from '../../training/init.js';
 import { weightedCrossEntropy } from '../../training/loss.js';
-import { addWeightDecay, makeOptimizer, setLearningRate, type OptimizerConfig } from '../../training/optimizer.js';
+import { applyUpdate, makeOptimizer, setLearningRate, type OptimizerConfig } from '../../training/optimizer.js';
 import { standardGradientStep, type GradientStep } from '../../training/trainer.js';
 import { readWeights, writeWeights } from '../../training/weights.js';
 import type { EvaluateConfig, FitConfig } from '../wire/fit-config.js';
@@ -119,10 +119,7 @@ export class TfjsLocalTrainer implements LocalTrainer {
           g?.dispose();
         });
       }
-      const decayed = addWeightDecay(grads, vars, this.o.optimizer.weightDecay);
-      this.optimizer.applyGradients(decayed);
-      if (decayed !== grads) tf.dispose(decayed);
-      tf.dispose(grads);
+      applyUpdate(this.optimizer, grads, vars, this.o.optimizer.weightDecay);
       await yieldToEventLoop();
       return loss;
     };
