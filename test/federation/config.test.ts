@@ -1,21 +1,12 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConfigError } from '../../src/common/errors.js';
 import { parseCoordinatorConfig } from '../../src/federation/coordinator/config.js';
 import { parseNodeConfig } from '../../src/federation/node/config.js';
+import { configError } from './helpers/config-error.js';
 
 const tls = { ca: 'ca.crt', cert: 'c.crt', key: 'c.key' };
 const minimal = { tls, allowedNodes: ['alice', 'bob'], database: 'state.db', runName: 'r1', rounds: 3 };
 
-function configError(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (e) {
-    assert.ok(e instanceof ConfigError, `expected a ConfigError, got ${String(e)}`);
-    return e;
-  }
-  assert.fail('no error');
-}
 
 describe('coordinator config', () => {
   it('fills in defaults', () => {

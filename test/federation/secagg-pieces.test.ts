@@ -6,7 +6,7 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConfigError, PrivmedError } from '../../src/common/errors.js';
+import { PrivmedError } from '../../src/common/errors.js';
 import { parseCoordinatorConfig } from '../../src/federation/coordinator/config.js';
 import { aggregatorFromConfig } from '../../src/federation/coordinator/aggregator-from-config.js';
 import { defaultNodeAggregation } from '../../src/federation/node/default-node-aggregation.js';
@@ -23,19 +23,11 @@ import {
 } from '../../src/federation/wire/secagg-envelope.js';
 import { applyMeanUpdate, flattenUpdate } from '../../src/federation/wire/secagg-update-vector.js';
 import { decodeMessageOf, encodeMessage, SecAggServer } from '../../src/secagg/index.js';
+import { configError } from './helpers/config-error.js';
 
 const tls = { ca: 'ca.crt', cert: 'c.crt', key: 'c.key' };
 const minimal = { tls, allowedNodes: ['alice', 'bob', 'charlie'], database: 'state.db', runName: 'r1', rounds: 3 };
 
-function configError(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (e) {
-    assert.ok(e instanceof ConfigError, `expected a ConfigError, got ${String(e)}`);
-    return e;
-  }
-  assert.fail('no error');
-}
 
 const global = [Float32Array.of(0.5, -1, 2), Float32Array.of(0)];
 const specs = [
