@@ -18,6 +18,7 @@ import '@tensorflow/tfjs-layers';
 import { getThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { PrivmedError } from '../common/errors.js';
 import { PRIVMED_WASM_KERNELS, registerPrivmedWasmKernels } from './kernels/register.js';
+import { defaultThreadCount, registerThreadedWasmBackend } from './wasm_threads.js';
 
 export type BackendName = 'wasm' | 'cpu' | 'tensorflow';
 
@@ -26,12 +27,21 @@ export const BACKEND_NAMES: readonly BackendName[] = ['wasm', 'cpu', 'tensorflow
 const TFJS_NODE = '@tensorflow/tfjs-node';
 
 let wasmPathsSet = false;
+let wasmThreads: number | null = null;
+
+export interface BackendOptions {
+  /**
+   * wasm only: threads XNNPACK may use (default: PRIVMED_THREADS, else one per
+   * core). Fixed by the first wasm initialisation in a process.
+   */
+  threads?: number;
+}
 
 /** Sets up `name` as the active backend and returns one line describing it. Idempotent. */
-export async function initBackend(name: BackendName = 'wasm'): Promise<string> {
+export async function initBackend(name: BackendName = 'wasm', opts: BackendOptions = {}): Promise<string> {
   switch (name) {
     case 'wasm':
-      return initWasm();
+      return initWasm(opts.threads);
     case 'cpu':
       await activate('cpu');
       return 'backend: cpu (pure JavaScript reference kernels, slow)';
@@ -44,13 +54,18 @@ export async function initBackend(name: BackendName = 'wasm'): Promise<string> {
   }
 }
 
-async function initWasm(): Promise<string> {
+async function initWasm(threads?: number): Promise<string> {
+  if (wasmThreads === null) {
+    wasmThreads = threads ?? defaultThreadCount();
+    // One thread: tfjs's own loader and single-threaded build, as tfjs ships it.
+    if (wasmThreads > 1) registerThreadedWasmBackend(wasmThreads);
+  }
   pointWasmLoaderAtPackage();
   registerPrivmedWasmKernels();
   await activate('wasm');
   const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
-  const threads = getThreadsCount();
-  return `backend: wasm (${simd ? 'SIMD' : 'no SIMD'}, ${threads} thread${threads === 1 ? '' : 's'}, privmed kernels: ${PRIVMED_WASM_KERNELS.join(', ')})`;
+  const active = getThreadsCount();
+  return `backend: wasm (${simd ? 'SIMD' : 'no SIMD'}, ${active} thread${active === 1 ? '' : 's'}, privmed kernels: ${PRIVMED_WASM_KERNELS.join(', ')})`;
 }
 
 /**

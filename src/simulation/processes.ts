@@ -1,6 +1,7 @@
 /** Starting privmed CLI child processes and following their output. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 
@@ -17,12 +18,22 @@ export interface Child {
   exited: Promise<number | null>;
 }
 
-export function startCli(name: string, args: string[], onLine: (line: string) => void): Child {
+export function startCli(name: string, args: string[], onLine: (line: string) => void, env: NodeJS.ProcessEnv = process.env): Child {
   const cli = cliCommand();
-  const child = spawn(cli.execPath, [...cli.args, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(cli.execPath, [...cli.args, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
   for (const stream of [child.stdout!, child.stderr!]) createInterface({ input: stream }).on('line', onLine);
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   return { name, process: child, exited };
+}
+
+/**
+ * The environment for `processes` privmed processes that compute at the same
+ * time on this machine: the cores are shared out (PRIVMED_THREADS each), so
+ * their thread pools do not fight over them. A PRIVMED_THREADS the user set wins.
+ */
+export function sharedCoresEnv(processes: number): NodeJS.ProcessEnv {
+  if (process.env.PRIVMED_THREADS) return process.env;
+  return { ...process.env, PRIVMED_THREADS: String(Math.max(1, Math.floor(availableParallelism() / Math.max(1, processes)))) };
 }
 
 /** Waits for a child to end; kills it after `ms`. */

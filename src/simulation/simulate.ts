@@ -23,7 +23,7 @@ import type { ModelSpec } from '../models/spec.js';
 import { evaluate } from '../training/evaluate.js';
 import { writeWeights } from '../training/weights.js';
 import type { SimulationConfig } from './config.js';
-import { startCli, waitOrKill, type Child } from './processes.js';
+import { sharedCoresEnv, startCli, waitOrKill, type Child } from './processes.js';
 
 export interface SimulationResult {
   status: string;
@@ -99,7 +99,7 @@ export async function simulate(cfg: SimulationConfig, opts: SimulationOptions = 
           },
         }),
       );
-      children.push(startCli(name, ['node', '--config', nodeYaml], (line) => onLine(name, line)));
+      children.push(startCli(name, ['node', '--config', nodeYaml], (line) => onLine(name, line), sharedCoresEnv(cfg.sites)));
     });
     const code = await coordinator.exited;
     await Promise.all(children.slice(1).map((c) => waitOrKill(c, 30_000)));

@@ -11,7 +11,7 @@ test('wasm backend initialises idempotently and describes itself in one line', a
   const second = await initBackend();
   assert.equal(first, second);
   assert.equal(tf.getBackend(), 'wasm');
-  assert.match(first, /^backend: wasm \(SIMD, 1 thread, privmed kernels: /);
+  assert.match(first, /^backend: wasm \(SIMD, \d+ threads?, privmed kernels: /);
   assert.ok(!first.includes('\n'));
   for (const name of PRIVMED_WASM_KERNELS) {
     assert.ok(first.includes(name), name);

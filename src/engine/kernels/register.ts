@@ -8,13 +8,14 @@ import { getKernel, registerKernel, unregisterKernel, type KernelConfig } from '
 import { batchMatMulConfig } from './batch_mat_mul.js';
 import { conv2DBackpropFilterConfig } from './conv2d_backprop_filter.js';
 import { conv2DBackpropInputConfig } from './conv2d_backprop_input.js';
+import { identityConfig } from './identity.js';
 import { meanConfig, sumConfig } from './leading_axes_reduction.js';
 import { maxPoolGradConfig } from './max_pool_grad.js';
 import { tileConfig } from './tile.js';
 import { rememberBuiltin } from './builtin_kernels.js';
 
 /** Kernels privmed adds to (the first) or replaces in tfjs-backend-wasm. */
-export const PRIVMED_WASM_KERNELS = ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'BatchMatMul', 'MaxPoolGrad', 'Sum', 'Mean', 'Tile'] as const;
+export const PRIVMED_WASM_KERNELS = ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'BatchMatMul', 'MaxPoolGrad', 'Sum', 'Mean', 'Tile', 'Identity'] as const;
 
 /** Built-in kernels the privmed kernels call. */
 const USED_BUILTINS = ['Conv2D', 'Transpose', 'Slice', 'BatchMatMul'];
@@ -27,6 +28,7 @@ const makers: Record<(typeof PRIVMED_WASM_KERNELS)[number], () => KernelConfig> 
   Sum: sumConfig,
   Mean: meanConfig,
   Tile: tileConfig,
+  Identity: () => identityConfig,
 };
 
 let installed: KernelConfig[] | null = null;
