@@ -80,6 +80,7 @@ async function loadThreadedModule(threads: number): Promise<EmscriptenModule> {
   const wasmFile = join(dirname(glue), 'tfjs-backend-wasm-threaded-simd.wasm');
   const workerFile = writeWorkerScript();
   const factory = require(glue) as ModuleFactory;
+  const before = { uncaughtException: process.listeners('uncaughtException'), unhandledRejection: process.listeners('unhandledRejection') };
   const module = await factory({
     locateFile: (path: string, prefix: string) => (path.endsWith('.worker.js') ? workerFile : path.endsWith('.wasm') ? wasmFile : prefix + path),
     // The pthread workers load the module's JavaScript from here.
@@ -90,6 +91,14 @@ async function loadThreadedModule(threads: number): Promise<EmscriptenModule> {
       return {};
     },
   });
+  // Emscripten's handlers only rethrow, which makes Node print a line of the
+  // minified glue instead of the error's own location; privmed reports errors itself.
+  for (const listener of process.listeners('uncaughtException')) {
+    if (!before.uncaughtException.includes(listener)) process.removeListener('uncaughtException', listener);
+  }
+  for (const listener of process.listeners('unhandledRejection')) {
+    if (!before.unhandledRejection.includes(listener)) process.removeListener('unhandledRejection', listener);
+  }
   // What tfjs's own loader adds (tfjs-backend-wasm/src/backend_wasm.ts).
   module.tfjs = {
     init: module.cwrap('init', null, []),
