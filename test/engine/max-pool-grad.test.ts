@@ -1,7 +1,10 @@
-import { test } from 'node:test';
+import { test as nodeTest } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import * as tf from '@tensorflow/tfjs-core';
+import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
+import { initBackend } from '../../src/engine/backend.js';
+import { disableSimdKernels } from '../../src/engine/kernels/simd_kernels.js';
 import { randomInput, TOLERANCE, wasmVsCpu, type Input } from './compare.js';
 
 type Pad = 'same' | 'valid';
@@ -20,10 +23,25 @@ async function errorFor(x: Input, size: number, stride: number, pad: Pad, seed: 
   return wasmVsCpu([x, randomInput(poolShape(x.shape, size, stride, pad), seed)], poolGrad(size, stride, pad));
 }
 
+// Every test runs twice: with the SIMD 2x2 kernel (threaded backend) and with the JavaScript one.
+const IMPLEMENTATIONS = [
+  { name: 'SIMD', off: false },
+  { name: 'JavaScript', off: true },
+];
+
+for (const impl of IMPLEMENTATIONS) {
+const test = (name: string, body: () => Promise<void>) =>
+  nodeTest(`${name} [${impl.name}]`, async (t) => {
+    disableSimdKernels(impl.off);
+    t.after(() => disableSimdKernels(false));
+    await body();
+  });
+
 test('MaxPoolGrad matches cpu: 2x2/2, overlapping 3x3/2 same, 3x3/1, odd sizes, batch 1', async () => {
   const cases: [number[], number, number, Pad][] = [
     [[2, 8, 8, 3], 2, 2, 'valid'],
     [[1, 7, 9, 5], 2, 2, 'valid'],
+    [[2, 6, 8, 8], 2, 2, 'valid'],
     [[2, 9, 7, 4], 3, 2, 'same'],
     [[1, 6, 6, 2], 3, 1, 'same'],
     [[3, 5, 5, 1], 3, 3, 'valid'],
@@ -44,7 +62,11 @@ test('MaxPoolGrad breaks ties, -Infinity and NaN windows exactly as cpu does', a
   // After a ReLU whole windows are 0: the first pixel of each must take the gradient.
   const relu = randomInput([2, 6, 8, 3], 650);
   relu.values = relu.values.map((v) => Math.max(v, 0));
-  for (const x of [{ values, shape }, relu]) {
+  // The same values four channels wide, so ties and NaN also land in SIMD lanes.
+  const wide = { values, shape: [1, 4, 3, 4] };
+  const reluWide = randomInput([2, 6, 8, 8], 651);
+  reluWide.values = reluWide.values.map((v) => Math.max(v, 0));
+  for (const x of [{ values, shape }, relu, wide, reluWide]) {
     for (const [size, stride, pad] of [[2, 2, 'valid'], [3, 1, 'same'], [3, 2, 'same']] as [number, number, Pad][]) {
       const err = await errorFor(x, size, stride, pad, 600 + size);
       assert.ok(err <= TOLERANCE, `x [${x.shape}] pool ${size}/${stride} ${pad}: relative error ${err}`);
@@ -69,4 +91,13 @@ test('MaxPoolGrad matches cpu on random shapes (property)', async () => {
     fc.asyncProperty(shapes, async (s) => (await errorFor(randomInput([s.n, s.h, s.w, s.c], s.seed), s.size, s.stride, s.pad, s.seed + 1)) <= TOLERANCE),
     { numRuns: 30, seed: 2024 },
   );
+});
+}
+
+nodeTest('the SIMD kernel is in use on the threaded backend', async () => {
+  await initBackend('wasm');
+  if (getThreadsCount() > 1) {
+    const { simdKernels } = await import('../../src/engine/kernels/simd_kernels.js');
+    assert.notEqual(simdKernels(tf.backend() as never), null, 'dist/wasm/privmed-kernels.wasm loads (npm run build)');
+  }
 });

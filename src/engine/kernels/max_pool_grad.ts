@@ -4,6 +4,9 @@
  * scanned once, all channels side by side (NHWC keeps them contiguous), and
  * dy is added at the window's arg-max.
  *
+ * The 2x2 / stride 2 case runs as WebAssembly SIMD (assembly/pooling.ts)
+ * when the threaded backend's memory can be shared, else in JavaScript.
+ *
  * Ties and NaN follow tfjs-backend-cpu exactly: the first strictly greater
  * value in row-major window order wins, starting from -Infinity, so a window
  * of only NaN / -Infinity passes no gradient.
@@ -12,6 +15,7 @@ import { backend_util, MaxPoolGrad, type KernelConfig, type KernelFunc, type Ten
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { PrivmedError } from '../../common/errors.js';
 import { builtinKernel } from './builtin_kernels.js';
+import { simdKernels } from './simd_kernels.js';
 
 interface Args {
   inputs: { dy: TensorInfo; input: TensorInfo; output: TensorInfo };
@@ -49,7 +53,9 @@ export function maxPoolGrad({ inputs, backend, attrs }: Args): TensorInfo {
   // 2x2 windows tiling the whole image write every dx element themselves.
   if (!(twoByTwo && 2 * oh === h && 2 * ow === w)) dxs.fill(0);
   if (twoByTwo) {
-    poolGrad2x2(xs, dys, dxs, n, h, w, c, oh, ow);
+    const simd = simdKernels(backend);
+    if (simd === null) poolGrad2x2(xs, dys, dxs, n, h, w, c, oh, ow);
+    else simd.maxPoolGrad2x2(xs.byteOffset, dys.byteOffset, dxs.byteOffset, n, h, w, c, oh, ow);
     return dx;
   }
   const best = new Float32Array(c);
