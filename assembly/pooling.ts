@@ -66,3 +66,60 @@ export function maxPoolGrad2x2(x: usize, dy: usize, dx: usize, n: i32, h: i32, w
     }
   }
 }
+
+/**
+ * MaxPoolGrad for any window, stride and padding, four channels at a time
+ * (c a multiple of 4). dx must be zeroed by the caller: overlapping windows
+ * add their gradient to whichever pixel won, as tfjs-backend-cpu does.
+ */
+export function maxPoolGradAny(
+  x: usize, dy: usize, dx: usize, n: i32, h: i32, w: i32, c: i32, oh: i32, ow: i32,
+  fh: i32, fw: i32, sh: i32, sw: i32, top: i32, left: i32,
+): void {
+  const pixel = <usize>c << 2;
+  const negInf = f32x4.splat(-Infinity);
+  let g = dy;
+  for (let b = 0; b < n; b++) {
+    const image = <usize>(b * h * w) * pixel;
+    for (let i = 0; i < oh; i++) {
+      const r0 = i * sh - top;
+      const rLo = max(0, r0);
+      const rHi = min(h, r0 + fh);
+      for (let j = 0; j < ow; j++) {
+        const c0 = j * sw - left;
+        const cLo = max(0, c0);
+        const cHi = min(w, c0 + fw);
+        if (rLo < rHi && cLo < cHi) {
+          for (let k: usize = 0; k < pixel; k += 16) {
+            // Running max and the byte offset of its pixel, per lane; -1 (all ones) = none yet.
+            let best = negInf;
+            let where = i32x4.splat(-1);
+            for (let r = rLo; r < rHi; r++) {
+              for (let col = cLo; col < cHi; col++) {
+                const at = image + <usize>(r * w + col) * pixel + k;
+                const v = v128.load(x + at);
+                const raise = f32x4.gt(v, best);
+                best = v128.bitselect(v, best, raise);
+                where = v128.bitselect(i32x4.splat(<i32>at), where, raise);
+              }
+            }
+            const gv = v128.load(g + k);
+            // A lane whose window held no number (only NaN / -Infinity) passes nothing.
+            addLane(dx, i32x4.extract_lane(where, 0), 0, f32x4.extract_lane(gv, 0));
+            addLane(dx, i32x4.extract_lane(where, 1), 4, f32x4.extract_lane(gv, 1));
+            addLane(dx, i32x4.extract_lane(where, 2), 8, f32x4.extract_lane(gv, 2));
+            addLane(dx, i32x4.extract_lane(where, 3), 12, f32x4.extract_lane(gv, 3));
+          }
+        }
+        g += pixel;
+      }
+    }
+  }
+}
+
+@inline
+function addLane(dx: usize, at: i32, lane: usize, g: f32): void {
+  if (at == -1) return;
+  const p = dx + <usize>(<u32>at) + lane;
+  store<f32>(p, load<f32>(p) + g);
+}

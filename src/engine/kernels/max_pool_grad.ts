@@ -4,8 +4,9 @@
  * scanned once, all channels side by side (NHWC keeps them contiguous), and
  * dy is added at the window's arg-max.
  *
- * The 2x2 / stride 2 case runs as WebAssembly SIMD (assembly/pooling.ts)
- * when the threaded backend's memory can be shared, else in JavaScript.
+ * On the threaded backend (whose memory can be shared) the 2x2 / stride 2
+ * case and any pool over a multiple of 4 channels run as WebAssembly SIMD
+ * (assembly/pooling.ts); otherwise the JavaScript below.
  *
  * Ties and NaN follow tfjs-backend-cpu exactly: the first strictly greater
  * value in row-major window order wins, starting from -Infinity, so a window
@@ -52,10 +53,14 @@ export function maxPoolGrad({ inputs, backend, attrs }: Args): TensorInfo {
   const twoByTwo = fh === 2 && fw === 2 && sh === 2 && sw === 2 && top === 0 && left === 0 && 2 * oh <= h && 2 * ow <= w;
   // 2x2 windows tiling the whole image write every dx element themselves.
   if (!(twoByTwo && 2 * oh === h && 2 * ow === w)) dxs.fill(0);
+  const simd = simdKernels(backend);
   if (twoByTwo) {
-    const simd = simdKernels(backend);
     if (simd === null) poolGrad2x2(xs, dys, dxs, n, h, w, c, oh, ow);
     else simd.maxPoolGrad2x2(xs.byteOffset, dys.byteOffset, dxs.byteOffset, n, h, w, c, oh, ow);
+    return dx;
+  }
+  if (simd !== null && c % 4 === 0) {
+    simd.maxPoolGradAny(xs.byteOffset, dys.byteOffset, dxs.byteOffset, n, h, w, c, oh, ow, fh, fw, sh, sw, top, left);
     return dx;
   }
   const best = new Float32Array(c);

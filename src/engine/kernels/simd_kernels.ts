@@ -10,6 +10,10 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 
 export interface SimdKernels {
   maxPoolGrad2x2(x: number, dy: number, dx: number, n: number, h: number, w: number, c: number, oh: number, ow: number): void;
+  maxPoolGradAny(
+    x: number, dy: number, dx: number, n: number, h: number, w: number, c: number, oh: number, ow: number,
+    fh: number, fw: number, sh: number, sw: number, top: number, left: number,
+  ): void;
 }
 
 // The slice of the WebAssembly JS API used here (privmed's TypeScript lib has no DOM types).
