@@ -14,6 +14,7 @@ export interface SimdKernels {
     x: number, dy: number, dx: number, n: number, h: number, w: number, c: number, oh: number, ow: number,
     fh: number, fw: number, sh: number, sw: number, top: number, left: number,
   ): void;
+  reluGrad(dy: number, x: number, dx: number, size: number): void;
 }
 
 // The slice of the WebAssembly JS API used here (privmed's TypeScript lib has no DOM types).
