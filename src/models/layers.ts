@@ -1,5 +1,6 @@
 /** Building blocks shared by the architectures. */
 import * as tfl from '@tensorflow/tfjs-layers';
+import { skipInputGradient } from './first-conv.js';
 import { GroupNormalization, defaultGroups } from './group-norm.js';
 import type { Norm } from './spec.js';
 
@@ -16,17 +17,17 @@ export function convBlock(
   x: SymbolicTensor,
   opts: { filters: number; kernel: number; stride: number; norm: Norm; name: string; relu?: boolean },
 ): SymbolicTensor {
-  let y = tfl.layers
-    .conv2d({
-      filters: opts.filters,
-      kernelSize: opts.kernel,
-      strides: opts.stride,
-      padding: 'same',
-      useBias: opts.norm === 'none',
-      kernelInitializer: 'heNormal',
-      name: `${opts.name}_conv`,
-    })
-    .apply(x) as SymbolicTensor;
+  const conv = tfl.layers.conv2d({
+    filters: opts.filters,
+    kernelSize: opts.kernel,
+    strides: opts.stride,
+    padding: 'same',
+    useBias: opts.norm === 'none',
+    kernelInitializer: 'heNormal',
+    name: `${opts.name}_conv`,
+  });
+  if (x.sourceLayer.getClassName() === 'InputLayer') skipInputGradient(conv);
+  let y = conv.apply(x) as SymbolicTensor;
   const n = normLayer(opts.norm, opts.filters, `${opts.name}_norm`);
   if (n) y = n(y);
   if (opts.relu !== false) y = tfl.layers.reLU({ name: `${opts.name}_relu` }).apply(y) as SymbolicTensor;
