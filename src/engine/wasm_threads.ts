@@ -19,6 +19,7 @@ import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { PrivmedError } from '../common/errors.js';
+import { wasmApi, type WasmImports } from './wasm_api.js';
 
 const require = createRequire(import.meta.url);
 const GLUE = '@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js';
@@ -48,16 +49,6 @@ interface EmscriptenModule {
 
 type ModuleFactory = (config: Record<string, unknown>) => Promise<EmscriptenModule>;
 
-// The slice of the WebAssembly JS API used here (privmed's TypeScript lib has no DOM types).
-type Imports = Record<string, Record<string, unknown>>;
-interface Instantiated {
-  instance: unknown;
-  module: unknown;
-}
-const { WebAssembly: wasmApi } = globalThis as unknown as {
-  WebAssembly: { instantiate(bytes: Uint8Array, imports: Imports): Promise<Instantiated> };
-};
-
 /** Replaces the 'wasm' backend factory with one that loads the threaded build. */
 export function registerThreadedWasmBackend(threads: number): void {
   tf.removeBackend('wasm');
@@ -80,12 +71,14 @@ async function loadThreadedModule(threads: number): Promise<EmscriptenModule> {
   const wasmFile = join(dirname(glue), 'tfjs-backend-wasm-threaded-simd.wasm');
   const workerFile = writeWorkerScript();
   const factory = require(glue) as ModuleFactory;
-  const before = { uncaughtException: process.listeners('uncaughtException'), unhandledRejection: process.listeners('unhandledRejection') };
+  const events: NodeJS.EventEmitter = process;
+  const rethrowing = ['uncaughtException', 'unhandledRejection'];
+  const before = new Set(rethrowing.flatMap((event) => events.listeners(event)));
   const module = await factory({
     locateFile: (path: string, prefix: string) => (path.endsWith('.worker.js') ? workerFile : path.endsWith('.wasm') ? wasmFile : prefix + path),
     // The pthread workers load the module's JavaScript from here.
     mainScriptUrlOrBlob: glue,
-    instantiateWasm: (imports: Imports, receive: (instance: unknown, module: unknown) => void) => {
+    instantiateWasm: (imports: WasmImports, receive: (instance: unknown, module: unknown) => void) => {
       reportCores(imports, 2 * threads);
       void wasmApi.instantiate(readFileSync(wasmFile), imports).then((r) => receive(r.instance, r.module));
       return {};
@@ -93,11 +86,8 @@ async function loadThreadedModule(threads: number): Promise<EmscriptenModule> {
   });
   // Emscripten's handlers only rethrow, which makes Node print a line of the
   // minified glue instead of the error's own location; privmed reports errors itself.
-  for (const listener of process.listeners('uncaughtException')) {
-    if (!before.uncaughtException.includes(listener)) process.removeListener('uncaughtException', listener);
-  }
-  for (const listener of process.listeners('unhandledRejection')) {
-    if (!before.unhandledRejection.includes(listener)) process.removeListener('unhandledRejection', listener);
+  for (const event of rethrowing) {
+    for (const listener of events.listeners(event)) if (!before.has(listener)) events.removeListener(event, listener as () => void);
   }
   // What tfjs's own loader adds (tfjs-backend-wasm/src/backend_wasm.ts).
   module.tfjs = {
@@ -112,7 +102,7 @@ async function loadThreadedModule(threads: number): Promise<EmscriptenModule> {
 }
 
 /** The core-count import is the one whose body asks for hardwareConcurrency. */
-function reportCores(imports: Imports, cores: number): void {
+function reportCores(imports: WasmImports, cores: number): void {
   for (const ns of Object.values(imports)) {
     for (const [name, fn] of Object.entries(ns)) {
       if (typeof fn === 'function' && /hardwareConcurrency/.test(String(fn))) ns[name] = () => cores;

@@ -10,7 +10,6 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { PrivmedError } from '../../common/errors.js';
 import { backpropConvInfo, type BackpropConvAttrs } from './conv_attrs.js';
 import { filterGradByDilatedConv } from './filter_grad_dilated_conv.js';
-import { filterGradByIm2col, IM2COL_MAX_COLUMNS } from './filter_grad_im2col.js';
 import { filterGradByTapGemm } from './filter_grad_tap_gemm.js';
 import { withScope } from './wasm_scope.js';
 
@@ -20,21 +19,14 @@ interface Args {
   attrs: BackpropConvAttrs & { filterShape: [number, number, number, number] };
 }
 
-export type FilterGradMethod = 'tap-gemm' | 'im2col' | 'dilated-conv';
+export type FilterGradMethod = 'tap-gemm' | 'dilated-conv';
 
-let forced: FilterGradMethod | null = null;
+let method: FilterGradMethod = 'tap-gemm';
 
-/** Tests and benchmarks pin one formulation (null: automatic) to exercise or compare it. */
-export function forceFilterGradMethod(m: FilterGradMethod | null): void {
-  forced = m;
+/** Tests and benchmarks pin one formulation to exercise or compare it. */
+export function forceFilterGradMethod(m: FilterGradMethod): void {
+  method = m;
 }
-
-/** im2col for thin column matrices (few input channels), per-tap GEMMs otherwise. */
-export function filterGradMethodFor(info: { inChannels: number; filterHeight: number; filterWidth: number }): FilterGradMethod {
-  return forced ?? (info.inChannels * info.filterHeight * info.filterWidth <= IM2COL_MAX_COLUMNS ? 'im2col' : 'tap-gemm');
-}
-
-const METHODS = { 'tap-gemm': filterGradByTapGemm, im2col: filterGradByIm2col, 'dilated-conv': filterGradByDilatedConv };
 
 export function conv2DBackpropFilter({ inputs, backend, attrs }: Args): TensorInfo {
   const { x, dy } = inputs;
@@ -42,7 +34,9 @@ export function conv2DBackpropFilter({ inputs, backend, attrs }: Args): TensorIn
   if (dy.shape.join() !== info.outShape.join()) {
     throw new PrivmedError(`Conv2DBackpropFilter (wasm, privmed): dy has shape [${dy.shape}], expected [${info.outShape}]`);
   }
-  return withScope(backend, (scope) => scope.keep(METHODS[filterGradMethodFor(info)](scope, x, dy, info)));
+  return withScope(backend, (scope) =>
+    scope.keep(method === 'tap-gemm' ? filterGradByTapGemm(scope, x, dy, info) : filterGradByDilatedConv(scope, x, dy, info)),
+  );
 }
 
 export const conv2DBackpropFilterConfig: KernelConfig = {

@@ -11,12 +11,15 @@ import { conv2DBackpropInputConfig } from './conv2d_backprop_input.js';
 import { identityConfig } from './identity.js';
 import { meanConfig, sumConfig } from './leading_axes_reduction.js';
 import { maxPoolGradConfig } from './max_pool_grad.js';
-import { registerReluGradient, reluGradConfig } from './relu_grad.js';
+import { registerReluGradient, RELU_GRAD, reluGradConfig } from './relu_grad.js';
 import { tileConfig } from './tile.js';
 import { rememberBuiltin } from './builtin_kernels.js';
 
-/** Kernels privmed adds to (the first) or replaces in tfjs-backend-wasm. */
+/** Kernels privmed adds to (see ADDED_KERNELS) or replaces in tfjs-backend-wasm. */
 export const PRIVMED_WASM_KERNELS = ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'BatchMatMul', 'MaxPoolGrad', 'Sum', 'Mean', 'Tile', 'Identity', 'PrivmedReluGrad'] as const;
+
+/** Kernels the wasm backend lacks (nothing to remember); the others replace built-ins. */
+const ADDED_KERNELS = new Set<string>(['Conv2DBackpropFilter', RELU_GRAD]);
 
 /** Built-in kernels the privmed kernels call. */
 const USED_BUILTINS = ['Conv2D', 'Transpose', 'Slice', 'BatchMatMul'];
@@ -38,8 +41,7 @@ let installed: KernelConfig[] | null = null;
 export function registerPrivmedWasmKernels(): readonly KernelConfig[] {
   registerReluGradient();
   if (installed !== null && installed.every((c) => getKernel(c.kernelName, 'wasm') === c)) return installed;
-  // Kernels the wasm backend lacks (nothing to remember); the rest replace built-ins.
-  const replaced = PRIVMED_WASM_KERNELS.filter((name) => name !== 'Conv2DBackpropFilter' && name !== 'PrivmedReluGrad');
+  const replaced = PRIVMED_WASM_KERNELS.filter((name) => !ADDED_KERNELS.has(name));
   for (const name of [...USED_BUILTINS, ...replaced]) {
     if (rememberBuiltin(name) === undefined) throw new Error(`tfjs-backend-wasm is not loaded: kernel '${name}' is missing`);
   }

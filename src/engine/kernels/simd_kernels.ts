@@ -7,6 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { wasmApi } from '../wasm_api.js';
 
 export interface SimdKernels {
   maxPoolGrad2x2(x: number, dy: number, dx: number, n: number, h: number, w: number, c: number, oh: number, ow: number): void;
@@ -16,14 +17,6 @@ export interface SimdKernels {
   ): void;
   reluGrad(dy: number, x: number, dx: number, size: number): void;
 }
-
-// The slice of the WebAssembly JS API used here (privmed's TypeScript lib has no DOM types).
-const { WebAssembly: wasmApi } = globalThis as unknown as {
-  WebAssembly: {
-    Module: new (bytes: Uint8Array) => object;
-    Instance: new (module: object, imports: Record<string, Record<string, unknown>>) => { exports: unknown };
-  };
-};
 
 /** From dist/src/engine/kernels (built) or src/engine/kernels (tsx, after a build). */
 const CANDIDATES = ['../../../wasm/privmed-kernels.wasm', '../../../dist/wasm/privmed-kernels.wasm'];
