@@ -10,13 +10,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, type BackendName } from '../src/engine/backend.js';
 import { buildModel } from '../src/models/build.js';
 import { initWeights } from '../src/training/init.js';
-import { standardGradientStep, type GradientStep } from '../src/training/trainer.js';
+import { standardGradientStep, type GradientStep } from '../src/training/core.js';
 import { weightedCrossEntropy } from '../src/training/loss.js';
-import { perSampleGradients, type PerSampleMethod } from '../src/dp/per-sample.js';
-import { weightedCrossEntropyPerSample } from '../src/dp/per-sample-loss.js';
-import { planClipping } from '../src/dp/clipping.js';
-import { dpSgdStep } from '../src/dp/dp-sgd-step.js';
-import { GaussianGridMechanism, type GaussianGridPlan } from '../src/dp/grid-gaussian.js';
+import { perSampleGradients, type PerSampleMethod } from '../src/dp/per-sample/per-sample.js';
+import { weightedCrossEntropyPerSample } from '../src/training/loss.js';
+import { planClipping } from '../src/dp/sgd/clipping.js';
+import { dpSgdStep } from '../src/dp/sgd/dp-sgd-step.js';
+import { GaussianGridMechanism, type GaussianGridPlan } from '../src/dp/mechanisms/grid-gaussian.js';
 import { medianMs } from './harness.js';
 
 function median(xs: number[]): number {

@@ -12,7 +12,7 @@ import { initBackend, type BackendName } from '../src/engine/backend.js';
 import { buildModel } from '../src/models/build.js';
 import type { ModelSpec } from '../src/models/spec.js';
 import { initWeights } from '../src/training/init.js';
-import { standardGradientStep } from '../src/training/trainer.js';
+import { standardGradientStep } from '../src/training/core.js';
 import { weightedCrossEntropy } from '../src/training/loss.js';
 import { medianMs, type Report } from './harness.js';
 

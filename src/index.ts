@@ -18,8 +18,8 @@ export { partition, type Partitioning } from './data/partition.js';
 export { buildModel } from './models/build.js';
 export type { ModelSpec } from './models/spec.js';
 export { saveModel, loadModel, type ModelMetadata } from './models/io.js';
-export { TrainConfigSchema, type TrainConfig } from './config/train-config.js';
-export { runTraining } from './training/run.js';
+export { TrainConfigSchema, type TrainConfig } from './site/train-config.js';
+export { runTraining } from './site/run-local.js';
 export { train } from './training/trainer.js';
 export { evaluate, predict } from './training/evaluate.js';
 export { classificationMetrics, rocAuc, mcc } from './metrics/classification.js';
@@ -31,6 +31,6 @@ export * as secagg from './secagg/index.js';
 
 // federation
 export * as federation from './federation/index.js';
-export { TfjsLocalTrainer } from './federation/node/tfjs-trainer.js';
+export { TfjsLocalTrainer } from './site/site-trainer.js';
 export { simulate } from './simulation/simulate.js';
 export { tune } from './tuning/tune.js';

@@ -4,16 +4,16 @@
  * watchdog charging the privacy ledger), DP dataset statistics, and the model
  * checks and surgery DP needs.
  */
-export { setupDpTraining, type DpTraining, type DpTrainingOptions, type PrivacyOutcome } from './setup.js';
-export { dpSgdStep, type DpSgdStep, type DpSgdStepOptions } from './dp-sgd-step.js';
-export { perSampleGradients, resolvePerSampleMethod, type PerSampleChoice, type PerSampleGradients, type PerSampleMethod } from './per-sample.js';
-export { weightedCrossEntropyPerSample, type PerSampleLoss } from './per-sample-loss.js';
-export { planClipping, ClippedSum, type ClipPlan, type ClipSpec } from './clipping.js';
-export { createSampler, PoissonSampler, UniformSampler, type DpSampler } from './samplers.js';
-export { PrivacyWatchdog, type WatchdogOptions } from './watchdog.js';
-export { dpDatasetStatistics, type DpStatistics, type DpStatisticsOptions, type Neighbouring, type StatisticsMechanism } from './statistics.js';
-export { validateForDp, sampleMixingLayers } from './validate-model.js';
-export { convertBatchNorm, type BatchNormReplacement } from './convert-batch-norm.js';
-export { planGaussianGrid, GaussianGridMechanism, type GaussianGridPlan } from './grid-gaussian.js';
-export { planLaplaceGrid, LaplaceGridMechanism, type LaplaceGridPlan } from './grid-laplace.js';
+export { setupDpTraining, type DpTraining, type DpTrainingOptions, type PrivacyOutcome } from './private-run.js';
+export { dpSgdStep, type DpSgdStep, type DpSgdStepOptions } from './sgd/dp-sgd-step.js';
+export { perSampleGradients, resolvePerSampleMethod, type PerSampleChoice, type PerSampleGradients, type PerSampleMethod } from './per-sample/per-sample.js';
+export { weightedCrossEntropyPerSample, type PerSampleLoss } from '../training/loss.js';
+export { planClipping, ClippedSum, type ClipPlan, type ClipSpec } from './sgd/clipping.js';
+export { createSampler, PoissonSampler, UniformSampler, type DpSampler } from './sgd/samplers.js';
+export { PrivacyWatchdog, type WatchdogOptions } from './sgd/watchdog.js';
+export { dpDatasetStatistics, type DpStatistics, type DpStatisticsOptions, type Neighbouring, type StatisticsMechanism } from './statistics/dataset-statistics.js';
+export { validateForDp, sampleMixingLayers } from './validators/validate-model.js';
+export { convertBatchNorm, type BatchNormReplacement } from './validators/convert-batch-norm.js';
+export { planGaussianGrid, GaussianGridMechanism, type GaussianGridPlan } from './mechanisms/grid-gaussian.js';
+export { planLaplaceGrid, LaplaceGridMechanism, type LaplaceGridPlan } from './mechanisms/grid-laplace.js';
 export type { PrivacyEvent, PrivacyListener } from './events.js';

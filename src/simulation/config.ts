@@ -4,7 +4,7 @@
  * on loopback with mutual TLS.
  */
 import { z } from 'zod';
-import { SitePrivacySchema, SiteSchema } from '../federation/node/site-config.js';
+import { SitePrivacySchema, SiteSchema } from '../site/site-config.js';
 
 export const SimulationSchema = z.strictObject({
   sites: z.number().int().min(1).max(50).default(3),

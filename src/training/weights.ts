@@ -3,7 +3,14 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { PrivmedError } from '../common/errors.js';
 
-export function readWeights(model: tfl.LayersModel): { name: string; shape: number[]; data: Float32Array }[] {
+/** A weight tensor by its layer-independent name: what a federation sends. */
+export interface NamedWeights {
+  name: string;
+  shape: number[];
+  data: Float32Array;
+}
+
+export function readWeights(model: tfl.LayersModel): NamedWeights[] {
   return model.weights.map((w) => ({ name: w.originalName ?? w.name, shape: [...w.shape] as number[], data: w.read().dataSync() as Float32Array }));
 }
 

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { ClippedSum, planClipping, type ClipSpec } from '../../src/dp/clipping.js';
+import { ClippedSum, planClipping, type ClipSpec } from '../../src/dp/sgd/clipping.js';
 import { PrivmedError } from '../../src/common/errors.js';
 
 const VARIABLES = [

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SecureBits } from '../../src/dp/secure-bits.js';
-import { bernoulliExpMinusOne, bernoulliExpPow2, DiscreteGaussianPow2, sampleDiscreteLaplace } from '../../src/dp/discrete-samplers.js';
+import { SecureBits } from '../../src/dp/mechanisms/secure-bits.js';
+import { bernoulliExpMinusOne, bernoulliExpPow2, DiscreteGaussianPow2, sampleDiscreteLaplace } from '../../src/dp/mechanisms/discrete-samplers.js';
 import { assertChiSquare, assertFrequency, assertMeanNear, moments } from './stats-helpers.js';
 
 const bits = new SecureBits();

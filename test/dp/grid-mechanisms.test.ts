@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { GaussianGridMechanism, planGaussianGrid } from '../../src/dp/grid-gaussian.js';
-import { LaplaceGridMechanism, planLaplaceGrid } from '../../src/dp/grid-laplace.js';
+import { GaussianGridMechanism, planGaussianGrid } from '../../src/dp/mechanisms/grid-gaussian.js';
+import { LaplaceGridMechanism, planLaplaceGrid } from '../../src/dp/mechanisms/grid-laplace.js';
 import { PrivmedError } from '../../src/common/errors.js';
 import { assertMeanNear, moments } from './stats-helpers.js';
 

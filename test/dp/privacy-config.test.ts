@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseWith } from '../../src/config/validate.js';
-import { TrainConfigSchema } from '../../src/config/train-config.js';
+import { parseWith } from '../../src/common/config-file.js';
+import { TrainConfigSchema } from '../../src/site/train-config.js';
 
 const parse = (privacy: unknown) => parseWith(TrainConfigSchema, { privacy }, 'run.yaml').privacy;
 

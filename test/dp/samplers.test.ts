@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createSampler, PoissonSampler, UniformSampler } from '../../src/dp/samplers.js';
+import { createSampler, PoissonSampler, UniformSampler } from '../../src/dp/sgd/samplers.js';
 import { PrivmedError } from '../../src/common/errors.js';
 import { assertChiSquare, assertMeanNear } from './stats-helpers.js';
 

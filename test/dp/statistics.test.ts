@@ -4,7 +4,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PrivacyLedger } from '../../src/accounting/index.js';
-import { dpDatasetStatistics } from '../../src/dp/statistics.js';
+import { dpDatasetStatistics } from '../../src/dp/statistics/dataset-statistics.js';
 import { datasetStats as channelStats } from '../../src/data/preprocess/normalize.js';
 import { classCounts } from '../../src/data/dataset.js';
 import { PrivmedError } from '../../src/common/errors.js';
@@ -65,5 +65,22 @@ test('a release that would exceed the budget is refused before the data is read'
   await assert.rejects(dpDatasetStatistics(counting, { ledger: l, site: 's' }), (e: unknown) => e instanceof PrivmedError && /release refused/.test(e.message));
   assert.equal(reads, 0);
   assert.equal(l.count(), 0);
+  l.close();
+});
+
+test('one pixel rule for every statistics release: clamped to [0, 1], NaN counts as 0', async () => {
+  const { exactSums } = await import('../../src/dp/statistics/exact-sums.js');
+  const { exactStatistics } = await import('../../src/dp/statistics/federated-statistics.js');
+  const { ArrayDataset } = await import('../../src/data/dataset.js');
+  const info = { height: 1, width: 4, channels: 1, classes: ['a', 'b'] };
+  const withNaN = new ArrayDataset(info, Float32Array.from([NaN, 0.5, 2, -1]), Int32Array.from([1]));
+  const clean = new ArrayDataset(info, Float32Array.from([0, 0.5, 1, 0]), Int32Array.from([1]));
+  const a = await exactSums(withNaN);
+  const b = await exactSums(clean);
+  assert.deepEqual([...a.sum, ...a.sumSquares, ...a.classCounts], [...b.sum, ...b.sumSquares, ...b.classCounts]);
+  assert.deepEqual(await exactStatistics(withNaN), { count: 1, sum: [1.5 / 4], sumSquares: [1.25 / 4] });
+  const l = ledger();
+  const dp = await dpDatasetStatistics(withNaN, { ledger: l, site: 's' });
+  assert.ok(dp.mean.every(Number.isFinite) && dp.std.every(Number.isFinite), 'the local release stays finite');
   l.close();
 });

@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { PlainNodeAggregation, type NodeAggregation } from '../../src/federation/node/node-aggregation.js';
-import type { FitConfig } from '../../src/federation/wire/fit-config.js';
+import type { FitConfig } from '../../src/site/fit-config.js';
 import { makeFederation, type Federation } from './helpers/federation-setup.js';
 import { runInProcess } from './helpers/in-process.js';
 import { readRun } from './helpers/run-db.js';

@@ -1,11 +1,12 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { initBackend } from '../../src/engine/backend.js';
-import { TfjsLocalTrainer, type TfjsTrainerOptions } from '../../src/federation/node/tfjs-trainer.js';
+import { TfjsLocalTrainer, type TfjsTrainerOptions } from '../../src/site/site-trainer.js';
 import { halvesDataset } from '../fixtures/synthetic.js';
 import { datasetStats } from '../../src/data/preprocess/normalize.js';
 import { ArrayDataset } from '../../src/data/dataset.js';
-import { normalisationConfig, normalisationOf } from '../../src/federation/wire/statistics.js';
+import { normalisationOf } from '../../src/federation/wire/statistics.js';
+import { normalisationConfig } from '../../src/site/fit-config.js';
 
 before(async () => {
   await initBackend('wasm');

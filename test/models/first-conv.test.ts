@@ -6,7 +6,7 @@ import { initBackend } from '../../src/engine/backend.js';
 import { buildModel } from '../../src/models/build.js';
 import type { ModelSpec } from '../../src/models/spec.js';
 import { initWeights } from '../../src/training/init.js';
-import { standardGradientStep } from '../../src/training/trainer.js';
+import { standardGradientStep } from '../../src/training/core.js';
 import { weightedCrossEntropy } from '../../src/training/loss.js';
 
 const lossFn = (logits: tf.Tensor2D, labels: tf.Tensor1D) => weightedCrossEntropy(logits, labels, null);

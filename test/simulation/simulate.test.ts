@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
-import { parseWith } from '../../src/config/validate.js';
+import { parseWith } from '../../src/common/config-file.js';
 import { SimulationSchema } from '../../src/simulation/config.js';
 import { simulate } from '../../src/simulation/simulate.js';
 import { openDatabase } from '../../src/federation/store/sqlite.js';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
-import { parseWith } from '../../src/config/validate.js';
+import { parseWith } from '../../src/common/config-file.js';
 import { randomTrial } from '../../src/tuning/space.js';
 import { applyTrial, tune, TuneSchema } from '../../src/tuning/tune.js';
 import { needData } from '../helpers/data.js';

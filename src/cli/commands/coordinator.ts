@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { PrivmedError } from '../../common/errors.js';
-import { readYamlFile } from '../../config/validate.js';
+import { readYamlFile } from '../../common/config-file.js';
 import { parseCoordinatorConfig } from '../../federation/coordinator/config.js';
 import { runCoordinator } from '../../federation/coordinator/run-coordinator.js';
 

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { PrivmedError } from '../../common/errors.js';
-import { parseWith } from '../../config/validate.js';
+import { parseWith } from '../../common/config-file.js';
 import { SimulationSchema } from '../../simulation/config.js';
 import { simulate } from '../../simulation/simulate.js';
 import { printSimulationResult } from './simulate.js';

@@ -1,11 +1,11 @@
 import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { loadYamlConfig } from '../../config/validate.js';
+import { loadYamlConfig } from '../../common/config-file.js';
 import { NodeConfigSchema } from '../../federation/node/config.js';
 import { runNode } from '../../federation/node/run-node.js';
-import { openSite } from '../../federation/node/open-site.js';
-import { SiteSchema } from '../../federation/node/site-config.js';
+import { openSite } from '../../site/open-site.js';
+import { SiteSchema } from '../../site/site-config.js';
 
 /** node.yaml: `node:` (how to reach the coordinator, TLS) and `site:` (data, model, local training). */
 export const NodeJobSchema = z.strictObject({ node: NodeConfigSchema, site: SiteSchema.prefault({}) });

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { loadYamlConfig } from '../../config/validate.js';
+import { loadYamlConfig } from '../../common/config-file.js';
 import { SimulationSchema } from '../../simulation/config.js';
 import { simulate, type SimulationResult } from '../../simulation/simulate.js';
 import { formatMetrics, printJson } from '../output.js';

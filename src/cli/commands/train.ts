@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { loadYamlConfig } from '../../config/validate.js';
-import { TrainConfigSchema } from '../../config/train-config.js';
-import { runTraining } from '../../training/run.js';
+import { loadYamlConfig } from '../../common/config-file.js';
+import { TrainConfigSchema } from '../../site/train-config.js';
+import { runTraining } from '../../site/run-local.js';
 import { formatMetrics, printJson } from '../output.js';
 import { humanRenderer, jsonRenderer } from '../progress.js';
 

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { loadYamlConfig } from '../../config/validate.js';
+import { loadYamlConfig } from '../../common/config-file.js';
 import { tune, TuneSchema } from '../../tuning/tune.js';
 import { printJson } from '../output.js';
 

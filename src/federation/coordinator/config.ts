@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { NODE_NAME_PATTERN } from '../certs/pki.js';
 import { DEFAULT_CHUNK_BYTES, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MAX_UPDATE_BYTES } from '../wire/limits.js';
-import { parseWith as parseConfig } from '../../config/validate.js';
+import { parseWith as parseConfig } from '../../common/config-file.js';
 import { TlsConfigSchema } from '../transport/tls-config.js';
 
 const nodeName = z.string().regex(NODE_NAME_PATTERN, 'a node name (letters, digits, . _ -)');

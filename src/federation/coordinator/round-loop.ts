@@ -19,7 +19,7 @@ import type { Exchange, NodeFailure } from './exchange.js';
 import type { NodeRegistry } from './node-registry.js';
 import type { TaskSpec } from './task-board.js';
 import type { ConfigRecord } from '../wire/config-values.js';
-import { normalisationConfig } from '../wire/statistics.js';
+import { normalisationConfig } from '../../site/fit-config.js';
 import { ensureStatistics } from './statistics-exchange.js';
 
 export interface RoundLoopContext {

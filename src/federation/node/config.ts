@@ -1,7 +1,7 @@
 /** The node's configuration (zod schema: validated, defaults filled in). */
 import { z } from 'zod';
 import { NODE_NAME_PATTERN } from '../certs/pki.js';
-import { parseWith as parseConfig } from '../../config/validate.js';
+import { parseWith as parseConfig } from '../../common/config-file.js';
 import { TlsConfigSchema } from '../transport/tls-config.js';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../wire/limits.js';
 

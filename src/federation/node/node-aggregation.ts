@@ -7,7 +7,7 @@
 import { PrivmedError } from '../../common/errors.js';
 import { nameTensors, type NamedTensor } from '../wire/tensors.js';
 import type { ConfigRecord } from '../wire/config-values.js';
-import type { FitOutput } from './local-trainer.js';
+import type { FitOutput } from '../../site/local-trainer.js';
 import { statisticsToMetrics, type DatasetStatistics } from '../wire/statistics.js';
 
 export interface ReceivedTask {

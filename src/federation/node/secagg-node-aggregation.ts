@@ -22,7 +22,7 @@ import {
 } from '../wire/secagg-envelope.js';
 import { STATISTICS_STAGES, statisticsVector, type DatasetStatistics } from '../wire/statistics.js';
 import { flattenUpdate, type FlatUpdate } from '../wire/secagg-update-vector.js';
-import type { FitOutput } from './local-trainer.js';
+import type { FitOutput } from '../../site/local-trainer.js';
 import type { NodeAggregation, NodeReplyOut, ReceivedTask } from './node-aggregation.js';
 
 export interface SecAggNodeOptions {

@@ -1,7 +1,9 @@
 /** Conversion of node configuration records (plain scalars) to and from the wire. */
 import type { ConfigValueMsg } from './messages.js';
 
-export type ConfigScalar = number | string | boolean;
+import type { ConfigScalar } from '../../site/fit-config.js';
+
+export type { ConfigScalar };
 export type ConfigRecord = Record<string, ConfigScalar>;
 
 export function configToWire(config: Readonly<Record<string, ConfigScalar | undefined>>): Record<string, ConfigValueMsg> {

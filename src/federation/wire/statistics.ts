@@ -17,7 +17,8 @@
  */
 import { PrivmedError } from '../../common/errors.js';
 import type { ChannelStats } from '../../data/preprocess/normalize.js';
-import type { ConfigRecord } from './config-values.js';
+import { channelStatsFromSums } from '../../dp/statistics/exact-sums.js';
+import { MAX_STATISTICS_CHANNELS, type DatasetStatistics } from '../../dp/statistics/federated-statistics.js';
 
 export const STATISTICS_STAGES = { plain: 'statistics/plain', secaggSetup: 'statistics/secagg-setup' } as const;
 
@@ -25,21 +26,7 @@ export function isStatisticsStage(stage: string): boolean {
   return stage === STATISTICS_STAGES.plain || stage === STATISTICS_STAGES.secaggSetup;
 }
 
-/** Grey, RGB and RGBA images; the secure vector has a fixed length the coordinator knows in advance. */
-export const MAX_STATISTICS_CHANNELS = 4;
-
-/** What a node contributes (after its DP noise, if any). */
-export interface DatasetStatistics {
-  /** Images (a positive integer). */
-  count: number;
-  /** Per channel: the sum over images of the image's mean pixel. */
-  sum: number[];
-  /** Per channel: the sum over images of the image's mean squared pixel. */
-  sumSquares: number[];
-}
-
-/** Standard deviations are floored at one 8-bit grey level (as in dp/statistics.ts): noise cannot blow normalisation up. */
-const MIN_STD = 1 / 255;
+export { MAX_STATISTICS_CHANNELS, type DatasetStatistics } from '../../dp/statistics/federated-statistics.js';
 
 export function checkStatistics(s: DatasetStatistics, who: string): void {
   const c = s.sum.length;
@@ -54,9 +41,7 @@ export function checkStatistics(s: DatasetStatistics, who: string): void {
 
 /** Global mean and standard deviation from the summed statistics. */
 export function normalisationOf(total: DatasetStatistics): ChannelStats {
-  const mean = total.sum.map((s) => Math.min(1, Math.max(0, s / total.count)));
-  const std = total.sumSquares.map((q, c) => Math.max(MIN_STD, Math.sqrt(Math.max(0, Math.min(1, q / total.count) - mean[c]! ** 2))));
-  return { mean, std };
+  return channelStatsFromSums(total.count, total.sum, total.sumSquares);
 }
 
 const STAT_COUNT = 'statCount';
@@ -108,25 +93,4 @@ export function statisticsFromSum(sum: ArrayLike<number>, weightSum: number, err
     sum: Array.from({ length: channels }, (_, c) => clamp(sum[c]!)),
     sumSquares: Array.from({ length: channels }, (_, c) => clamp(sum[MAX_STATISTICS_CHANNELS + c]!)),
   };
-}
-
-export const NORM_KEYS = { mean: 'normMean', std: 'normStd' } as const;
-
-/** The fit/evaluate config keys carrying the global normalisation. */
-export function normalisationConfig(n: ChannelStats): ConfigRecord {
-  return { [NORM_KEYS.mean]: n.mean.map(String).join(','), [NORM_KEYS.std]: n.std.map(String).join(',') };
-}
-
-/** The normalisation in a task's config, or null when the coordinator sent none. */
-export function normalisationFromConfig(config: Readonly<Record<string, unknown>>): ChannelStats | null {
-  const mean = config[NORM_KEYS.mean];
-  const std = config[NORM_KEYS.std];
-  if (mean === undefined && std === undefined) return null;
-  if (typeof mean !== 'string' || typeof std !== 'string') throw new PrivmedError(`${NORM_KEYS.mean} and ${NORM_KEYS.std} must both be comma-separated numbers`);
-  const parse = (s: string) => s.split(',').map(Number);
-  const n = { mean: parse(mean), std: parse(std) };
-  if (n.mean.length !== n.std.length || [...n.mean, ...n.std].some((v) => !Number.isFinite(v)) || n.std.some((v) => v <= 0)) {
-    throw new PrivmedError(`invalid normalisation from the coordinator: mean ${mean}, std ${std}`);
-  }
-  return n;
 }

@@ -7,7 +7,7 @@ import { startCoordinator, type CoordinatorOptions, type CoordinatorResult } fro
 import type { CoordinatorConfigInput } from '../../../src/federation/coordinator/config.js';
 import type { CoordinatorEvent } from '../../../src/federation/coordinator/events.js';
 import { runNode, type NodeEvent, type NodeResult } from '../../../src/federation/node/run-node.js';
-import type { LocalTrainer } from '../../../src/federation/node/local-trainer.js';
+import type { LocalTrainer } from '../../../src/site/local-trainer.js';
 import type { NodeAggregation } from '../../../src/federation/node/node-aggregation.js';
 import type { Federation } from './federation-setup.js';
 

@@ -9,7 +9,7 @@
 import { makeFederation } from '../helpers/federation-setup.js';
 import { startCoordinator } from '../../../src/federation/coordinator/run-coordinator.js';
 import { runNode } from '../../../src/federation/node/run-node.js';
-import type { LocalTrainer } from '../../../src/federation/node/local-trainer.js';
+import type { LocalTrainer } from '../../../src/site/local-trainer.js';
 
 const parameters = Number(process.argv[2] ?? 11_700_000);
 const nodes = ['alice', 'bob', 'charlie'];

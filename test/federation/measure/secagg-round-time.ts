@@ -11,7 +11,7 @@ import { makeFederation } from '../helpers/federation-setup.js';
 import { startCoordinator } from '../../../src/federation/coordinator/run-coordinator.js';
 import { runNode } from '../../../src/federation/node/run-node.js';
 import { defaultNodeAggregation } from '../../../src/federation/node/default-node-aggregation.js';
-import type { LocalTrainer } from '../../../src/federation/node/local-trainer.js';
+import type { LocalTrainer } from '../../../src/site/local-trainer.js';
 
 const parameters = Number(process.argv[2] ?? 1_000_000);
 const nodes = ['alice', 'bob', 'charlie'];

@@ -1,0 +1,40 @@
+/** Per-sample gradients by a backward pass per sample: exact for every layer. */
+import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import type { Batch } from '../../data/dataset.js';
+import type { ClippedSum } from '../sgd/clipping.js';
+import type { PerSampleGradients } from './types.js';
+import type { PerSampleLoss } from '../../training/loss.js';
+import { trainableVariables, type DpVariable } from './variables.js';
+
+export class LoopGradients implements PerSampleGradients {
+  readonly method = 'loop' as const;
+  readonly variables: readonly DpVariable[];
+
+  constructor(
+    readonly model: tfl.LayersModel,
+    private readonly loss: PerSampleLoss,
+  ) {
+    this.variables = trainableVariables(model);
+  }
+
+  async accumulate(batch: Batch, sink: ClippedSum): Promise<number> {
+    const [h, w, c] = (this.model.inputs[0]!.shape as number[]).slice(1) as [number, number, number];
+    const pixels = h * w * c;
+    const vars = this.variables.map((v) => v.variable);
+    let lossSum = 0;
+    for (let i = 0; i < batch.size; i++) {
+      const { value, grads } = tf.variableGrads(() => {
+        const x = tf.tensor4d(batch.x.subarray(i * pixels, (i + 1) * pixels), [1, h, w, c]);
+        const logits = this.model.apply(x, { training: true }) as tf.Tensor2D;
+        return tf.sum(this.loss(logits, tf.tensor1d([batch.y[i]!], 'int32'))) as tf.Scalar;
+      }, vars);
+      lossSum += value.dataSync()[0]!;
+      // dataSync on wasm/cpu is a copy from backend memory; the sink reads float32 rows.
+      sink.add(this.variables.map((v) => (grads[v.name] ? (grads[v.name]!.dataSync() as Float32Array) : new Float32Array(v.size))));
+      value.dispose();
+      tf.dispose(grads);
+    }
+    return lossSum;
+  }
+}

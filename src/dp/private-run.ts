@@ -1,0 +1,150 @@
+/**
+ * Everything a DP training run needs, from the `privacy:` config section:
+ * model validation, the ledger, DP dataset statistics, the noise multiplier
+ * (calibrated to the target over the whole run and what the dataset has
+ * already spent), the sampler, per-sample gradients, the DP-SGD step and the
+ * budget watchdog. runTraining hands the pieces to the trainer.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { composeReleases, PrivacyLedger, type AccountantName } from '../accounting/index.js';
+import type { Dataset } from '../data/dataset.js';
+import type { ChannelStats } from '../data/preprocess/normalize.js';
+import type { GradientStep } from '../training/core.js';
+import { balancedClassWeights } from '../training/loss.js';
+import type { PrivacyEvent, PrivacyListener } from './events.js';
+import { runNote } from './ledger-charges.js';
+import { checkPrivateSetup, makePrivate, type PrivateTraining } from './make-private.js';
+import type { PrivacyConfig } from './privacy-config.js';
+import { openRunPlan, saveRunPlan } from './sgd/run-plan.js';
+import { PrivacyWatchdog } from './sgd/watchdog.js';
+import { dpDatasetStatistics, DEFAULT_STATISTICS_MECHANISM } from './statistics/dataset-statistics.js';
+
+export interface DpTrainingOptions {
+  readonly privacy: PrivacyConfig;
+  readonly model: tfl.LayersModel;
+  /** The private training data (statistics and sampling run over it). */
+  readonly train: Dataset;
+  /** Expected batch size (Poisson) or the batch size (uniform). */
+  readonly batchSize: number;
+  readonly epochs: number;
+  readonly outputDir: string;
+  /** Ledger site name when privacy.site is not set. */
+  readonly defaultSite: string;
+  readonly classWeights: 'none' | 'balanced' | readonly number[];
+  readonly resume?: boolean;
+  readonly onEvent?: PrivacyListener;
+}
+
+export interface PrivacyOutcome {
+  readonly epsilon: number;
+  readonly delta: number;
+  readonly accountant: AccountantName;
+  readonly noiseMultiplier: number;
+  readonly site: string;
+  readonly ledger: string;
+  readonly stoppedByBudget: boolean;
+}
+
+export interface DpTraining {
+  readonly gradientStep: GradientStep;
+  readonly batchSource: PrivacyWatchdog;
+  /** Normalisation from the DP statistics release. */
+  readonly normalisation: ChannelStats;
+  readonly noiseMultiplier: number;
+  /** The spent (epsilon, delta) from the ledger; closes the ledger. */
+  finish(): PrivacyOutcome;
+}
+
+export async function setupDpTraining(o: DpTrainingOptions): Promise<DpTraining> {
+  const p = o.privacy;
+  const site = p.site ?? o.defaultSite;
+  const ledgerPath = p.ledger ?? join(o.outputDir, 'privacy-ledger.sqlite');
+  // Nothing is charged for a model or delta DP-SGD would refuse.
+  checkPrivateSetup(o.model, o.train.length, p, 'privacy');
+  mkdirSync(o.outputDir, { recursive: true });
+  const ledger = PrivacyLedger.open(ledgerPath, {
+    accountant: p.accountant === 'prv' ? 'prv' : 'rdp',
+    ...(p.targetEpsilon !== undefined ? { siteBudgets: { [site]: { epsilon: p.targetEpsilon, delta: p.delta } } } : {}),
+  });
+  try {
+    const { plan, resumed } = openRunPlan(o.outputDir, site, o.resume ?? false);
+    const spent = (): number => composeReleases(ledger.entries(site).map((e) => e.mechanism), p.delta, p.accountant).epsilon;
+    // The statistics release comes first: its class counts set the loss weights, and its charge enters the calibration.
+    if (!plan.statistics) {
+      const stats = await dpDatasetStatistics(o.train, {
+        ledger,
+        site,
+        mechanism: DEFAULT_STATISTICS_MECHANISM,
+        neighbouring: p.sampling === 'uniform' ? 'replace' : 'add-remove',
+        note: runNote(plan.runId, 'dataset statistics'),
+        reuseCharge: resumed,
+      });
+      plan.statistics = { mean: stats.mean, std: stats.std, classCounts: stats.classCounts };
+      saveRunPlan(o.outputDir, plan);
+      o.onEvent?.({ type: 'privacy-statistics', epsilon: spent(), delta: p.delta, reused: false, message: `privacy: normalisation and class counts released with DP; ${site} has spent epsilon ${fmt(spent())}` });
+    } else {
+      o.onEvent?.({ type: 'privacy-statistics', epsilon: spent(), delta: p.delta, reused: true, message: 'privacy: reusing the DP statistics of this run' });
+    }
+    const statistics = plan.statistics;
+    const classWeights = o.classWeights === 'none' ? null : o.classWeights === 'balanced' ? balancedClassWeights(statistics.classCounts) : [...o.classWeights];
+    // Calibrated once per run: on resume the ledger already holds part of the run, so the plan's noise is kept.
+    const noiseMultiplier = plan.noiseMultiplier ?? p.noiseMultiplier;
+    const dp = makePrivate({ model: o.model, data: o.train, batchSize: o.batchSize, site, epochs: o.epochs, classWeights, privacy: { ...p, ledger: ledgerPath, ...(noiseMultiplier !== undefined ? { noiseMultiplier } : {}) } });
+    const calibrated = plan.noiseMultiplier === undefined && p.noiseMultiplier === undefined;
+    plan.noiseMultiplier = dp.noiseMultiplier;
+    saveRunPlan(o.outputDir, plan);
+    const watchdog = new PrivacyWatchdog({
+      ledger,
+      site,
+      runId: plan.runId,
+      sampler: dp.sampler,
+      noiseMultiplier: dp.noiseMultiplier,
+      delta: p.delta,
+      accountant: p.accountant,
+      outputDir: o.outputDir,
+      ...(p.targetEpsilon !== undefined ? { targetEpsilon: p.targetEpsilon } : {}),
+      ...(o.onEvent ? { onEvent: o.onEvent } : {}),
+    });
+    o.onEvent?.(planEvent(dp, calibrated, o.epochs));
+    const sigma = dp.noiseMultiplier;
+    return {
+      gradientStep: dp.gradientStep,
+      batchSource: watchdog,
+      normalisation: { mean: statistics.mean, std: statistics.std },
+      noiseMultiplier: sigma,
+      finish() {
+        const epsilon = spent();
+        ledger.close();
+        return { epsilon, delta: p.delta, accountant: p.accountant, noiseMultiplier: sigma, site, ledger: ledgerPath, stoppedByBudget: watchdog.stoppedByBudget };
+      },
+    };
+  } catch (err) {
+    ledger.close();
+    throw err;
+  }
+}
+
+function planEvent(dp: PrivateTraining, calibrated: boolean, epochs: number): PrivacyEvent {
+  const { privacy: p, sampler, clip } = dp;
+  return {
+    type: 'privacy-plan',
+    noiseMultiplier: dp.noiseMultiplier,
+    calibrated,
+    clipNorm: clip.sensitivity,
+    sampling: sampler.sampling,
+    sampleRate: sampler.sampleRate,
+    stepsPerEpoch: sampler.stepsPerEpoch,
+    perSampleGradients: dp.perSampleMethod,
+    message:
+      `privacy: DP-SGD with noise multiplier ${fmt(dp.noiseMultiplier)}` +
+      (calibrated ? ` (calibrated: epsilon ${p.targetEpsilon} at delta ${p.delta} over ${epochs} epochs, ${p.accountant} accountant)` : '') +
+      `, clipping ${clip.groupNames.length > 1 ? `per layer (total ${fmt(clip.sensitivity)})` : `norm ${fmt(clip.sensitivity)}`}, ` +
+      `${sampler.sampling} sampling at rate ${fmt(sampler.sampleRate)}, ${sampler.stepsPerEpoch} steps/epoch, per-sample gradients: ${dp.perSampleMethod}`,
+  };
+}
+
+function fmt(x: number): string {
+  return Number(x.toPrecision(4)).toString();
+}

@@ -1,0 +1,59 @@
+/**
+ * The DP-SGD gradient step (Abadi et al. 2016): per-sample gradients, each
+ * clipped, summed, plus Gaussian noise of standard deviation sigma * C added
+ * once to the sum, divided by the expected batch size. The noise comes from
+ * the exact grid Gaussian (grid-gaussian.ts) drawn from the CSPRNG.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { PrivmedError } from '../../common/errors.js';
+import type { GradientStep } from '../../training/core.js';
+import { ClippedSum, type ClipPlan } from './clipping.js';
+import { GaussianGridMechanism, planGaussianGrid, type GaussianGridPlan } from '../mechanisms/grid-gaussian.js';
+import type { PerSampleGradients } from '../per-sample/types.js';
+
+/** Batches larger than this could make the float64 sum's error exceed the sensitivity slack. */
+const MAX_BATCH = 65536;
+
+export interface DpSgdStepOptions {
+  readonly perSample: PerSampleGradients;
+  readonly clip: ClipPlan;
+  readonly noiseMultiplier: number;
+  /**
+   * What the noisy sum is divided by: the expected batch size q * N for Poisson
+   * sampling (the actual size would leak), the batch size for fixed-size batches.
+   */
+  readonly expectedBatchSize: number;
+}
+
+export interface DpSgdStep {
+  readonly gradientStep: GradientStep;
+  readonly noise: GaussianGridPlan;
+}
+
+export function dpSgdStep(o: DpSgdStepOptions): DpSgdStep {
+  const { perSample, clip } = o;
+  if (!(o.expectedBatchSize > 0 && Number.isFinite(o.expectedBatchSize))) {
+    throw new PrivmedError(`DP-SGD: expected batch size must be a number > 0, got ${o.expectedBatchSize}`);
+  }
+  const sizes = perSample.variables.map((v) => v.size);
+  const noise = planGaussianGrid(clip.sensitivity, o.noiseMultiplier, sizes.reduce((a, b) => a + b, 0));
+  const mechanism = new GaussianGridMechanism(noise);
+  const gradientStep: GradientStep = async (batch, model) => {
+    if (model !== perSample.model) throw new PrivmedError('DP-SGD: this gradient step was set up for a different model');
+    if (batch.size > MAX_BATCH) throw new PrivmedError(`DP-SGD: batch of ${batch.size} samples is larger than the supported ${MAX_BATCH}`);
+    const sum = new ClippedSum(sizes, clip);
+    // A Poisson batch can be empty; the step still adds noise and updates, as the accountant assumes.
+    const lossSum = batch.size > 0 ? await perSample.accumulate(batch, sum) : 0;
+    const noisy = mechanism.release(sum.flat());
+    const grads: tf.NamedTensorMap = {};
+    let offset = 0;
+    for (const v of perSample.variables) {
+      const values = new Float32Array(v.size);
+      for (let i = 0; i < v.size; i++) values[i] = noisy[offset + i]! / o.expectedBatchSize;
+      grads[v.name] = tf.tensor(values, v.shape as number[]);
+      offset += v.size;
+    }
+    return { loss: batch.size > 0 ? lossSum / batch.size : 0, grads };
+  };
+  return { gradientStep, noise };
+}

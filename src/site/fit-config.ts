@@ -1,0 +1,48 @@
+/**
+ * The configuration keys the coordinator sends with every fit/evaluate task
+ * and the local trainer reads. Anything else in the record is passed through
+ * from the coordinator's config untouched (learning rate, batch size, ...).
+ */
+import { PrivmedError } from '../common/errors.js';
+import type { ChannelStats } from '../data/preprocess/normalize.js';
+
+/** A config value as it travels: plain scalars only. */
+export type ConfigScalar = number | string | boolean;
+
+export interface FitConfig {
+  /** The federated round this fit belongs to (1-based). */
+  round: number;
+  /** Train this many full passes over the local data before syncing. */
+  localEpochs?: number;
+  /** Or: sync after this many mini-batches, resuming where the previous round stopped (sub-epoch sync). */
+  syncEveryNBatches?: number;
+  /** FedProx: weight of the proximal term mu/2 * ||w - w_global||^2 the local trainer adds to its loss. */
+  proximalMu?: number;
+  [key: string]: ConfigScalar | undefined;
+}
+
+export interface EvaluateConfig {
+  round: number;
+  [key: string]: ConfigScalar | undefined;
+}
+
+export const NORM_KEYS = { mean: 'normMean', std: 'normStd' } as const;
+
+/** The fit/evaluate config keys carrying the global normalisation. */
+export function normalisationConfig(n: ChannelStats): Record<string, string> {
+  return { [NORM_KEYS.mean]: n.mean.map(String).join(','), [NORM_KEYS.std]: n.std.map(String).join(',') };
+}
+
+/** The normalisation in a task's config, or null when the coordinator sent none. */
+export function normalisationFromConfig(config: Readonly<Record<string, unknown>>): ChannelStats | null {
+  const mean = config[NORM_KEYS.mean];
+  const std = config[NORM_KEYS.std];
+  if (mean === undefined && std === undefined) return null;
+  if (typeof mean !== 'string' || typeof std !== 'string') throw new PrivmedError(`${NORM_KEYS.mean} and ${NORM_KEYS.std} must both be comma-separated numbers`);
+  const parse = (s: string) => s.split(',').map(Number);
+  const n = { mean: parse(mean), std: parse(std) };
+  if (n.mean.length !== n.std.length || [...n.mean, ...n.std].some((v) => !Number.isFinite(v)) || n.std.some((v) => v <= 0)) {
+    throw new PrivmedError(`invalid normalisation from the coordinator: mean ${mean}, std ${std}`);
+  }
+  return n;
+}

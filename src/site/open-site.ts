@@ -1,0 +1,61 @@
+/** Builds a node's LocalTrainer from its site configuration: loads (its share of) the data. */
+import { resolve } from 'node:path';
+import { classCounts, SubsetDataset, type Dataset } from '../data/dataset.js';
+import { partition, type Partitioning } from '../data/partition.js';
+import { openMedMnist } from '../data/resolve.js';
+import { PrivmedError } from '../common/errors.js';
+import { initBackend } from '../engine/backend.js';
+import { balancedClassWeights } from '../training/loss.js';
+import { defaultAugmentation } from '../training/augment.js';
+import type { PartitionConfig, SiteConfig } from './site-config.js';
+import { TfjsLocalTrainer } from './site-trainer.js';
+
+export function partitioning(p: PartitionConfig): Partitioning {
+  return p.kind === 'iid' ? { kind: 'iid' } : p.kind === 'dirichlet' ? { kind: 'dirichlet', alpha: p.alpha } : { kind: 'label-skew', majority: p.majority };
+}
+
+function share(ds: Dataset, p: PartitionConfig | undefined, seedOffset: number): Dataset {
+  if (!p) return ds;
+  if (p.index >= p.sites) throw new PrivmedError(`site index ${p.index} is out of range for ${p.sites} sites`);
+  const labels = Int32Array.from({ length: ds.length }, (_, i) => ds.label(i));
+  return new SubsetDataset(ds, partition(labels, p.sites, partitioning(p), p.seed + seedOffset)[p.index]!);
+}
+
+export interface OpenedSite {
+  trainer: TfjsLocalTrainer;
+  backend: string;
+  train: Dataset;
+  val: Dataset;
+}
+
+export interface SiteContext {
+  /** The node's name: the ledger's default site name. */
+  nodeName: string;
+  /** Where the default privacy ledger goes (the node config's folder). */
+  dir: string;
+}
+
+export async function openSite(site: SiteConfig, context: SiteContext = { nodeName: 'site', dir: '.' }): Promise<OpenedSite> {
+  const backend = await initBackend(site.backend);
+  const data = await openMedMnist(site.data.dataset, site.data.root);
+  const train = share(data.splits.train, site.data.partition, 0);
+  const val = share(data.splits.val, site.data.partition, 1);
+  const info = train.info;
+  const trainer = new TfjsLocalTrainer({
+    spec: { arch: site.model.arch, inputShape: [info.height, info.width, info.channels], numClasses: info.classes.length, norm: site.model.norm },
+    train,
+    val,
+    // The identity until the coordinator sends the exchanged mean/std (exchangeStatistics); then those, on every node.
+    normalisation: { mean: new Array<number>(info.channels).fill(0), std: new Array<number>(info.channels).fill(1) },
+    batchSize: site.training.batchSize,
+    optimizer: site.training.optimizer,
+    // Exact class counts are not private: with DP the loss is unweighted.
+    classWeights: site.training.classWeights === 'balanced' && !site.privacy ? balancedClassWeights(classCounts(train)) : null,
+    seed: site.training.seed,
+    augment: site.training.augment ? defaultAugmentation(info) : undefined,
+    ...(site.privacy
+      ? { privacy: { privacy: site.privacy, ledger: resolve(context.dir, site.privacy.ledger ?? 'privacy-ledger.sqlite'), site: site.privacy.site ?? context.nodeName } }
+      : {}),
+  });
+  return { trainer, backend, train, val };
+}

@@ -1,0 +1,104 @@
+/**
+ * The facade behind `privmed train` and `privmed demo`: config in, trained and
+ * tested model out. Wires data, model, preprocessing and the training loop.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { PrivmedError } from '../common/errors.js';
+import { classCounts, SubsetDataset, type Dataset } from '../data/dataset.js';
+import { datasetStats, normaliseTransform } from '../data/preprocess/normalize.js';
+import { openMedMnist } from '../data/resolve.js';
+import { initBackend } from '../engine/backend.js';
+import { buildModel } from '../models/build.js';
+import { loadModel } from '../models/io.js';
+import type { ModelSpec } from '../models/spec.js';
+import type { TrainConfig } from './train-config.js';
+import type { ClassificationMetrics } from '../metrics/classification.js';
+import { TransformedDataset } from '../data/dataset.js';
+import { evaluate } from '../training/evaluate.js';
+import type { TrainListener } from '../training/events.js';
+import { initWeights } from '../training/init.js';
+import { balancedClassWeights } from '../training/loss.js';
+import { train, type TrainResult } from '../training/trainer.js';
+import { defaultAugmentation } from '../training/augment.js';
+import { setupDpTraining, type PrivacyOutcome } from '../dp/private-run.js';
+import type { PrivacyListener } from '../dp/events.js';
+
+export interface RunOutcome {
+  backend: string;
+  result: TrainResult;
+  test: ClassificationMetrics;
+  modelDir: string;
+  classes: string[];
+  /** With a privacy section: the (epsilon, delta) the dataset has spent, from the ledger. */
+  privacy?: PrivacyOutcome;
+}
+
+export async function runTraining(
+  cfg: TrainConfig,
+  opts: { resume?: boolean; onEvent?: TrainListener; onBackend?: (line: string) => void; onPrivacy?: PrivacyListener } = {},
+): Promise<RunOutcome> {
+  const backend = await initBackend(cfg.backend);
+  opts.onBackend?.(backend);
+  const data = await openMedMnist(cfg.data.dataset, cfg.data.root);
+  let trainSet: Dataset = data.splits.train;
+  if (cfg.data.limit && cfg.data.limit < trainSet.length) trainSet = new SubsetDataset(trainSet, Array.from({ length: cfg.data.limit }, (_, i) => i));
+  const info = trainSet.info;
+  const spec: ModelSpec = { arch: cfg.model.arch, inputShape: [info.height, info.width, info.channels], numClasses: info.classes.length, norm: cfg.model.norm };
+  const model = buildModel(spec);
+  initWeights(model, cfg.training.seed);
+  const cw = cfg.training.classWeights;
+  // With privacy, statistics and class counts are DP releases and class weights enter the per-sample loss.
+  const dp = cfg.privacy
+    ? await setupDpTraining({
+        privacy: cfg.privacy,
+        model,
+        train: trainSet,
+        batchSize: cfg.training.batchSize,
+        epochs: cfg.training.epochs,
+        outputDir: cfg.output,
+        defaultSite: cfg.data.dataset,
+        classWeights: cw,
+        resume: opts.resume,
+        onEvent: opts.onPrivacy,
+      })
+    : null;
+  const stats = dp ? dp.normalisation : await datasetStats(trainSet);
+  const classWeights = dp || cw === 'none' ? null : cw === 'balanced' ? balancedClassWeights(classCounts(trainSet)) : cw;
+  let result: TrainResult;
+  let privacy: PrivacyOutcome | undefined;
+  try {
+    result = await train({
+      model,
+      train: trainSet,
+      val: data.splits.val,
+      epochs: cfg.training.epochs,
+      batchSize: cfg.training.batchSize,
+      optimizer: cfg.training.optimizer,
+      schedule: cfg.training.schedule,
+      classWeights,
+      seed: cfg.training.seed,
+      selectionMetric: cfg.training.selectionMetric,
+      patience: cfg.training.patience,
+      preprocess: normaliseTransform(stats),
+      augment: cfg.training.augment ? defaultAugmentation(info) : undefined,
+      outputDir: cfg.output,
+      metadata: { spec, classes: info.classes, normalisation: stats, config: cfg },
+      resume: opts.resume,
+      onEvent: opts.onEvent,
+      ...(dp ? { gradientStep: dp.gradientStep, batchSource: dp.batchSource } : {}),
+    });
+  } finally {
+    privacy = dp?.finish();
+  }
+  model.dispose();
+  if (privacy && !existsSync(join(result.bestDir, 'model.json'))) {
+    throw new PrivmedError(`the privacy budget of ${privacy.site} was used up before the first epoch ended; no model was trained`, {
+      hint: `it has spent epsilon ${Number(privacy.epsilon.toPrecision(4))} at delta ${privacy.delta}; see privmed privacy report --ledger ${privacy.ledger}`,
+    });
+  }
+  const best = await loadModel(result.bestDir);
+  const test = await evaluate(best.model, new TransformedDataset(data.splits.test, normaliseTransform(best.meta.normalisation), 0));
+  best.model.dispose();
+  return { backend, result, test, modelDir: join(cfg.output, 'best'), classes: info.classes, ...(privacy ? { privacy } : {}) };
+}

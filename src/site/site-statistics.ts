@@ -1,0 +1,20 @@
+/**
+ * A site's answer to the statistics exchange: exact sums over its training
+ * images without DP; with DP one Gaussian release, charged to the site's
+ * ledger as a 'statistics' release BEFORE anything is sent.
+ */
+import type { Dataset } from '../data/dataset.js';
+import { exactStatistics, releaseStatistics, type DatasetStatistics } from '../dp/statistics/federated-statistics.js';
+import { withNodeLedger, type NodePrivacyOptions } from './site-privacy.js';
+
+export { STATISTICS_NOISE_MULTIPLIER } from '../dp/statistics/federated-statistics.js';
+
+export async function nodeStatistics(train: Dataset, privacy: NodePrivacyOptions | undefined): Promise<DatasetStatistics> {
+  const exact = await exactStatistics(train);
+  if (!privacy) return exact;
+  return releaseStatistics(exact, (mechanism) =>
+    withNodeLedger(privacy, (ledger) =>
+      ledger.append({ site: privacy.site, kind: 'statistics', mechanism, note: 'federated normalisation: image count, per-channel sums and sums of squares' }),
+    ),
+  );
+}

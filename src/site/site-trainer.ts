@@ -1,0 +1,126 @@
+/**
+ * The LocalTrainer a hospital node runs: trains its copy of the model on its
+ * own data with tfjs, starting from the global weights of each round. Data
+ * never leaves this object; only weights and aggregate metrics do.
+ */
+import type * as tfl from '@tensorflow/tfjs-layers';
+import type { Dataset, Transform } from '../data/dataset.js';
+import { normaliseTransform, type ChannelStats } from '../data/preprocess/normalize.js';
+import type { DatasetStatistics } from '../dp/statistics/federated-statistics.js';
+import { buildModel } from '../models/build.js';
+import type { ModelSpec } from '../models/spec.js';
+import type { ClassificationMetrics } from '../metrics/classification.js';
+import { PrivmedError } from '../common/errors.js';
+import { shuffledBatches, TrainingCore, type GradientStep } from '../training/core.js';
+import { initWeights } from '../training/init.js';
+import type { OptimizerConfig } from '../training/optimizer.js';
+import { classificationTask, type Task } from '../training/task.js';
+import { readWeights, writeWeights, type NamedWeights } from '../training/weights.js';
+import { normalisationFromConfig, type EvaluateConfig, type FitConfig } from './fit-config.js';
+import type { EvaluateOutput, FitOutput, LocalTrainer } from './local-trainer.js';
+import { NodePrivacy, type NodePrivacyOptions } from './site-privacy.js';
+import { nodeStatistics } from './site-statistics.js';
+
+function sameStats(a: ChannelStats, b: ChannelStats): boolean {
+  return a.mean.length === b.mean.length && a.mean.every((v, i) => v === b.mean[i] && a.std[i] === b.std[i]);
+}
+
+export interface TfjsTrainerOptions {
+  spec: ModelSpec;
+  train: Dataset;
+  val: Dataset;
+  normalisation: ChannelStats;
+  batchSize: number;
+  optimizer: OptimizerConfig;
+  classWeights: number[] | null;
+  seed: number;
+  augment?: Transform;
+  gradientStep?: GradientStep;
+  /** Train with DP-SGD (CSPRNG sampling and noise), charging the node's ledger. */
+  privacy?: NodePrivacyOptions;
+}
+
+/**
+ * A hospital's LocalTrainer: the training core on the site's data, from the
+ * global weights of each round, continuing its data order across rounds
+ * (sub-epoch sync). With privacy, DP-SGD through the DP facade, every fit
+ * charged to the site's ledger before its first step.
+ */
+export class TfjsLocalTrainer implements LocalTrainer {
+  private readonly model: tfl.LayersModel;
+  private readonly core: TrainingCore<ClassificationMetrics>;
+  private readonly task: Task<ClassificationMetrics>;
+  /** The normalisation the views apply: the constructor's until the coordinator sends the exchanged one. */
+  private normalisation!: ChannelStats;
+  private readonly dp: NodePrivacy | null;
+
+  constructor(private readonly o: TfjsTrainerOptions) {
+    this.model = buildModel(o.spec);
+    initWeights(this.model, o.seed);
+    this.dp = o.privacy ? new NodePrivacy(o.privacy, this.model, o.train, o.batchSize, o.classWeights) : null;
+    // With DP the class weights live in the per-sample loss the facade built.
+    this.task = classificationTask(o.classWeights);
+    this.core = new TrainingCore({
+      model: this.model,
+      task: this.task,
+      train: o.train,
+      val: o.val,
+      optimizer: o.optimizer,
+      seed: o.seed,
+      source: this.dp ? this.dp.batchSource() : shuffledBatches(o.batchSize, o.seed),
+      augment: o.augment,
+      gradientStep: this.dp?.gradientStep ?? o.gradientStep,
+    });
+    this.useNormalisation(o.normalisation);
+  }
+
+  /** Rebuilds the train/val views for `n`; a no-op when it is the one in use. */
+  private useNormalisation(n: ChannelStats): void {
+    if (this.normalisation && sameStats(this.normalisation, n)) return;
+    const channels = this.o.train.info.channels;
+    if (n.mean.length !== channels) throw new PrivmedError(`the coordinator's normalisation has ${n.mean.length} channel(s), this node's images ${channels}`);
+    this.core.setPreprocess(normaliseTransform(n));
+    this.normalisation = n;
+  }
+
+  /** The exchanged normalisation, when the task carries one. */
+  private applyConfig(config: FitConfig | EvaluateConfig): void {
+    const n = normalisationFromConfig(config);
+    if (n) this.useNormalisation(n);
+  }
+
+  /** Training-data statistics for the federated normalisation: DP-noised and charged with the node's privacy settings. */
+  async statistics(): Promise<DatasetStatistics> {
+    return nodeStatistics(this.o.train, this.o.privacy);
+  }
+
+  async initialWeights(): Promise<NamedWeights[]> {
+    return readWeights(this.model);
+  }
+
+  async fit(weights: Float32Array[], config: FitConfig): Promise<FitOutput> {
+    // Charged (or refused) before the global weights are even loaded: no step runs uncharged.
+    const dpSteps = this.dp ? this.dp.stepsFor(config) : 0;
+    if (this.dp) this.dp.charge(config, dpSteps);
+    this.applyConfig(config);
+    writeWeights(this.model, weights);
+    this.core.setLearningRate(typeof config.lr === 'number' ? config.lr : this.o.optimizer.lr);
+    const proximalMu = config.proximalMu ?? 0;
+    if (this.dp) {
+      // Batches from the CSPRNG sampler, independent of any data order; the loss is not reported (it is not private).
+      await this.core.run({ batches: dpSteps, proximalMu });
+      const numSamples = Math.max(1, Math.round(dpSteps * this.dp.sampler.expectedBatchSize));
+      return { weights: readWeights(this.model).map((w) => w.data), numSamples, metrics: this.dp.metrics(dpSteps) };
+    }
+    const r = await this.core.run(config.syncEveryNBatches ? { batches: config.syncEveryNBatches, proximalMu } : { epochs: config.localEpochs ?? 1, proximalMu });
+    return { weights: readWeights(this.model).map((w) => w.data), numSamples: r.seen, metrics: { loss: r.lossSum / Math.max(r.seen, 1) } };
+  }
+
+  async evaluate(weights: Float32Array[], config: EvaluateConfig): Promise<EvaluateOutput> {
+    this.applyConfig(config);
+    writeWeights(this.model, weights);
+    await new Promise<void>((r) => setImmediate(r));
+    const m = await this.core.evaluate();
+    return { numSamples: m.n, metrics: this.task.summary(m) };
+  }
+}

@@ -1,0 +1,57 @@
+/**
+ * What a learning task is to the training core: what a label is, the loss
+ * (batch mean for ordinary steps, one value per sample for DP-SGD's clipping),
+ * and how a model is scored on validation data. The core's loop, the site and
+ * DP-SGD see only this interface, so a new task (segmentation) is a new
+ * implementation of it, not a new loop.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import type { Batch, Dataset } from '../data/dataset.js';
+import type { ClassificationMetrics } from '../metrics/classification.js';
+import { evaluate } from './evaluate.js';
+import { weightedCrossEntropy, weightedCrossEntropyPerSample, type PerSampleLoss } from './loss.js';
+
+/** The model's outputs and the batch's labels to one scalar. */
+export type BatchLoss = (logits: tf.Tensor2D, labels: tf.Tensor1D) => tf.Scalar;
+
+export interface Task<M = ClassificationMetrics> {
+  readonly name: string;
+  /** The batch's labels as the tensor the losses take. */
+  labels(batch: Batch): tf.Tensor1D;
+  readonly loss: BatchLoss;
+  readonly perSampleLoss: PerSampleLoss;
+  /** Validation metrics over a dataset (the model in inference mode). */
+  evaluate(model: tfl.LayersModel, ds: Dataset): Promise<M>;
+  /** The metrics a federation sums across sites, as flat numbers. */
+  summary(m: M): Record<string, number>;
+  /** Frees the task's tensors (class weights). */
+  dispose(): void;
+}
+
+/**
+ * Image classification with softmax cross-entropy, each sample weighted by
+ * its class's weight (PriMIA's balanced weights, or none).
+ */
+export function classificationTask(classWeights: readonly number[] | null): Task<ClassificationMetrics> {
+  const weights = classWeights ? tf.tensor1d(classWeights as number[]) : null;
+  return {
+    name: 'classification',
+    labels: (batch) => tf.tensor1d(batch.y, 'int32'),
+    loss: (logits, labels) => weightedCrossEntropy(logits, labels, weights),
+    perSampleLoss: weightedCrossEntropyPerSample(classWeights),
+    evaluate: (model, ds) => evaluate(model, ds),
+    summary(m) {
+      const out: Record<string, number> = { accuracy: m.accuracy, mcc: m.mcc, loss: m.loss ?? NaN };
+      // A site whose validation data holds one class has no AUC; leave it out rather than send NaN.
+      if (Number.isFinite(m.auc)) out.auc = m.auc;
+      if (m.confusion.length === 2) {
+        // Confusion counts let a coordinator compute the federated MCC exactly.
+        const [[tn, fp], [fn, tp]] = m.confusion as [[number, number], [number, number]];
+        Object.assign(out, { tp, fp, tn, fn });
+      }
+      return out;
+    },
+    dispose: () => weights?.dispose(),
+  };
+}
