@@ -27,6 +27,7 @@ export { classificationMetrics, rocAuc, mcc } from './metrics/classification.js'
 // privacy
 export * as accounting from './accounting/index.js';
 export * as dp from './dp/index.js';
+export { makePrivate, type PrivateTraining } from './dp/make-private.js';
 export * as secagg from './secagg/index.js';
 
 // federation

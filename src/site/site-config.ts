@@ -4,6 +4,7 @@
  * among several sites (the same seeded partition in every process).
  */
 import { z } from 'zod';
+import { backendField, datasetFields, modelSection } from './config-sections.js';
 import { PrivacySchema } from '../dp/privacy-config.js';
 import { OptimizerSchema } from '../training/config.js';
 
@@ -34,14 +35,10 @@ export const SitePrivacySchema = PrivacySchema.refine((p) => p.noiseMultiplier !
 
 export const SiteSchema = z.strictObject({
   data: z.strictObject({
-    dataset: z.string().min(1).default('pneumoniamnist'),
-    root: z.string().optional(),
+    ...datasetFields,
     partition: PartitionSchema.optional(),
   }).prefault({}),
-  model: z.strictObject({
-    arch: z.enum(['small-cnn', 'resnet18']).default('small-cnn'),
-    norm: z.enum(['batch', 'group', 'none']).default('group'),
-  }).prefault({}),
+  model: modelSection('small-cnn'),
   training: z.strictObject({
     batchSize: positiveInt.default(32),
     optimizer: OptimizerSchema.prefault({}),
@@ -49,7 +46,7 @@ export const SiteSchema = z.strictObject({
     seed: z.number().int().min(0).default(42),
     augment: z.boolean().default(true),
   }).prefault({}),
-  backend: z.enum(['wasm', 'cpu', 'tensorflow']).default('wasm'),
+  backend: backendField,
   privacy: SitePrivacySchema.optional(),
 });
 

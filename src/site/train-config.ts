@@ -1,5 +1,6 @@
 /** The `privmed train --config run.yaml` schema, with defaults a radiology group can start from. */
 import { z } from 'zod';
+import { backendField, datasetFields, modelSection } from './config-sections.js';
 import { PrivacySchema } from '../dp/privacy-config.js';
 import { OptimizerSchema, ScheduleSchema } from '../training/config.js';
 
@@ -8,16 +9,11 @@ const positiveInt = z.number().int().positive();
 
 export const TrainConfigSchema = z.strictObject({
   data: z.strictObject({
-    /** A MedMNIST name under the data root (pneumoniamnist) or a path to an .npz file. */
-    dataset: z.string().min(1).default('pneumoniamnist'),
-    root: z.string().optional(),
+    ...datasetFields,
     /** Use only the first N training images (quick experiments). */
     limit: positiveInt.optional(),
   }).prefault({}),
-  model: z.strictObject({
-    arch: z.enum(['small-cnn', 'resnet18']).default('resnet18'),
-    norm: z.enum(['batch', 'group', 'none']).default('group'),
-  }).prefault({}),
+  model: modelSection('resnet18'),
   training: z.strictObject({
     epochs: positiveInt.default(10),
     batchSize: positiveInt.default(64),
@@ -31,7 +27,7 @@ export const TrainConfigSchema = z.strictObject({
     patience: z.number().int().min(0).default(5),
     augment: z.boolean().default(true),
   }).prefault({}),
-  backend: z.enum(['wasm', 'cpu', 'tensorflow']).default('wasm'),
+  backend: backendField,
   output: z.string().default('runs/latest'),
   privacy: PrivacySchema.optional(),
 });
