@@ -23,6 +23,24 @@ const ONE = 8192; // 1 << CONST_BITS
 
 const ws = new Float64Array(64);
 const inp = new Float64Array(64);
+const odd = new Float64Array(4);
+
+/** The odd part of libjpeg's islow IDCT (inputs 7, 5, 3, 1), shared by the column and row passes; results in `odd`. */
+function oddPart(tmp0: number, tmp1: number, tmp2: number, tmp3: number): void {
+  let z1 = tmp0 + tmp3;
+  let z2 = tmp1 + tmp2;
+  let z3 = tmp0 + tmp2;
+  let z4 = tmp1 + tmp3;
+  const z5 = (z3 + z4) * FIX_1_175875602;
+  z1 *= -FIX_0_899976223;
+  z2 *= -FIX_2_562915447;
+  z3 = z5 - z3 * FIX_1_961570560;
+  z4 = z5 - z4 * FIX_0_390180644;
+  odd[0] = tmp0 * FIX_0_298631336 + (z1 + z3);
+  odd[1] = tmp1 * FIX_2_053119869 + (z2 + z4);
+  odd[2] = tmp2 * FIX_3_072711026 + (z2 + z3);
+  odd[3] = tmp3 * FIX_1_501321110 + (z1 + z4);
+}
 
 /**
  * coef: 64 quantised coefficients in natural (row-major) order starting at cOff;
@@ -60,27 +78,11 @@ export function idctIslow(coef: Int32Array, cOff: number, quant: Int32Array, out
     const tmp13 = tmp0 - tmp3;
     const tmp11 = tmp1 + tmp2;
     const tmp12 = tmp1 - tmp2;
-    tmp0 = inp[56 + col]!;
-    tmp1 = inp[40 + col]!;
-    tmp2 = inp[24 + col]!;
-    tmp3 = inp[8 + col]!;
-    z1 = tmp0 + tmp3;
-    z2 = tmp1 + tmp2;
-    z3 = tmp0 + tmp2;
-    let z4 = tmp1 + tmp3;
-    const z5 = (z3 + z4) * FIX_1_175875602;
-    tmp0 *= FIX_0_298631336;
-    tmp1 *= FIX_2_053119869;
-    tmp2 *= FIX_3_072711026;
-    tmp3 *= FIX_1_501321110;
-    z1 *= -FIX_0_899976223;
-    z2 *= -FIX_2_562915447;
-    z3 = z5 - z3 * FIX_1_961570560;
-    z4 = z5 - z4 * FIX_0_390180644;
-    tmp0 += z1 + z3;
-    tmp1 += z2 + z4;
-    tmp2 += z2 + z3;
-    tmp3 += z1 + z4;
+    oddPart(inp[56 + col]!, inp[40 + col]!, inp[24 + col]!, inp[8 + col]!);
+    tmp0 = odd[0]!;
+    tmp1 = odd[1]!;
+    tmp2 = odd[2]!;
+    tmp3 = odd[3]!;
     ws[col] = Math.floor((tmp10 + tmp3 + h1) * s1);
     ws[56 + col] = Math.floor((tmp10 - tmp3 + h1) * s1);
     ws[8 + col] = Math.floor((tmp11 + tmp2 + h1) * s1);
@@ -111,27 +113,11 @@ export function idctIslow(coef: Int32Array, cOff: number, quant: Int32Array, out
     const tmp13 = tmp0 - tmp3;
     const tmp11 = tmp1 + tmp2;
     const tmp12 = tmp1 - tmp2;
-    tmp0 = ws[w + 7]!;
-    tmp1 = ws[w + 5]!;
-    tmp2 = ws[w + 3]!;
-    tmp3 = ws[w + 1]!;
-    z1 = tmp0 + tmp3;
-    z2 = tmp1 + tmp2;
-    z3 = tmp0 + tmp2;
-    let z4 = tmp1 + tmp3;
-    const z5 = (z3 + z4) * FIX_1_175875602;
-    tmp0 *= FIX_0_298631336;
-    tmp1 *= FIX_2_053119869;
-    tmp2 *= FIX_3_072711026;
-    tmp3 *= FIX_1_501321110;
-    z1 *= -FIX_0_899976223;
-    z2 *= -FIX_2_562915447;
-    z3 = z5 - z3 * FIX_1_961570560;
-    z4 = z5 - z4 * FIX_0_390180644;
-    tmp0 += z1 + z3;
-    tmp1 += z2 + z4;
-    tmp2 += z2 + z3;
-    tmp3 += z1 + z4;
+    oddPart(ws[w + 7]!, ws[w + 5]!, ws[w + 3]!, ws[w + 1]!);
+    tmp0 = odd[0]!;
+    tmp1 = odd[1]!;
+    tmp2 = odd[2]!;
+    tmp3 = odd[3]!;
     let v: number;
     v = Math.floor((tmp10 + tmp3 + h2) * s2) + center;
     out[o] = v < 0 ? 0 : v > max ? max : v;
