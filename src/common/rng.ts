@@ -1,7 +1,7 @@
 /**
  * Seeded, reproducible PRNG (xoshiro128**) for shuffling, augmentation and
  * partitioning. NEVER use it for DP noise or cryptography: those draw from
- * node:crypto (see src/dp/noise.ts and src/secagg).
+ * node:crypto (see src/dp/mechanisms and src/secagg).
  */
 export class Rng {
   private s = new Uint32Array(4);

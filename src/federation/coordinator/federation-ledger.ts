@@ -20,7 +20,7 @@ import type { FederationPrivacy } from './config.js';
 
 const SAMPLING_BY_CODE = ['poisson', 'uniform'] as const;
 
-/** The mechanism a node reported (see node/node-privacy.ts), or null when it reported none. */
+/** The mechanism a node reported (see site/site-privacy.ts), or null when it reported none. */
 export function reportedMechanism(metrics: Record<string, unknown>): ReleaseMechanism | null {
   if (metrics.dpNoiseMultiplier === undefined) return null;
   // Validated by the ledger's append: a malformed report fails the commit rather than under-charging.

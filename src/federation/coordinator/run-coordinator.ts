@@ -64,7 +64,7 @@ export interface CoordinatorHandle {
   close(): Promise<void>;
 }
 
-/** The weakest DP mechanism the federation accounts for, as fit config keys the DP nodes check (node/node-privacy.ts). */
+/** The weakest DP mechanism the federation accounts for, as fit config keys the DP nodes check (site/site-privacy.ts). */
 function dpFitConfig(p: FederationPrivacy | undefined): Record<string, number | string> {
   if (!p) return {};
   return { dpNoiseMultiplier: p.noiseMultiplier, dpMaxSampleRate: p.maxSampleRate, dpMaxSteps: p.maxStepsPerRound, dpSampling: p.sampling };
