@@ -6,7 +6,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { PlainNodeAggregation, type NodeAggregation } from '../../src/federation/node/node-aggregation.js';
+import type { NodeAggregation } from '../../src/federation/node/node-aggregation.js';
+import { PlainNodeAggregation } from '../../src/federation/protocols/plain/node.js';
 import type { FitConfig } from '../../src/site/fit-config.js';
 import { makeFederation, type Federation } from './helpers/federation-setup.js';
 import { runInProcess } from './helpers/in-process.js';

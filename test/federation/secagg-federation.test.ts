@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import type { CoordinatorEvent } from '../../src/federation/coordinator/events.js';
 import { defaultNodeAggregation } from '../../src/federation/node/default-node-aggregation.js';
 import type { NodeAggregation } from '../../src/federation/node/node-aggregation.js';
-import { SECAGG_STAGES } from '../../src/federation/wire/secagg-envelope.js';
+import { SECAGG_STAGES } from '../../src/federation/protocols/secagg/envelope.js';
 import { decodeMessageOf, encodeMessage } from '../../src/secagg/index.js';
 import { makeFederation, type Federation } from './helpers/federation-setup.js';
 import { runInProcess } from './helpers/in-process.js';

@@ -10,18 +10,17 @@ import { PrivmedError } from '../../src/common/errors.js';
 import { parseCoordinatorConfig } from '../../src/federation/coordinator/config.js';
 import { aggregatorFromConfig } from '../../src/federation/coordinator/aggregator-from-config.js';
 import { defaultNodeAggregation } from '../../src/federation/node/default-node-aggregation.js';
-import { SecAggNodeAggregation } from '../../src/federation/node/secagg-node-aggregation.js';
-import type { ReceivedTask } from '../../src/federation/node/node-aggregation.js';
+import { SecAggNodeAggregation } from '../../src/federation/protocols/secagg/node.js';
+import type { ReceivedTask } from '../../src/federation/wire/task.js';
+import { decodeRefusal, encodeRefusal } from '../../src/federation/wire/refusal.js';
 import {
-  decodeRefusal,
   decodeSetupEnvelope,
-  encodeRefusal,
   encodeSetupEnvelope,
   maskedVectorBytes,
   maskedVectorTensor,
   SECAGG_STAGES,
-} from '../../src/federation/wire/secagg-envelope.js';
-import { applyMeanUpdate, flattenUpdate } from '../../src/federation/wire/secagg-update-vector.js';
+} from '../../src/federation/protocols/secagg/envelope.js';
+import { applyMeanUpdate, flattenUpdate } from '../../src/federation/protocols/secagg/update-vector.js';
 import { decodeMessageOf, encodeMessage, SecAggServer } from '../../src/secagg/index.js';
 import { configError } from './helpers/config-error.js';
 

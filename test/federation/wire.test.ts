@@ -5,7 +5,7 @@ import { PrivmedError } from '../../src/common/errors.js';
 import { PayloadAssembler, chunksOf } from '../../src/federation/wire/chunks.js';
 import { configFromWire, configToWire } from '../../src/federation/wire/config-values.js';
 import { coordinatorService } from '../../src/federation/wire/proto.js';
-import type { TaskChunkMsg } from '../../src/federation/wire/messages.js';
+import type { TaskChunk__Output as TaskChunkMsg } from '../../src/federation/wire/messages.js';
 import { MessageTooLargeError, checkLimits } from '../../src/federation/wire/limits.js';
 import {
   decodeTensors,

@@ -1,17 +1,11 @@
-/** The fit-phase aggregator named by the coordinator config's `aggregation:` key. */
+/** The fit-phase aggregator named by the coordinator config's `aggregation:` key, from the protocol registry. */
+import { protocolByName } from '../protocols/registry.js';
 import type { Aggregator } from './aggregator.js';
-import { SecAggConfigSchema, type CoordinatorConfig } from './config.js';
-import { PlainAggregator } from './plain-aggregator.js';
-import { DEFAULT_SECAGG_MAX_SAMPLES, SecAggAggregator } from './secagg-aggregator.js';
+import type { CoordinatorConfig } from './config.js';
 
 export function aggregatorFromConfig(config: CoordinatorConfig): Aggregator {
-  if (config.aggregation === 'plain') return new PlainAggregator();
-  const secagg = config.secagg ?? SecAggConfigSchema.parse({});
-  return new SecAggAggregator({
-    clip: secagg.clip,
-    stageTimeoutSec: secagg.stageTimeoutSec,
-    // Under secure aggregation the node enforces these limits; maxNumSamples also sets the fixed-point weight range.
-    maxSamples: config.validation.maxNumSamples ?? DEFAULT_SECAGG_MAX_SAMPLES,
-    maxUpdateNorm: config.validation.maxUpdateNorm,
-  });
+  const protocol = protocolByName(config.aggregation);
+  // A protocol's settings live under the config key of its name (e.g. `secagg:`).
+  const settings = (config as Readonly<Record<string, unknown>>)[protocol.name];
+  return protocol.coordinator({ settings, validation: config.validation });
 }

@@ -11,7 +11,7 @@
  */
 import type { ConfigRecord } from '../wire/config-values.js';
 import type { NamedTensor, TensorSpec } from '../wire/tensors.js';
-import type { TensorManifestMsg } from '../wire/messages.js';
+import type { TensorManifest__Output } from '../wire/messages.js';
 import type { FitResult, Metrics, Weights } from '../strategy/types.js';
 import type { DatasetStatistics } from '../wire/statistics.js';
 import type { Exchange, NodeFailure } from './exchange.js';
@@ -25,7 +25,7 @@ export interface FitRound {
     specs: TensorSpec[];
     weights: Weights;
     /** The global weights in wire form, encoded once for all nodes. */
-    encoded: { manifest: TensorManifestMsg; payload: Buffer };
+    encoded: { manifest: TensorManifest__Output; payload: Buffer };
   };
   /** When the fit phase must be over (ms since the epoch). */
   deadline: number;

@@ -4,6 +4,7 @@ import { NODE_NAME_PATTERN } from '../certs/pki.js';
 import { DEFAULT_CHUNK_BYTES, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MAX_UPDATE_BYTES } from '../wire/limits.js';
 import { parseWith as parseConfig } from '../../common/config-file.js';
 import { TlsConfigSchema } from '../transport/tls-config.js';
+import { PROTOCOL_NAMES, PROTOCOL_SETTINGS, PROTOCOLS } from '../protocols/registry.js';
 
 const nodeName = z.string().regex(NODE_NAME_PATTERN, 'a node name (letters, digits, . _ -)');
 const seconds = z.number().positive();
@@ -55,14 +56,6 @@ export const EvaluateSchema = z.strictObject({
   patience: z.number().int().positive().optional(),
   timeoutSec: seconds.optional(),
   config: z.record(z.string(), scalar).default({}),
-});
-
-/** Secure aggregation (SecAgg+) of the fit phase; see docs/federation.md. */
-export const SecAggConfigSchema = z.strictObject({
-  /** Each coordinate of a node's update w_node - w_global is clipped to [-clip, clip] before masking; smaller = finer quantisation. */
-  clip: z.number().positive().default(4),
-  /** How long each protocol stage after local training (share keys, masked input, unmasking) waits for the nodes. */
-  stageTimeoutSec: seconds.default(60),
 });
 
 /**
@@ -127,9 +120,10 @@ export const CoordinatorConfigSchema = z
       })
       .default({}),
     keepCheckpoints: z.enum(['all', 'last-and-best']).default('last-and-best'),
-    /** How the fit phase collects updates: each one in the clear, or only their sum (secure aggregation). */
-    aggregation: z.enum(['plain', 'secagg']).default('plain'),
-    secagg: SecAggConfigSchema.optional(),
+    /** How the fit phase collects updates (protocols/registry.ts): each one in the clear, or only their sum (secagg). */
+    aggregation: z.enum(PROTOCOL_NAMES).default('plain'),
+    /** Each protocol's own settings, under its name (e.g. secagg: { clip, stageTimeoutSec }). */
+    ...PROTOCOL_SETTINGS,
     privacy: FederationPrivacySchema.optional(),
     /**
      * Before round 1, exchange the nodes' dataset statistics through the
@@ -149,12 +143,15 @@ export const CoordinatorConfigSchema = z
     if (c.minAvailableNodes !== undefined && (c.minAvailableNodes < c.minNodes || c.minAvailableNodes > c.allowedNodes.length)) {
       ctx.addIssue({ code: 'custom', path: ['minAvailableNodes'], message: `between minNodes (${c.minNodes}) and the ${c.allowedNodes.length} allowed nodes`, input: c.minAvailableNodes });
     }
-    if (c.secagg && c.aggregation !== 'secagg') {
-      ctx.addIssue({ code: 'custom', path: ['secagg'], message: "secagg settings only with aggregation: secagg", input: c.secagg });
+    for (const p of PROTOCOLS) {
+      const settings = (c as Readonly<Record<string, unknown>>)[p.name];
+      if (settings !== undefined && c.aggregation !== p.name) {
+        ctx.addIssue({ code: 'custom', path: [p.name], message: `${p.name} settings only with aggregation: ${p.name}`, input: settings });
+      }
     }
-    if (c.aggregation === 'secagg' && c.minNodes < 2) {
-      // The sum of one node's update is that update.
-      ctx.addIssue({ code: 'custom', path: ['minNodes'], message: 'at least 2 with aggregation: secagg', input: c.minNodes });
+    const protocol = PROTOCOLS.find((p) => p.name === c.aggregation);
+    if (protocol && 'minNodes' in protocol && c.minNodes < protocol.minNodes) {
+      ctx.addIssue({ code: 'custom', path: ['minNodes'], message: `at least ${protocol.minNodes} with aggregation: ${protocol.name}`, input: c.minNodes });
     }
     if (c.heartbeatTimeoutSec <= c.heartbeatIntervalSec) {
       ctx.addIssue({ code: 'custom', path: ['heartbeatTimeoutSec'], message: 'more than heartbeatIntervalSec', input: c.heartbeatTimeoutSec });

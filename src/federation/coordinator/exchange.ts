@@ -6,7 +6,8 @@
  */
 import type { Failure } from '../strategy/types.js';
 import type { NodeRegistry } from './node-registry.js';
-import type { NodeReply, TaskBoard, TaskOutcome, TaskSpec } from './task-board.js';
+import type { NodeReply } from '../wire/task.js';
+import type { TaskBoard, TaskOutcome, TaskSpec } from './task-board.js';
 
 export interface NodeFailure extends Failure {
   status: 'rejected' | 'dropped';

@@ -7,33 +7,16 @@
  * coordinator resumes after the last committed round.
  */
 import { PrivmedError } from '../../common/errors.js';
-import { manifestOf, encodeTensors, nameTensors, specsOf, checkSpecs, type NamedTensor, type TensorSpec } from '../wire/tensors.js';
+import { manifestOf, encodeTensors, nameTensors, specsOf, checkSpecs, type TensorSpec } from '../wire/tensors.js';
 import { checkUpdate } from '../strategy/update-validation.js';
-import type { Metrics, Strategy, Weights } from '../strategy/types.js';
-import type { RunStore } from '../store/run-store.js';
-import type { Aggregator, FitRound } from './aggregator.js';
+import type { Metrics, Weights } from '../strategy/types.js';
+import type { FitRound } from './aggregator.js';
 import { BestRoundTracker } from './best-round.js';
-import type { CoordinatorConfig } from './config.js';
-import type { EventSink } from './events.js';
-import type { Exchange, NodeFailure } from './exchange.js';
-import type { NodeRegistry } from './node-registry.js';
 import type { TaskSpec } from './task-board.js';
 import type { ConfigRecord } from '../wire/config-values.js';
 import { normalisationConfig } from '../../site/fit-config.js';
+import { describeFailures, type RoundLoopContext } from './round-context.js';
 import { ensureStatistics } from './statistics-exchange.js';
-
-export interface RoundLoopContext {
-  config: CoordinatorConfig;
-  store: RunStore;
-  runId: number;
-  registry: NodeRegistry;
-  strategy: Strategy;
-  aggregator: Aggregator;
-  exchange: Exchange;
-  events: EventSink;
-  initialWeights?: NamedTensor[];
-  signal: AbortSignal;
-}
 
 export interface RunOutcome {
   status: 'completed' | 'stopped_early' | 'failed' | 'stopped';
@@ -47,10 +30,6 @@ class Stopped extends Error {}
 
 function encoded(specs: TensorSpec[], weights: Weights): { manifest: ReturnType<typeof manifestOf>; payload: Buffer } {
   return { manifest: manifestOf(specs), payload: encodeTensors(nameTensors(specs, weights)) };
-}
-
-function describeFailures(failures: readonly NodeFailure[]): string {
-  return failures.map((f) => `${f.node} ${f.status} (${f.reason})`).join('; ');
 }
 
 export async function runRounds(ctx: RoundLoopContext): Promise<RunOutcome> {

@@ -9,7 +9,7 @@
 import { PrivmedError } from '../../common/errors.js';
 import type { ChannelStats } from '../../data/preprocess/normalize.js';
 import { normalisationOf } from '../wire/statistics.js';
-import type { RoundLoopContext } from './round-loop.js';
+import { describeFailures, type RoundLoopContext } from './round-context.js';
 
 export async function ensureStatistics(ctx: RoundLoopContext, waitForNodes: (need: number) => Promise<string[]>): Promise<ChannelStats> {
   const { config, store, runId, events } = ctx;
@@ -32,7 +32,7 @@ export async function ensureStatistics(ctx: RoundLoopContext, waitForNodes: (nee
       return n;
     }
     reason ??= `${outcome.contributors.length} nodes reported statistics, need ${config.minNodes}`;
-    if (outcome.failures.length) reason += `: ${outcome.failures.map((f) => `${f.node} ${f.status} (${f.reason})`).join('; ')}`;
+    if (outcome.failures.length) reason += `: ${describeFailures(outcome.failures)}`;
     const willRetry = attempt < config.maxRoundAttempts;
     events({ type: 'statistics-failed', attempt, reason, willRetry });
     if (!willRetry) throw new PrivmedError(`the statistics exchange failed ${attempt} times; last: ${reason}`);

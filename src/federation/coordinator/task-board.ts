@@ -8,27 +8,18 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ConfigRecord } from '../wire/config-values.js';
-import type { NamedTensor, TensorSpec } from '../wire/tensors.js';
-import type { TensorManifestMsg } from '../wire/messages.js';
-import type { Metrics } from '../strategy/types.js';
+import type { TensorSpec } from '../wire/tensors.js';
+import type { TensorManifest__Output } from '../wire/messages.js';
+import type { NodeReply, TaskKind } from '../wire/task.js';
 import { Wakeup } from './wakeup.js';
 
-export type TaskKind = 'fit' | 'evaluate' | 'step' | 'init';
-
-/** What a node sent back. */
-export interface NodeReply {
-  tensors: NamedTensor[] | null;
-  numSamples: number;
-  metrics: Metrics;
-  payload: Buffer;
-}
 
 export interface TaskSpec {
   kind: TaskKind;
   round: number;
   config: ConfigRecord;
   /** Weights sent with the task, already encoded (shared between nodes). */
-  weights?: { manifest: TensorManifestMsg; payload: Buffer };
+  weights?: { manifest: TensorManifest__Output; payload: Buffer };
   stage?: string;
   payload?: Buffer;
   /**

@@ -10,32 +10,26 @@ import { PayloadAssembler, chunksOf } from '../wire/chunks.js';
 import { configFromWire } from '../wire/config-values.js';
 import { checkSize } from '../wire/limits.js';
 import type {
-  EvaluationResultMsg,
-  HeartbeatReplyMsg,
-  JoinReplyMsg,
-  SubmitReplyMsg,
-  TaskChunkMsg,
-  TaskHeaderMsg,
-  UpdateChunkMsg,
+  CoordinatorClient as GeneratedClient,
+  EvaluationResult,
+  HeartbeatReply__Output,
+  JoinReply__Output,
+  SubmitReply__Output,
+  TaskChunk__Output,
+  TaskHeader__Output,
+  UpdateChunk,
+  WireTaskKind,
 } from '../wire/messages.js';
 import { coordinatorService } from '../wire/proto.js';
+import type { NodeReply, ReceivedTask } from '../wire/task.js';
 import { decodeTensors, encodeTensors, manifestOf, specsFromManifest } from '../wire/tensors.js';
 import { channelOptions } from '../transport/grpc-options.js';
-import type { NodeReplyOut, ReceivedTask } from './node-aggregation.js';
 
 export type TaskOrSignal = ReceivedTask | { kind: 'wait'; retryAfterMs: number } | { kind: 'finished'; message: string };
 
-type UnaryFn<Req, Res> = (request: Req, options: grpc.CallOptions, callback: (error: grpc.ServiceError | null, response: Res) => void) => grpc.ClientUnaryCall;
+type Unary<Req, Res> = (request: Req, options: grpc.CallOptions, callback: grpc.requestCallback<Res>) => grpc.ClientUnaryCall;
 
-interface RawClient extends grpc.Client {
-  Join: UnaryFn<{ nodeName: string; softwareVersion: string }, JoinReplyMsg>;
-  Heartbeat: UnaryFn<{ sessionId: string }, HeartbeatReplyMsg>;
-  SubmitEvaluation: UnaryFn<EvaluationResultMsg, SubmitReplyMsg>;
-  GetTask(request: { sessionId: string }, options: grpc.CallOptions): grpc.ClientReadableStream<TaskChunkMsg>;
-  SubmitUpdate(options: grpc.CallOptions, callback: (error: grpc.ServiceError | null, response: SubmitReplyMsg) => void): grpc.ClientWritableStream<UpdateChunkMsg>;
-}
-
-const KINDS: Partial<Record<TaskHeaderMsg['kind'], ReceivedTask['kind']>> = {
+const KINDS: Partial<Record<WireTaskKind, ReceivedTask['kind']>> = {
   TASK_KIND_FIT: 'fit',
   TASK_KIND_EVALUATE: 'evaluate',
   TASK_KIND_STEP: 'step',
@@ -48,7 +42,7 @@ export interface Limits {
 }
 
 export class CoordinatorClient {
-  private readonly client: RawClient;
+  private readonly client: GeneratedClient;
 
   constructor(
     address: string,
@@ -57,28 +51,28 @@ export class CoordinatorClient {
     private readonly callTimeoutMs: number,
   ) {
     const Service = coordinatorService();
-    this.client = new Service(address, credentials, channelOptions(maxMessageBytes)) as unknown as RawClient;
+    this.client = new Service(address, credentials, channelOptions(maxMessageBytes));
   }
 
   private deadline(ms = this.callTimeoutMs): grpc.CallOptions {
     return { deadline: Date.now() + ms };
   }
 
-  private unary<Req, Res>(fn: UnaryFn<Req, Res>, request: Req, timeoutMs = 30_000): Promise<Res> {
+  private unary<Req, Res>(fn: Unary<Req, Res>, request: Req, timeoutMs = 30_000): Promise<Res> {
     return new Promise((resolve, reject) => {
-      fn.call(this.client, request, this.deadline(timeoutMs), (error, response) => (error ? reject(error) : resolve(response)));
+      fn.call(this.client, request, this.deadline(timeoutMs), (error, response) => (error ? reject(error) : resolve(response!)));
     });
   }
 
-  join(nodeName: string, softwareVersion: string): Promise<JoinReplyMsg> {
+  join(nodeName: string, softwareVersion: string): Promise<JoinReply__Output> {
     return this.unary(this.client.Join, { nodeName, softwareVersion });
   }
 
-  heartbeat(sessionId: string): Promise<HeartbeatReplyMsg> {
+  heartbeat(sessionId: string): Promise<HeartbeatReply__Output> {
     return this.unary(this.client.Heartbeat, { sessionId }, 10_000);
   }
 
-  submitEvaluation(result: EvaluationResultMsg): Promise<SubmitReplyMsg> {
+  submitEvaluation(result: EvaluationResult): Promise<SubmitReply__Output> {
     return this.unary(this.client.SubmitEvaluation, result);
   }
 
@@ -86,7 +80,7 @@ export class CoordinatorClient {
   getTask(sessionId: string, limits: Limits): Promise<TaskOrSignal> {
     return new Promise((resolve, reject) => {
       const call = this.client.GetTask({ sessionId }, this.deadline());
-      let header: TaskHeaderMsg | undefined;
+      let header: TaskHeader__Output | undefined;
       let assembler: PayloadAssembler | undefined;
       let failed = false;
       const fail = (error: unknown) => {
@@ -95,7 +89,7 @@ export class CoordinatorClient {
         call.cancel();
         reject(error);
       };
-      call.on('data', (msg: TaskChunkMsg) => {
+      call.on('data', (msg: TaskChunk__Output) => {
         try {
           if (!header) {
             if (msg.part !== 'header' || !msg.header) throw new PrivmedError('the coordinator sent a task without header');
@@ -142,16 +136,16 @@ export class CoordinatorClient {
   }
 
   /** Streams a fit/step/init reply: header, then the weights in chunks. */
-  async submitUpdate(sessionId: string, taskId: string, reply: NodeReplyOut, limits: Limits): Promise<SubmitReplyMsg> {
+  async submitUpdate(sessionId: string, taskId: string, reply: NodeReply, limits: Limits): Promise<SubmitReply__Output> {
     const manifest = reply.tensors ? manifestOf(reply.tensors) : null;
     if (manifest) {
       checkSize('this update', manifest.totalBytes, limits.maxUpdateBytes, "raise the coordinator's limits.maxUpdateBytes");
     }
     const payload = reply.tensors ? encodeTensors(reply.tensors) : null;
     return new Promise((resolve, reject) => {
-      const call = this.client.SubmitUpdate(this.deadline(), (error, response) => (error ? reject(error) : resolve(response)));
+      const call = this.client.SubmitUpdate(this.deadline(), (error, response) => (error ? reject(error) : resolve(response!)));
       void (async () => {
-        const write = async (msg: UpdateChunkMsg) => {
+        const write = async (msg: UpdateChunk) => {
           if (!call.write(msg)) await new Promise((r) => call.once('drain', r));
         };
         await write({

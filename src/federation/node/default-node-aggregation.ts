@@ -1,34 +1,37 @@
 /**
  * The aggregation a node runs unless told otherwise: it follows whatever the
- * coordinator asks for. A fit task without a stage is plain aggregation (the
- * trained weights go back); a fit task with the secure aggregation setup
- * starts a SecAgg+ round, whose STEP tasks follow. So `privmed node` needs
- * no setting to match the coordinator's `aggregation:`.
+ * coordinator asks for. Each task's stage names its protocol in the registry
+ * (protocols/registry.ts) - a fit without a stage is plain aggregation, a fit
+ * with the secure aggregation setup starts a SecAgg+ round - and that
+ * protocol's node side answers it. So `privmed node` needs no setting to
+ * match the coordinator's `aggregation:`.
  */
 import { PrivmedError } from '../../common/errors.js';
-import { isSecAggStage } from '../wire/secagg-envelope.js';
-import { STATISTICS_STAGES } from '../wire/statistics.js';
-import { PlainNodeAggregation, type NodeAggregation } from './node-aggregation.js';
-import { SecAggNodeAggregation, type SecAggNodeOptions } from './secagg-node-aggregation.js';
+import { PROTOCOLS, protocolForStage, type StageRole } from '../protocols/registry.js';
+import type { NodeProtocolOptions } from '../protocols/types.js';
+import type { ReceivedTask } from '../wire/task.js';
+import type { NodeAggregation } from './node-aggregation.js';
 
-export function defaultNodeAggregation(options: SecAggNodeOptions = {}): NodeAggregation {
-  const plain = new PlainNodeAggregation();
-  const secure = new SecAggNodeAggregation(options);
+export function defaultNodeAggregation(options: NodeProtocolOptions = {}): NodeAggregation {
+  // One node side per protocol for the whole process: a multi-step protocol keeps its round between tasks.
+  const sides = new Map<string, NodeAggregation>(PROTOCOLS.map((p) => [p.name, p.node(options)]));
+  // Never fall back to another protocol (e.g. sending weights in the clear) for a stage this node does not know.
+  const sideFor = (task: ReceivedTask, role: StageRole): NodeAggregation => {
+    const protocol = protocolForStage(task.stage, role);
+    if (!protocol) throw unknownStage(task.stage);
+    return sides.get(protocol.name)!;
+  };
   return {
     async afterFit(task, output) {
-      if (isSecAggStage(task.stage)) return secure.afterFit(task, output);
-      // Never fall back to sending weights in the clear for a protocol this node does not know.
-      if (task.stage !== '') throw unknownStage(task.stage);
-      return plain.afterFit(task, output);
+      return sideFor(task, 'fit').afterFit(task, output);
     },
     async statistics(task, stats) {
-      if (task.stage === STATISTICS_STAGES.secaggSetup) return secure.afterStatistics(task, stats);
-      if (task.stage === STATISTICS_STAGES.plain) return plain.statistics(task, stats);
-      throw unknownStage(task.stage);
+      const side = sideFor(task, 'statistics');
+      if (!side.statistics) throw unknownStage(task.stage);
+      return side.statistics(task, stats);
     },
     async step(task) {
-      if (isSecAggStage(task.stage)) return secure.step(task);
-      return plain.step(task);
+      return sideFor(task, 'step').step(task);
     },
   };
 }

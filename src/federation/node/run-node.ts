@@ -8,17 +8,18 @@
 import * as grpc from '@grpc/grpc-js';
 import { X509Certificate } from 'node:crypto';
 import { PrivmedError } from '../../common/errors.js';
-import type { JoinReplyMsg } from '../wire/messages.js';
+import type { JoinReply__Output } from '../wire/messages.js';
 import type { EvaluateConfig, FitConfig } from '../../site/fit-config.js';
 import { parseAddress } from '../transport/address.js';
 import { allowInsecure, readTlsMaterial, type TlsMaterial } from '../transport/security.js';
 import { parseNodeConfig, type NodeConfig } from './config.js';
 import { CoordinatorClient, type Limits } from './coordinator-client.js';
 import { FitRefused, type LocalTrainer } from '../../site/local-trainer.js';
-import { encodeRefusal } from '../wire/secagg-envelope.js';
-import { isStatisticsStage } from '../wire/statistics.js';
+import { refusalReply } from '../wire/refusal.js';
+import type { NodeReply, ReceivedTask } from '../wire/task.js';
+import { isStatisticsStage } from '../protocols/registry.js';
 import { defaultNodeAggregation } from './default-node-aggregation.js';
-import type { NodeAggregation, NodeReplyOut, ReceivedTask } from './node-aggregation.js';
+import type { NodeAggregation } from './node-aggregation.js';
 import { probeTls } from './tls-probe.js';
 
 export type NodeEvent =
@@ -126,7 +127,7 @@ export async function runNode(rawConfig: unknown, trainer: LocalTrainer, options
   const aggregation = options.aggregation ?? defaultNodeAggregation({ log: log ?? undefined });
   const client = new CoordinatorClient(config.coordinator, credentials, config.maxMessageBytes, config.callTimeoutSec * 1000);
 
-  let session: JoinReplyMsg | null = null;
+  let session: JoinReply__Output | null = null;
   let joinedBefore = false;
   let heartbeat: NodeJS.Timeout | undefined;
   let lastContact = Date.now();
@@ -135,7 +136,7 @@ export async function runNode(rawConfig: unknown, trainer: LocalTrainer, options
   let runOver = false;
   const result: NodeResult = { message: '', fitsSubmitted: 0, evaluationsSubmitted: 0 };
 
-  const startHeartbeat = (s: JoinReplyMsg) => {
+  const startHeartbeat = (s: JoinReply__Output) => {
     clearInterval(heartbeat);
     heartbeat = setInterval(() => {
       client.heartbeat(s.sessionId).then(
@@ -149,19 +150,19 @@ export async function runNode(rawConfig: unknown, trainer: LocalTrainer, options
     }, Math.max(100, s.heartbeatIntervalMs));
   };
 
-  const limitsOf = (s: JoinReplyMsg): Limits => ({ chunkBytes: s.chunkBytes, maxUpdateBytes: Number(s.maxUpdateBytes) });
+  const limitsOf = (s: JoinReply__Output): Limits => ({ chunkBytes: s.chunkBytes, maxUpdateBytes: Number(s.maxUpdateBytes) });
 
-  async function submit(s: JoinReplyMsg, task: ReceivedTask, reply: NodeReplyOut): Promise<void> {
+  async function submit(s: JoinReply__Output, task: ReceivedTask, reply: NodeReply): Promise<void> {
     const answer = await client.submitUpdate(s.sessionId, task.taskId, reply, limitsOf(s));
     emit({ type: 'submitted', kind: task.kind, round: task.round, accepted: answer.accepted, reason: answer.reason });
     if (answer.accepted && task.kind === 'fit') result.fitsSubmitted++;
   }
 
   /** A node that cannot (no trainer support) or will not (DP budget) take part says why and stays for the rounds. */
-  async function statisticsReply(task: ReceivedTask): Promise<NodeReplyOut> {
-    const refuse = (reason: string): NodeReplyOut => {
+  async function statisticsReply(task: ReceivedTask): Promise<NodeReply> {
+    const refuse = (reason: string): NodeReply => {
       log?.(`refusing the statistics exchange: ${reason}`);
-      return { tensors: null, numSamples: 0, metrics: {}, payload: encodeRefusal(reason) };
+      return refusalReply(reason);
     };
     if (!trainer.statistics || !aggregation.statistics) return refuse('this node cannot report dataset statistics');
     let stats;
@@ -174,7 +175,7 @@ export async function runNode(rawConfig: unknown, trainer: LocalTrainer, options
     return aggregation.statistics(task, stats);
   }
 
-  async function handle(s: JoinReplyMsg, task: ReceivedTask): Promise<void> {
+  async function handle(s: JoinReply__Output, task: ReceivedTask): Promise<void> {
     emit({ type: 'task', kind: task.kind, round: task.round });
     const weights = task.tensors?.map((t) => t.data) ?? [];
     switch (task.kind) {
@@ -185,7 +186,7 @@ export async function runNode(rawConfig: unknown, trainer: LocalTrainer, options
         } catch (error) {
           if (!(error instanceof FitRefused)) throw error;
           // Declined (e.g. privacy budget spent): say why, carry no values, stay for later rounds.
-          return submit(s, task, { tensors: null, numSamples: 0, metrics: {}, payload: encodeRefusal(error.message) });
+          return submit(s, task, refusalReply(error.message));
         }
         return submit(s, task, await aggregation.afterFit(task, output));
       }

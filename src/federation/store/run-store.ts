@@ -10,90 +10,23 @@ import { decodeTensors, encodeTensors, nameTensors, type TensorSpec } from '../w
 import type { Metrics, StrategyState, Weights } from '../strategy/types.js';
 import { migrate } from './schema.js';
 import type { SqliteDatabase } from './sqlite.js';
+import {
+  toRunRow,
+  type Checkpoint,
+  type CommitHook,
+  type CompletedRound,
+  type NodeResultStatus,
+  type Phase,
+  type RoundCommit,
+  type RunRecord,
+  type RunRow,
+  type RunStatistics,
+  type RunStatus,
+} from './run-rows.js';
 
-export type RunStatus = 'running' | 'completed' | 'stopped_early' | 'failed';
-export type AttemptStatus = 'running' | 'completed' | 'failed' | 'interrupted';
-export type Phase = 'fit' | 'evaluate';
-export type NodeResultStatus = 'accepted' | 'rejected' | 'dropped';
-
-export interface RunRow {
-  runId: number;
-  name: string;
-  status: RunStatus;
-  fingerprint: string;
-  totalRounds: number;
-  modelSpecs: TensorSpec[] | null;
-  bestRound: number | null;
-  bestMetric: number | null;
-  message: string | null;
-}
-
-/** The run's exchanged normalisation (see wire/statistics.ts). */
-export interface RunStatistics {
-  mean: number[];
-  std: number[];
-  /** Images over all contributing nodes (noisy when the nodes use DP). */
-  imageCount: number;
-  nodes: number;
-  aggregation: string;
-}
-
-export interface Checkpoint {
-  round: number;
-  weights: Weights;
-  strategyState: StrategyState | null;
-}
-
-export interface CompletedRound {
-  round: number;
-  attempt: number;
-  fitMetrics: Metrics;
-  evalMetrics: Metrics | null;
-}
-
-export interface RoundCommit {
-  runId: number;
-  round: number;
-  attempt: number;
-  weights: Weights;
-  strategyState: StrategyState | null;
-  fitMetrics: Metrics;
-  evalMetrics: Metrics | null;
-  best: { round: number; metric: number } | null;
-  /** Keep only the checkpoints of these rounds (besides the new one); undefined keeps all. */
-  keepRounds?: number[];
-}
-
-/** Called inside the round's commit transaction: a throw rolls the whole round back. */
-export type CommitHook = (db: SqliteDatabase, commit: RoundCommit) => void;
+export type { AttemptStatus, Checkpoint, CommitHook, CompletedRound, NodeResultStatus, Phase, RoundCommit, RunRow, RunStatistics, RunStatus } from './run-rows.js';
 
 const now = (): string => new Date().toISOString();
-
-interface RunRecord {
-  run_id: number;
-  name: string;
-  status: RunStatus;
-  fingerprint: string;
-  total_rounds: number;
-  model_json: string | null;
-  best_round: number | null;
-  best_metric: number | null;
-  message: string | null;
-}
-
-function toRunRow(r: RunRecord): RunRow {
-  return {
-    runId: r.run_id,
-    name: r.name,
-    status: r.status,
-    fingerprint: r.fingerprint,
-    totalRounds: r.total_rounds,
-    modelSpecs: r.model_json ? (JSON.parse(r.model_json) as TensorSpec[]) : null,
-    bestRound: r.best_round,
-    bestMetric: r.best_metric,
-    message: r.message,
-  };
-}
 
 export class RunStore {
   private readonly commitHooks: CommitHook[] = [];

@@ -1,13 +1,13 @@
 /** Conversion of node configuration records (plain scalars) to and from the wire. */
-import type { ConfigValueMsg } from './messages.js';
+import type { ConfigValue, ConfigValue__Output } from './messages.js';
 
 import type { ConfigScalar } from '../../site/fit-config.js';
 
 export type { ConfigScalar };
 export type ConfigRecord = Record<string, ConfigScalar>;
 
-export function configToWire(config: Readonly<Record<string, ConfigScalar | undefined>>): Record<string, ConfigValueMsg> {
-  const out: Record<string, ConfigValueMsg> = {};
+export function configToWire(config: Readonly<Record<string, ConfigScalar | undefined>>): Record<string, ConfigValue> {
+  const out: Record<string, ConfigValue> = {};
   for (const [key, value] of Object.entries(config)) {
     if (value === undefined) continue;
     if (typeof value === 'number') out[key] = { number: value };
@@ -17,7 +17,7 @@ export function configToWire(config: Readonly<Record<string, ConfigScalar | unde
   return out;
 }
 
-export function configFromWire(config: Readonly<Record<string, ConfigValueMsg>>): ConfigRecord {
+export function configFromWire(config: Readonly<Record<string, ConfigValue__Output>>): ConfigRecord {
   const out: ConfigRecord = {};
   for (const [key, v] of Object.entries(config)) {
     if (v.value === 'number' && v.number !== undefined) out[key] = v.number;

@@ -1,103 +1,24 @@
 /**
- * TypeScript shapes of the privmed.v1 wire messages, as @grpc/proto-loader
- * decodes them (camelCase fields, enums as strings, `part` names the oneof
- * member that is set). Keep in sync with proto/privmed/v1/*.proto.
+ * The privmed.v1 wire messages, generated from proto/privmed/v1/*.proto at
+ * build time (scripts/gen-wire-types.mjs, into the gitignored generated/).
+ * Plain names are what we send (fields optional), `__Output` names what
+ * proto.ts's loader hands us (defaults filled in).
  */
-
-export interface TensorSpecMsg {
-  name: string;
-  shape: number[];
-}
-
-export interface TensorManifestMsg {
-  tensors: TensorSpecMsg[];
-  totalBytes: number;
-}
-
-export interface ConfigValueMsg {
-  number?: number;
-  text?: string;
-  flag?: boolean;
-  value?: 'number' | 'text' | 'flag';
-}
-
-export interface JoinRequestMsg {
-  nodeName: string;
-  softwareVersion: string;
-}
-
-export interface JoinReplyMsg {
-  sessionId: string;
-  runName: string;
-  heartbeatIntervalMs: number;
-  maxMessageBytes: number;
-  chunkBytes: number;
-  maxUpdateBytes: number;
-}
-
-export interface TaskRequestMsg {
-  sessionId: string;
-}
-
-export type TaskKindName =
-  | 'TASK_KIND_UNSPECIFIED'
-  | 'TASK_KIND_WAIT'
-  | 'TASK_KIND_FIT'
-  | 'TASK_KIND_EVALUATE'
-  | 'TASK_KIND_STEP'
-  | 'TASK_KIND_INIT'
-  | 'TASK_KIND_FINISHED';
-
-export interface TaskHeaderMsg {
-  kind: TaskKindName;
-  taskId: string;
-  round: number;
-  config: Record<string, ConfigValueMsg>;
-  manifest: TensorManifestMsg | null;
-  stage: string;
-  payload: Buffer;
-  retryAfterMs: number;
-  message: string;
-}
-
-export interface TaskChunkMsg {
-  header?: TaskHeaderMsg;
-  data?: Buffer;
-  part?: 'header' | 'data';
-}
-
-export interface UpdateHeaderMsg {
-  sessionId: string;
-  taskId: string;
-  numSamples: number;
-  metrics: Record<string, number>;
-  manifest: TensorManifestMsg | null;
-  payload: Buffer;
-}
-
-export interface UpdateChunkMsg {
-  header?: UpdateHeaderMsg;
-  data?: Buffer;
-  part?: 'header' | 'data';
-}
-
-export interface SubmitReplyMsg {
-  accepted: boolean;
-  reason: string;
-}
-
-export interface EvaluationResultMsg {
-  sessionId: string;
-  taskId: string;
-  numSamples: number;
-  metrics: Record<string, number>;
-}
-
-export interface HeartbeatRequestMsg {
-  sessionId: string;
-}
-
-export interface HeartbeatReplyMsg {
-  known: boolean;
-  finished: boolean;
-}
+export type { ConfigValue, ConfigValue__Output } from './generated/privmed/v1/ConfigValue.js';
+export type { CoordinatorClient, CoordinatorDefinition, CoordinatorHandlers } from './generated/privmed/v1/Coordinator.js';
+export type { EvaluationResult, EvaluationResult__Output } from './generated/privmed/v1/EvaluationResult.js';
+export type { HeartbeatReply, HeartbeatReply__Output } from './generated/privmed/v1/HeartbeatReply.js';
+export type { HeartbeatRequest, HeartbeatRequest__Output } from './generated/privmed/v1/HeartbeatRequest.js';
+export type { JoinReply, JoinReply__Output } from './generated/privmed/v1/JoinReply.js';
+export type { JoinRequest, JoinRequest__Output } from './generated/privmed/v1/JoinRequest.js';
+export type { SubmitReply, SubmitReply__Output } from './generated/privmed/v1/SubmitReply.js';
+export type { TaskChunk, TaskChunk__Output } from './generated/privmed/v1/TaskChunk.js';
+export type { TaskHeader, TaskHeader__Output } from './generated/privmed/v1/TaskHeader.js';
+// Renamed: TaskKind is the federation's own 'fit' | 'evaluate' | ... (wire/task.ts).
+export type { TaskKind__Output as WireTaskKind } from './generated/privmed/v1/TaskKind.js';
+export type { TaskRequest, TaskRequest__Output } from './generated/privmed/v1/TaskRequest.js';
+export type { TensorManifest, TensorManifest__Output } from './generated/privmed/v1/TensorManifest.js';
+export type { TensorSpec as TensorSpecMessage, TensorSpec__Output as TensorSpecMessage__Output } from './generated/privmed/v1/TensorSpec.js';
+export type { UpdateChunk, UpdateChunk__Output } from './generated/privmed/v1/UpdateChunk.js';
+export type { UpdateHeader, UpdateHeader__Output } from './generated/privmed/v1/UpdateHeader.js';
+export type { ProtoGrpcType } from './generated/coordinator.js';

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { PrivmedError } from '../../common/errors.js';
+import type { ProtoGrpcType } from './messages.js';
 
 const COORDINATOR_PROTO = 'privmed/v1/coordinator.proto';
 
@@ -26,11 +27,14 @@ export function protoRoot(): string {
   });
 }
 
-let cached: grpc.ServiceClientConstructor | undefined;
+type CoordinatorService = ProtoGrpcType['privmed']['v1']['Coordinator'];
 
-/** The generated Coordinator service: `.service` for servers, `new (...)` for clients. */
-export function coordinatorService(): grpc.ServiceClientConstructor {
+let cached: CoordinatorService | undefined;
+
+/** The Coordinator service: `.service` for servers, `new (...)` for clients. */
+export function coordinatorService(): CoordinatorService {
   if (cached) return cached;
+  // The generated types (messages.ts) assume these options: scripts/gen-wire-types.mjs passes the same as flags.
   const definition = protoLoader.loadSync(COORDINATOR_PROTO, {
     includeDirs: [protoRoot()],
     keepCase: false,
@@ -39,9 +43,7 @@ export function coordinatorService(): grpc.ServiceClientConstructor {
     defaults: true,
     oneofs: true,
   });
-  const pkg = grpc.loadPackageDefinition(definition) as unknown as {
-    privmed: { v1: { Coordinator: grpc.ServiceClientConstructor } };
-  };
+  const pkg = grpc.loadPackageDefinition(definition) as unknown as ProtoGrpcType;
   cached = pkg.privmed.v1.Coordinator;
   return cached;
 }

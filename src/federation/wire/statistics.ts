@@ -9,6 +9,7 @@
  *   task (coordinator -> node)                          reply (node -> coordinator)
  *   STEP stage statistics/plain                          metrics statCount, statChannels, statSum<c>, statSumSq<c>
  *   STEP stage statistics/secagg-setup  setup envelope   payload advertise-keys, then the secagg STEP stages
+ * (each protocol declares its statistics stage in protocols/registry.ts).
  *
  * Under secure aggregation a node's vector is (mean_c..., meanSq_c..., channels / MAX) padded to
  * MAX_STATISTICS_CHANNELS channels, weighted by its count: the coordinator
@@ -20,13 +21,7 @@ import type { ChannelStats } from '../../data/preprocess/normalize.js';
 import { channelStatsFromSums } from '../../dp/statistics/exact-sums.js';
 import { MAX_STATISTICS_CHANNELS, type DatasetStatistics } from '../../dp/statistics/federated-statistics.js';
 
-export const STATISTICS_STAGES = { plain: 'statistics/plain', secaggSetup: 'statistics/secagg-setup' } as const;
-
-export function isStatisticsStage(stage: string): boolean {
-  return stage === STATISTICS_STAGES.plain || stage === STATISTICS_STAGES.secaggSetup;
-}
-
-export { MAX_STATISTICS_CHANNELS, type DatasetStatistics } from '../../dp/statistics/federated-statistics.js';
+export { MAX_STATISTICS_CHANNELS, type DatasetStatistics };
 
 export function checkStatistics(s: DatasetStatistics, who: string): void {
   const c = s.sum.length;

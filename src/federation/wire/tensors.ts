@@ -5,7 +5,7 @@
  */
 import { endianness } from 'node:os';
 import { PrivmedError } from '../../common/errors.js';
-import type { TensorManifestMsg } from './messages.js';
+import type { TensorManifest__Output } from './messages.js';
 
 export interface TensorSpec {
   name: string;
@@ -67,7 +67,8 @@ export function specMismatch(expected: readonly TensorSpec[], actual: readonly T
   return null;
 }
 
-export function manifestOf(specs: readonly TensorSpec[]): TensorManifestMsg {
+/** A complete manifest: what we send, in the same shape as what we receive. */
+export function manifestOf(specs: readonly TensorSpec[]): TensorManifest__Output {
   return {
     tensors: specs.map((s) => ({ name: s.name, shape: [...s.shape] })),
     totalBytes: payloadBytes(specs),
@@ -75,7 +76,7 @@ export function manifestOf(specs: readonly TensorSpec[]): TensorManifestMsg {
 }
 
 /** Checks a received manifest for consistency; returns its specs. */
-export function specsFromManifest(manifest: TensorManifestMsg, what: string): TensorSpec[] {
+export function specsFromManifest(manifest: TensorManifest__Output, what: string): TensorSpec[] {
   const specs = manifest.tensors.map((t) => ({ name: t.name, shape: t.shape.map(Number) }));
   checkSpecs(specs, what);
   const expected = payloadBytes(specs);

@@ -7,7 +7,7 @@ import * as grpc from '@grpc/grpc-js';
 import { readFileSync } from 'node:fs';
 import { nodeCertPaths, pkiPaths } from '../../../src/federation/certs/pki-files.js';
 import { coordinatorService } from '../../../src/federation/wire/proto.js';
-import type { SubmitReplyMsg, UpdateChunkMsg } from '../../../src/federation/wire/messages.js';
+import type { SubmitReply__Output as SubmitReplyMsg, UpdateChunk as UpdateChunkMsg } from '../../../src/federation/wire/messages.js';
 
 export function nodeCredentials(pkiDir: string, name: string): grpc.ChannelCredentials {
   const n = nodeCertPaths(pkiDir, name);

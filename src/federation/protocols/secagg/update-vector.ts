@@ -12,7 +12,7 @@
  * measured error. The clipped share lets the coordinator see - summed over
  * all nodes only - when the clip is too tight.
  */
-import { PrivmedError } from '../../common/errors.js';
+import { PrivmedError } from '../../../common/errors.js';
 
 /** Coordinates of the aggregated vector for a model with `parameters` values. */
 export function secAggVectorLength(parameters: number): number {

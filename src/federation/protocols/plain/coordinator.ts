@@ -1,9 +1,11 @@
 /** One fit task per node; every update is validated on arrival and passed on individually. */
-import type { TaskSpec } from './task-board.js';
-import { PrivmedError } from '../../common/errors.js';
-import { decodeRefusal } from '../wire/secagg-envelope.js';
-import { STATISTICS_STAGES, statisticsFromMetrics, type DatasetStatistics } from '../wire/statistics.js';
-import type { Aggregator, FitPhaseOutcome, FitRound, StatisticsOutcome, StatisticsRound } from './aggregator.js';
+import type { TaskSpec } from '../../coordinator/task-board.js';
+import { statisticsFromMetrics, type DatasetStatistics } from '../../wire/statistics.js';
+import type { Aggregator, FitPhaseOutcome, FitRound, StatisticsOutcome, StatisticsRound } from '../../coordinator/aggregator.js';
+import { acceptReply } from '../check-reply.js';
+
+/** The task stages of plain aggregation: the fit task carries none. */
+export const PLAIN_STAGES = { fit: '', statistics: 'statistics/plain' } as const;
 
 export class PlainAggregator implements Aggregator {
   readonly name = 'plain';
@@ -39,19 +41,9 @@ export class PlainAggregator implements Aggregator {
         kind: 'step',
         round: 0,
         config: {},
-        stage: STATISTICS_STAGES.plain,
+        stage: PLAIN_STAGES.statistics,
         expect: 'none',
-        check: (reply) => {
-          const refusal = decodeRefusal(reply.payload);
-          if (refusal !== null) return `the node refused: ${refusal}`;
-          try {
-            received.set(node, statisticsFromMetrics(reply.metrics, node));
-            return null;
-          } catch (e) {
-            if (e instanceof PrivmedError) return e.message;
-            throw e;
-          }
-        },
+        check: acceptReply((reply) => received.set(node, statisticsFromMetrics(reply.metrics, node))),
       });
     }
     const { replies, failures } = await r.exchange(requests, r.deadline);

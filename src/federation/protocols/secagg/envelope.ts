@@ -11,12 +11,13 @@
  *
  * A node that will not go on (its update fails its own checks, or the
  * coordinator deviated from the protocol) answers with a refusal payload
- * instead: the coordinator logs the reason and counts the node as out.
+ * (wire/refusal.ts) instead: the coordinator logs the reason and counts the
+ * node as out.
  */
 import { endianness } from 'node:os';
-import { PrivmedError } from '../../common/errors.js';
-import { decodeMessageOf, encodeMessage, type SetupMessage } from '../../secagg/index.js';
-import type { NamedTensor } from './tensors.js';
+import { PrivmedError } from '../../../common/errors.js';
+import { decodeMessageOf, encodeMessage, type SetupMessage } from '../../../secagg/index.js';
+import type { NamedTensor } from '../../wire/tensors.js';
 
 export const SECAGG_STAGES = {
   setup: 'secagg/setup',
@@ -27,9 +28,8 @@ export const SECAGG_STAGES = {
 
 export type SecAggStageName = (typeof SECAGG_STAGES)[keyof typeof SECAGG_STAGES];
 
-export function isSecAggStage(stage: string): stage is SecAggStageName {
-  return Object.values(SECAGG_STAGES).includes(stage as SecAggStageName);
-}
+/** The statistics exchange's first task (wire/statistics.ts): a STEP with the setup envelope; the stages above follow. */
+export const SECAGG_STATISTICS_STAGE = 'statistics/secagg-setup';
 
 /** The one tensor of a masked-input reply: the ring vector's bytes, viewed as float32 so the chunked tensor upload carries it. */
 export const MASKED_VECTOR_TENSOR = 'secagg/masked-vector';
@@ -69,20 +69,6 @@ export function decodeSetupEnvelope(payload: Uint8Array): SecAggSetupEnvelope {
   // A copy: the decoded message may keep views into its bytes, and the task buffer belongs to gRPC.
   const setup = decodeMessageOf(Uint8Array.from(view.subarray(16)), 'setup');
   return { nodeId: view.readUInt32LE(4), maxUpdateNorm: Number.isNaN(norm) ? null : norm, setup };
-}
-
-const REFUSAL_MAGIC = Buffer.from('PRIVMED-REFUSED\n', 'utf8');
-
-/** A reply that says the node will not take (further) part in this round, and why. */
-export function encodeRefusal(reason: string): Buffer {
-  return Buffer.concat([REFUSAL_MAGIC, Buffer.from(reason, 'utf8')]);
-}
-
-/** The refusal reason, or null when the payload is not a refusal. */
-export function decodeRefusal(payload: Uint8Array): string | null {
-  const bytes = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
-  if (bytes.length < REFUSAL_MAGIC.length || !bytes.subarray(0, REFUSAL_MAGIC.length).equals(REFUSAL_MAGIC)) return null;
-  return bytes.subarray(REFUSAL_MAGIC.length).toString('utf8');
 }
 
 /**

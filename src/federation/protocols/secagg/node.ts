@@ -1,6 +1,5 @@
 /**
- * The node's side of secure aggregation (see coordinator/secagg-aggregator.ts
- * and wire/secagg-envelope.ts): after training it keeps its update, answers
+ * The node's side of secure aggregation (see coordinator.ts and envelope.ts): after training it keeps its update, answers
  * the setup with fresh public keys, and masks the update only when the
  * coordinator asks for the masked input. One SecAggClient per round.
  *
@@ -11,28 +10,18 @@
  * answers with a refusal (the reason, no values) and stays connected for the
  * next round, instead of failing the whole node process.
  */
-import { PrivmedError } from '../../common/errors.js';
-import { decodeMessageOf, encodeMessage, SecAggClient, type RandomSource, type SecAggInput, type SecAggMessage } from '../../secagg/index.js';
-import {
-  decodeSetupEnvelope,
-  encodeRefusal,
-  maskedVectorTensor,
-  SECAGG_STAGES,
-  type SecAggSetupEnvelope,
-} from '../wire/secagg-envelope.js';
-import { STATISTICS_STAGES, statisticsVector, type DatasetStatistics } from '../wire/statistics.js';
-import { flattenUpdate, type FlatUpdate } from '../wire/secagg-update-vector.js';
-import type { FitOutput } from '../../site/local-trainer.js';
-import type { NodeAggregation, NodeReplyOut, ReceivedTask } from './node-aggregation.js';
+import { PrivmedError } from '../../../common/errors.js';
+import { decodeMessageOf, encodeMessage, SecAggClient, type SecAggInput, type SecAggMessage } from '../../../secagg/index.js';
+import { decodeSetupEnvelope, maskedVectorTensor, SECAGG_STAGES, SECAGG_STATISTICS_STAGE, type SecAggSetupEnvelope } from './envelope.js';
+import { statisticsVector, type DatasetStatistics } from '../../wire/statistics.js';
+import { flattenUpdate, type FlatUpdate } from './update-vector.js';
+import { refusalReply } from '../../wire/refusal.js';
+import type { NodeReply, ReceivedTask } from '../../wire/task.js';
+import type { FitOutput } from '../../../site/local-trainer.js';
+import type { NodeAggregation } from '../../node/node-aggregation.js';
+import type { NodeProtocolOptions } from '../types.js';
 
-export interface SecAggNodeOptions {
-  /** Local policy: refuse rounds whose reconstruction threshold is below this. */
-  minThreshold?: number;
-  /** Where the node writes why it refused, with details that are not sent (e.g. the actual norm). */
-  log?: (line: string) => void;
-  /** Secret randomness (tests only); the system CSPRNG by default. */
-  random?: RandomSource;
-}
+export type SecAggNodeOptions = NodeProtocolOptions;
 
 interface RoundState {
   client: SecAggClient;
@@ -50,7 +39,7 @@ class LocalRefusal extends PrivmedError {
   }
 }
 
-function reply(message: SecAggMessage): NodeReplyOut {
+function reply(message: SecAggMessage): NodeReply {
   return { tensors: null, numSamples: 0, metrics: {}, payload: Buffer.from(encodeMessage(message)) };
 }
 
@@ -79,7 +68,7 @@ export class SecAggNodeAggregation implements NodeAggregation {
 
   constructor(private readonly options: SecAggNodeOptions = {}) {}
 
-  async afterFit(task: ReceivedTask, output: FitOutput): Promise<NodeReplyOut> {
+  async afterFit(task: ReceivedTask, output: FitOutput): Promise<NodeReply> {
     // A new setup ends whatever round came before (e.g. one the coordinator gave up on).
     this.current = null;
     return this.refuseOnError(task, () => {
@@ -104,10 +93,10 @@ export class SecAggNodeAggregation implements NodeAggregation {
   }
 
   /** The statistics exchange's setup: the same protocol, over the statistics vector weighted by the image count. */
-  async afterStatistics(task: ReceivedTask, stats: DatasetStatistics): Promise<NodeReplyOut> {
+  async statistics(task: ReceivedTask, stats: DatasetStatistics): Promise<NodeReply> {
     this.current = null;
     return this.refuseOnError(task, () => {
-      if (task.stage !== STATISTICS_STAGES.secaggSetup) throw new PrivmedError(`expected a statistics setup, got stage '${task.stage}'`);
+      if (task.stage !== SECAGG_STATISTICS_STAGE) throw new PrivmedError(`expected a statistics setup, got stage '${task.stage}'`);
       const envelope = decodeSetupEnvelope(task.payload);
       const params = envelope.setup.params;
       const values = statisticsVector(stats);
@@ -120,14 +109,14 @@ export class SecAggNodeAggregation implements NodeAggregation {
     });
   }
 
-  private begin(envelope: SecAggSetupEnvelope, input: SecAggInput): NodeReplyOut {
+  private begin(envelope: SecAggSetupEnvelope, input: SecAggInput): NodeReply {
     const client = new SecAggClient(envelope.nodeId, { minThreshold: this.options.minThreshold, random: this.options.random });
     const keys = client.handleSetup(envelope.setup);
     this.current = { client, input };
     return reply(keys);
   }
 
-  async step(task: ReceivedTask): Promise<NodeReplyOut> {
+  async step(task: ReceivedTask): Promise<NodeReply> {
     return this.refuseOnError(task, () => {
       const state = this.current;
       if (!state) throw new PrivmedError(`no secure aggregation round in progress for stage '${task.stage}' (this node restarted or left the round)`);
@@ -152,7 +141,7 @@ export class SecAggNodeAggregation implements NodeAggregation {
     });
   }
 
-  private async refuseOnError(task: ReceivedTask, body: () => NodeReplyOut): Promise<NodeReplyOut> {
+  private async refuseOnError(task: ReceivedTask, body: () => NodeReply): Promise<NodeReply> {
     try {
       return body();
     } catch (e) {
@@ -160,7 +149,7 @@ export class SecAggNodeAggregation implements NodeAggregation {
       this.current = null;
       const details = e instanceof LocalRefusal ? ` (${e.details})` : '';
       this.options.log?.(`round ${task.round}: refusing secure aggregation stage '${task.stage}': ${e.message}${details}`);
-      return { tensors: null, numSamples: 0, metrics: {}, payload: encodeRefusal(e.message) };
+      return refusalReply(e.message);
     }
   }
 }

@@ -15,13 +15,13 @@
  * If fewer than the threshold remain at any stage, the attempt fails with
  * the reason and the round loop retries it. Checks that need the plaintext
  * update (finite values, norm bound, sample count range) run at the node
- * before it masks anything (see node/secagg-node-aggregation.ts).
+ * before it masks anything (see node.ts).
  *
  * The statistics exchange before round 1 (wire/statistics.ts) runs the same
  * protocol, with a STEP statistics/secagg-setup task in place of the FIT.
  */
 import { randomUUID } from 'node:crypto';
-import { PrivmedError } from '../../common/errors.js';
+import { PrivmedError } from '../../../common/errors.js';
 import {
   chooseGraphParameters,
   decodeMessageOf,
@@ -31,21 +31,23 @@ import {
   type MessageOf,
   type SecAggMessage,
   type SecAggResult,
-} from '../../secagg/index.js';
+} from '../../../secagg/index.js';
 import {
-  decodeRefusal,
   encodeSetupEnvelope,
   maskedVectorBytes,
   MASKED_VECTOR_TENSOR,
   SECAGG_STAGES,
+  SECAGG_STATISTICS_STAGE,
   type SecAggStageName,
-} from '../wire/secagg-envelope.js';
-import { applyMeanUpdate, secAggVectorLength } from '../wire/secagg-update-vector.js';
-import { elementCount, specMismatch } from '../wire/tensors.js';
-import { STATISTICS_STAGES, STATISTICS_VECTOR_LENGTH, statisticsFromSum } from '../wire/statistics.js';
-import type { Aggregator, FitPhaseOutcome, FitRound, StatisticsOutcome, StatisticsRound } from './aggregator.js';
-import type { Exchange, NodeFailure } from './exchange.js';
-import type { NodeReply, TaskSpec } from './task-board.js';
+} from './envelope.js';
+import { applyMeanUpdate, secAggVectorLength } from './update-vector.js';
+import { elementCount, specMismatch } from '../../wire/tensors.js';
+import { STATISTICS_VECTOR_LENGTH, statisticsFromSum } from '../../wire/statistics.js';
+import type { NodeReply } from '../../wire/task.js';
+import type { Aggregator, FitPhaseOutcome, FitRound, StatisticsOutcome, StatisticsRound } from '../../coordinator/aggregator.js';
+import type { Exchange, NodeFailure } from '../../coordinator/exchange.js';
+import type { TaskSpec } from '../../coordinator/task-board.js';
+import { acceptReply } from '../check-reply.js';
 
 /** The largest sample count a node may report when validation.maxNumSamples is not set: the fixed-point weight range. */
 export const DEFAULT_SECAGG_MAX_SAMPLES = 100_000;
@@ -137,7 +139,7 @@ export class SecAggAggregator implements Aggregator {
       vectorLength: STATISTICS_VECTOR_LENGTH,
       clip: 1,
       maxUpdateNorm: null,
-      firstTask: (_node, payload) => ({ kind: 'step', round: 0, config: {}, stage: STATISTICS_STAGES.secaggSetup, payload, expect: 'none' }),
+      firstTask: (_node, payload) => ({ kind: 'step', round: 0, config: {}, stage: SECAGG_STATISTICS_STAGE, payload, expect: 'none' }),
     });
     if (!run.ok) return { total: null, contributors: [], failures: run.failures, reason: run.reason };
     const { sum, weightSum, errorBound } = run.result;
@@ -175,7 +177,7 @@ export class SecAggAggregator implements Aggregator {
       });
       const decode = <K extends NodeMessageKind>(node: string, reply: NodeReply, kind: K): MessageOf<K> => {
         // A copy: decoded fields are views, and the server may keep some (shares) until the end of the round.
-        const message = decodeMessageOf(Uint8Array.from(reply.payload), kind);
+        const message = decodeMessageOf(Uint8Array.from(reply.payload ?? []), kind);
         const claimed = (message as { nodeId?: number }).nodeId;
         if (claimed !== idOf.get(node)) throw new SecAggError('protocol', `${node} sent a message as node ${claimed}, its id this round is ${idOf.get(node)}`);
         return message;
@@ -226,17 +228,7 @@ export class SecAggAggregator implements Aggregator {
   /** One exchange of a stage; a node whose answer the server refuses is rejected with the server's reason. */
   private async exchange(r: Pick<ProtocolRun, 'exchange'>, failures: Map<string, NodeFailure>, stage: Stage, tasks: Map<string, TaskSpec>, accept: Accept): Promise<void> {
     for (const [node, spec] of tasks) {
-      spec.check = (reply) => {
-        const refusal = decodeRefusal(reply.payload);
-        if (refusal !== null) return `the node refused: ${refusal}`;
-        try {
-          accept(node, reply);
-          return null;
-        } catch (e) {
-          if (e instanceof PrivmedError) return e.message;
-          throw e;
-        }
-      };
+      spec.check = acceptReply((reply) => accept(node, reply));
     }
     const { failures: out } = await r.exchange(tasks, stage.deadline);
     for (const f of out) if (!failures.has(f.node)) failures.set(f.node, { ...f, reason: `${stage.name}: ${f.reason}` });
