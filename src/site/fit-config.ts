@@ -5,6 +5,7 @@
  */
 import { PrivmedError } from '../common/errors.js';
 import type { ChannelStats } from '../data/preprocess/normalize.js';
+import type { ReleaseMechanism } from '../accounting/index.js';
 
 /** A config value as it travels: plain scalars only. */
 export type ConfigScalar = number | string | boolean;
@@ -45,4 +46,31 @@ export function normalisationFromConfig(config: Readonly<Record<string, unknown>
     throw new PrivmedError(`invalid normalisation from the coordinator: mean ${mean}, std ${std}`);
   }
   return n;
+}
+
+/** The fit config keys a coordinator with a `privacy:` section sends: the weakest mechanism it accepts. */
+export const DP_FIT_KEYS = { noiseMultiplier: 'dpNoiseMultiplier', maxSampleRate: 'dpMaxSampleRate', maxSteps: 'dpMaxSteps', sampling: 'dpSampling' } as const;
+
+/** Fit metrics can hold numbers only: sampling travels as 0 (poisson) or 1 (uniform). */
+export const SAMPLING_CODE = { poisson: 0, uniform: 1 } as const;
+const SAMPLING_BY_CODE = ['poisson', 'uniform'] as const;
+
+type SubsampledGaussian = Extract<ReleaseMechanism, { type: 'subsampled-gaussian' }>;
+
+/** A DP fit's report to the coordinator: the site's spent epsilon and the mechanism of this fit. */
+export function mechanismMetrics(m: SubsampledGaussian, epsilon: number, delta: number): Record<string, number> {
+  return { epsilon, dpDelta: delta, dpNoiseMultiplier: m.noiseMultiplier, dpSampleRate: m.sampleRate, dpSteps: m.steps, dpSampling: SAMPLING_CODE[m.sampling] };
+}
+
+/** The mechanism a site reported in its fit metrics, or null when it reported none. */
+export function reportedMechanism(metrics: Record<string, unknown>): ReleaseMechanism | null {
+  if (metrics.dpNoiseMultiplier === undefined) return null;
+  // Validated by the ledger's append: a malformed report fails the commit rather than under-charging.
+  return {
+    type: 'subsampled-gaussian',
+    noiseMultiplier: metrics.dpNoiseMultiplier as number,
+    sampleRate: metrics.dpSampleRate as number,
+    steps: metrics.dpSteps as number,
+    sampling: SAMPLING_BY_CODE[metrics.dpSampling as number] ?? (String(metrics.dpSampling) as 'poisson'),
+  };
 }

@@ -20,7 +20,7 @@ import { BudgetExceededError, makePrivate, withLedgerFile, type PrivateTraining 
 import type { PrivacyConfig } from '../dp/privacy-config.js';
 import type { DpSampler } from '../dp/sgd/samplers.js';
 import type { BatchSource, GradientStep } from '../training/core.js';
-import type { FitConfig } from './fit-config.js';
+import { DP_FIT_KEYS, mechanismMetrics, type FitConfig } from './fit-config.js';
 import { FitRefused } from './local-trainer.js';
 
 export interface NodePrivacyOptions {
@@ -30,12 +30,6 @@ export interface NodePrivacyOptions {
   /** The name the node's data is charged under. */
   readonly site: string;
 }
-
-/** Fit metrics can hold numbers only: sampling travels as 0 (poisson) or 1 (uniform). */
-export const SAMPLING_CODE = { poisson: 0, uniform: 1 } as const;
-
-/** The fit config keys a coordinator with a `privacy:` section sends: the weakest mechanism it accepts. */
-export const DP_FIT_KEYS = { noiseMultiplier: 'dpNoiseMultiplier', maxSampleRate: 'dpMaxSampleRate', maxSteps: 'dpMaxSteps', sampling: 'dpSampling' } as const;
 
 export class NodePrivacy {
   readonly sampler: DpSampler;
@@ -97,14 +91,7 @@ export class NodePrivacy {
 
   /** What the coordinator's federation ledger needs, as fit metrics. */
   metrics(steps: number): Record<string, number> {
-    return {
-      epsilon: this.epsilon(),
-      dpDelta: this.o.privacy.delta,
-      dpNoiseMultiplier: this.noiseMultiplier,
-      dpSampleRate: this.sampler.sampleRate,
-      dpSteps: steps,
-      dpSampling: SAMPLING_CODE[this.sampler.sampling],
-    };
+    return mechanismMetrics(this.dp.mechanism(steps), this.epsilon(), this.o.privacy.delta);
   }
 
   /** A coordinator that charges declared parameters (secure aggregation) must never under-charge. */

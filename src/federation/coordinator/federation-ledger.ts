@@ -17,21 +17,7 @@ import { PrivacyLedger, type LedgerDatabase, type ReleaseMechanism } from '../..
 import type { CommitHook } from '../store/run-store.js';
 import type { SqliteDatabase } from '../store/sqlite.js';
 import type { FederationPrivacy } from './config.js';
-
-const SAMPLING_BY_CODE = ['poisson', 'uniform'] as const;
-
-/** The mechanism a node reported (see site/site-privacy.ts), or null when it reported none. */
-export function reportedMechanism(metrics: Record<string, unknown>): ReleaseMechanism | null {
-  if (metrics.dpNoiseMultiplier === undefined) return null;
-  // Validated by the ledger's append: a malformed report fails the commit rather than under-charging.
-  return {
-    type: 'subsampled-gaussian',
-    noiseMultiplier: metrics.dpNoiseMultiplier as number,
-    sampleRate: metrics.dpSampleRate as number,
-    steps: metrics.dpSteps as number,
-    sampling: SAMPLING_BY_CODE[metrics.dpSampling as number] ?? (String(metrics.dpSampling) as 'poisson'),
-  };
-}
+import { reportedMechanism } from '../../site/fit-config.js';
 
 export function declaredMechanism(p: FederationPrivacy): ReleaseMechanism {
   return { type: 'subsampled-gaussian', noiseMultiplier: p.noiseMultiplier, sampleRate: p.maxSampleRate, steps: p.maxStepsPerRound, sampling: p.sampling };

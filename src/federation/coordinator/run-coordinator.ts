@@ -4,6 +4,7 @@
  * `privmed coordinator --config` calls; `startCoordinator` gives tests and
  * embedders a handle (port, completion, close).
  */
+import { DP_FIT_KEYS } from '../../site/fit-config.js';
 import * as grpc from '@grpc/grpc-js';
 import { PrivmedError } from '../../common/errors.js';
 import { coordinatorService } from '../wire/proto.js';
@@ -67,7 +68,7 @@ export interface CoordinatorHandle {
 /** The weakest DP mechanism the federation accounts for, as fit config keys the DP nodes check (site/site-privacy.ts). */
 function dpFitConfig(p: FederationPrivacy | undefined): Record<string, number | string> {
   if (!p) return {};
-  return { dpNoiseMultiplier: p.noiseMultiplier, dpMaxSampleRate: p.maxSampleRate, dpMaxSteps: p.maxStepsPerRound, dpSampling: p.sampling };
+  return { [DP_FIT_KEYS.noiseMultiplier]: p.noiseMultiplier, [DP_FIT_KEYS.maxSampleRate]: p.maxSampleRate, [DP_FIT_KEYS.maxSteps]: p.maxStepsPerRound, [DP_FIT_KEYS.sampling]: p.sampling };
 }
 
 function serverCredentials(config: CoordinatorConfig, host: string): grpc.ServerCredentials {
