@@ -31,6 +31,7 @@ export * as secagg from './secagg/index.js';
 
 // federation
 export * as federation from './federation/index.js';
+export * as net from './net/index.js';
 export { TfjsLocalTrainer } from './federation/node/tfjs-trainer.js';
 export { simulate } from './simulation/simulate.js';
 export { tune } from './tuning/tune.js';

@@ -26,7 +26,7 @@ import type {
 } from '../wire/messages.js';
 import { decodeRefusal } from '../wire/secagg-envelope.js';
 import { decodeTensors, specMismatch, specsFromManifest, type TensorSpec } from '../wire/tensors.js';
-import { AccessDenied, peerCommonName, type AuthorizableCall } from '../transport/peer-identity.js';
+import { AccessDenied, peerCommonName, type AuthorizableCall } from '../../net/peer-identity.js';
 import type { EventSink } from './events.js';
 import type { NodeRegistry, Session } from './node-registry.js';
 import type { NodeReply, Task, TaskBoard, TaskKind } from './task-board.js';

@@ -20,7 +20,7 @@ import type {
 } from '../wire/messages.js';
 import { coordinatorService } from '../wire/proto.js';
 import { decodeTensors, encodeTensors, manifestOf, specsFromManifest } from '../wire/tensors.js';
-import { channelOptions } from '../transport/grpc-options.js';
+import { channelOptions } from '../../net/grpc-options.js';
 import type { NodeReplyOut, ReceivedTask } from './node-aggregation.js';
 
 export type TaskOrSignal = ReceivedTask | { kind: 'wait'; retryAfterMs: number } | { kind: 'finished'; message: string };

@@ -10,8 +10,8 @@ import { X509Certificate } from 'node:crypto';
 import { PrivmedError } from '../../common/errors.js';
 import type { JoinReplyMsg } from '../wire/messages.js';
 import type { EvaluateConfig, FitConfig } from '../wire/fit-config.js';
-import { parseAddress } from '../transport/address.js';
-import { allowInsecure, readTlsMaterial, type TlsMaterial } from '../transport/security.js';
+import { parseAddress } from '../../net/address.js';
+import { allowInsecure, readTlsMaterial, type TlsMaterial } from '../../net/security.js';
 import { parseNodeConfig, type NodeConfig } from './config.js';
 import { CoordinatorClient, type Limits } from './coordinator-client.js';
 import { FitRefused, type LocalTrainer } from './local-trainer.js';
@@ -19,7 +19,7 @@ import { encodeRefusal } from '../wire/secagg-envelope.js';
 import { isStatisticsStage } from '../wire/statistics.js';
 import { defaultNodeAggregation } from './default-node-aggregation.js';
 import type { NodeAggregation, NodeReplyOut, ReceivedTask } from './node-aggregation.js';
-import { probeTls } from './tls-probe.js';
+import { probeTls } from '../../net/tls-probe.js';
 
 export type NodeEvent =
   | { type: 'joined'; rejoined: boolean }
