@@ -27,6 +27,7 @@ export { classificationMetrics, rocAuc, mcc } from './metrics/classification.js'
 // privacy
 export * as accounting from './accounting/index.js';
 export * as dp from './dp/index.js';
+export * as crypto from './crypto/index.js';
 export * as secagg from './secagg/index.js';
 
 // federation
