@@ -11,7 +11,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { initPki, nodeCertPaths, pkiPaths } from '../src/federation/certs/pki-files.js';
+import { initPki, nodeCertPaths, pkiPaths } from '../src/net/certs/pki-files.js';
 import { startCoordinator } from '../src/federation/coordinator/run-coordinator.js';
 import { runNode } from '../src/federation/node/run-node.js';
 import type { LocalTrainer } from '../src/site/local-trainer.js';

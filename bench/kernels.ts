@@ -6,8 +6,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../src/engine/backend.js';
-import { forceFilterGradMethod } from '../src/engine/kernels/conv2d_backprop_filter.js';
-import { builtinKernel } from '../src/engine/kernels/builtin_kernels.js';
+import { forceFilterGradMethod } from '../src/engine/kernels/conv2d-backprop-filter.js';
+import { builtinKernel } from '../src/engine/kernels/builtin-kernels.js';
 
 export interface KernelBenchResult {
   metric: string;

@@ -28,10 +28,12 @@ export { classificationMetrics, rocAuc, mcc } from './metrics/classification.js'
 export * as accounting from './accounting/index.js';
 export * as dp from './dp/index.js';
 export { makePrivate, type PrivateTraining } from './dp/make-private.js';
+export * as crypto from './crypto/index.js';
 export * as secagg from './secagg/index.js';
 
 // federation
 export * as federation from './federation/index.js';
 export { TfjsLocalTrainer } from './site/site-trainer.js';
+export * as net from './net/index.js';
 export { simulate } from './simulation/simulate.js';
 export { tune } from './tuning/tune.js';

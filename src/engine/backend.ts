@@ -18,7 +18,7 @@ import '@tensorflow/tfjs-layers';
 import { getThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { PrivmedError } from '../common/errors.js';
 import { PRIVMED_WASM_KERNELS, registerPrivmedWasmKernels } from './kernels/register.js';
-import { defaultThreadCount, registerThreadedWasmBackend } from './wasm_threads.js';
+import { defaultThreadCount, registerThreadedWasmBackend } from './wasm-threads.js';
 
 export type BackendName = 'wasm' | 'cpu' | 'tensorflow';
 

@@ -23,4 +23,4 @@ export { FedProx } from './strategy/fedprox.js';
 export { FedAdam } from './strategy/fedadam.js';
 export type { CommitHook, RoundCommit } from './store/run-store.js';
 export type { SqliteDatabase } from './store/sqlite.js';
-export { initPki, addNode } from './certs/pki-files.js';
+export { initPki, addNode } from '../net/certs/pki-files.js';

@@ -1,8 +1,13 @@
-import { concatBytes, equalBytes } from './domain.js';
+import { concatBytes, equalBytes } from '../crypto/bytes.js';
+import { applyMask } from '../crypto/prg.js';
+import { systemRandom, type RandomSource } from '../crypto/random.js';
+import { ringToLittleEndian } from '../crypto/ring.js';
+import { randomFieldElementBytes, SECRET_BYTES } from '../crypto/shamir.js';
+import { generateX25519KeyPair, X25519_KEY_BYTES, type X25519KeyPair } from '../crypto/x25519.js';
 import { pairwiseMaskKey, selfMaskKey, selfMaskSeedCommitment, shareEncryptionKey } from './derive.js';
 import { SecAggError } from './errors.js';
-import { encodeInput, fixedPointScheme } from './fixed-point.js';
 import { graphNonceCommitment, graphSeed, neighbourGraph } from './graph.js';
+import { encodeInput, fixedPointScheme } from './input-encoding.js';
 import type {
   AdvertiseKeysMessage,
   ForwardedSharesMessage,
@@ -17,15 +22,11 @@ import type {
   UnmaskResponseMessage,
 } from './messages.js';
 import { validateParams } from './params.js';
-import { applyMask } from './prg.js';
-import { systemRandom, type RandomSource } from './random.js';
-import { ringToLittleEndian } from './ring.js';
-import { randomFieldElementBytes, SECRET_BYTES, shareSecret } from './shamir.js';
+import { shareSecret, x25519Agree } from './primitives.js';
 import { decryptFromPeer, encryptForPeer } from './share-encryption.js';
-import { generateX25519KeyPair, x25519Agree, X25519_KEY_BYTES, type X25519KeyPair } from './x25519.js';
 
 export interface SecAggClientOptions {
-  /** Secret randomness; defaults to the system CSPRNG (see random.ts). */
+  /** Secret randomness; defaults to the system CSPRNG (see crypto/random.ts). */
   random?: RandomSource;
   /** Local policy: refuse rounds whose threshold is lower than this. */
   minThreshold?: number;

@@ -1,4 +1,5 @@
-import { createHash, hkdfSync } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { hkdfSha256 } from '../crypto/hkdf.js';
 import { domainBytes } from './domain.js';
 
 /**
@@ -6,10 +7,9 @@ import { domainBytes } from './domain.js';
  * the node ids, so a key never serves two purposes or two rounds.
  */
 const SALT = new TextEncoder().encode('privmed/secagg/v1/hkdf-salt');
-export const SYMMETRIC_KEY_BYTES = 32;
 
 function hkdf(ikm: Uint8Array, info: Uint8Array): Uint8Array {
-  return new Uint8Array(hkdfSync('sha256', ikm, SALT, info, SYMMETRIC_KEY_BYTES));
+  return hkdfSha256(ikm, SALT, info);
 }
 
 /** AES-256-GCM key for the shares two nodes send each other (both directions). */

@@ -1,6 +1,6 @@
 import { SecAggClient } from './client.js';
 import type { SecAggInput, SecAggMessage, SecAggParams } from './messages.js';
-import type { RandomSource } from './random.js';
+import type { RandomSource } from '../crypto/random.js';
 import { SecAggServer, type SecAggResult } from './server.js';
 import { decodeMessageOf, encodeMessage, type MessageOf } from './wire.js';
 

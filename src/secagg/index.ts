@@ -8,8 +8,8 @@ export { SecAggServer, weightedMean, type SecAggResult, type SecAggServerOptions
 export { runSecAggRound, type SecAggRoundOptions, type SecAggRoundReport, type SecAggStage, type WireEvent } from './driver.js';
 export { chooseGraphParameters, type GraphParameterOptions, type GraphParameters } from './graph-parameters.js';
 export { minimumThreshold, validateParams } from './params.js';
-export { fixedPointScheme, quantisationErrorBound, type FixedPointScheme } from './fixed-point.js';
+export { fixedPointScheme, quantisationErrorBound, type FixedPointScheme } from './input-encoding.js';
 export { encodeMessage, decodeMessage, decodeMessageOf, type MessageOf } from './wire.js';
 export { SecAggError, type SecAggErrorCode } from './errors.js';
-export type { RandomSource } from './random.js';
+export type { RandomSource } from '../crypto/random.js';
 export type * from './messages.js';

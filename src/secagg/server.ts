@@ -1,8 +1,13 @@
-import { equalBytes } from './domain.js';
+import { equalBytes } from '../crypto/bytes.js';
+import { applyMask } from '../crypto/prg.js';
+import { systemRandom, type RandomSource } from '../crypto/random.js';
+import { addInto, ringFromLittleEndian, RING_ELEMENT_BYTES } from '../crypto/ring.js';
+import { SECRET_BYTES, type Share } from '../crypto/shamir.js';
+import { isClampedScalar, privateKeyObject, x25519PublicKey, X25519_KEY_BYTES } from '../crypto/x25519.js';
 import { pairwiseMaskKey, selfMaskKey, selfMaskSeedCommitment } from './derive.js';
 import { SecAggError } from './errors.js';
-import { decodeSum, fixedPointScheme, quantisationErrorBound, type FixedPointScheme } from './fixed-point.js';
 import { graphNonceCommitment, graphSeed, neighbourGraph } from './graph.js';
+import { decodeSum, fixedPointScheme, quantisationErrorBound, type FixedPointScheme } from './input-encoding.js';
 import type {
   AdvertiseKeysMessage,
   ForwardedSharesMessage,
@@ -16,12 +21,8 @@ import type {
   UnmaskResponseMessage,
 } from './messages.js';
 import { validateParams } from './params.js';
-import { applyMask } from './prg.js';
-import { systemRandom, type RandomSource } from './random.js';
-import { addInto, ringFromLittleEndian, RING_ELEMENT_BYTES } from './ring.js';
-import { reconstructSecret, SECRET_BYTES, type Share } from './shamir.js';
+import { reconstructSecret, x25519Agree } from './primitives.js';
 import { shareCiphertextBytes } from './share-encryption.js';
-import { isClampedScalar, privateKeyObject, x25519Agree, x25519PublicKey, X25519_KEY_BYTES } from './x25519.js';
 
 export interface SecAggServerOptions {
   /** Randomness for the graph nonce; defaults to the system CSPRNG. */

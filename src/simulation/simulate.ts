@@ -13,7 +13,7 @@ import { TransformedDataset } from '../data/dataset.js';
 import { normaliseTransform } from '../data/preprocess/normalize.js';
 import { openMedMnist } from '../data/resolve.js';
 import { initBackend } from '../engine/backend.js';
-import { initPki, nodeCertPaths, pkiPaths } from '../federation/certs/pki-files.js';
+import { initPki, nodeCertPaths, pkiPaths } from '../net/certs/pki-files.js';
 import { openDatabase } from '../federation/store/sqlite.js';
 import { RunStore } from '../federation/store/run-store.js';
 import type { ClassificationMetrics } from '../metrics/classification.js';

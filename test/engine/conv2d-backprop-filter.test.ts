@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import * as tf from '@tensorflow/tfjs-core';
-import { forceFilterGradMethod } from '../../src/engine/kernels/conv2d_backprop_filter.js';
-import { forceTapLayout, type TapLayoutName } from '../../src/engine/kernels/tap_layouts.js';
+import { forceFilterGradMethod } from '../../src/engine/kernels/conv2d-backprop-filter.js';
+import { forceTapLayout, type TapLayoutName } from '../../src/engine/kernels/tap-layouts.js';
 import { CONV_SHAPE, convOutShape, fits, randomInput, TOLERANCE, wasmVsCpu } from './compare.js';
 
 type Pad = 'same' | 'valid';

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import * as tf from '@tensorflow/tfjs-core';
-import { forceInputGradMethod, type InputGradMethod } from '../../src/engine/kernels/conv2d_backprop_input.js';
+import { forceInputGradMethod, type InputGradMethod } from '../../src/engine/kernels/conv2d-backprop-input.js';
 import { phasesAlongAxis } from '../../src/engine/kernels/polyphase.js';
 import { CONV_SHAPE, convOutShape, fits, randomInput, TOLERANCE, wasmVsCpu } from './compare.js';
 

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import * as tf from '@tensorflow/tfjs-core';
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { initBackend } from '../../src/engine/backend.js';
-import { disableSimdKernels } from '../../src/engine/kernels/simd_kernels.js';
+import { disableSimdKernels } from '../../src/engine/kernels/simd-kernels.js';
 import { randomInput, TOLERANCE, wasmVsCpu, type Input } from './compare.js';
 
 type Pad = 'same' | 'valid';
@@ -99,7 +99,7 @@ test('MaxPoolGrad matches cpu on random shapes (property)', async () => {
 nodeTest('the SIMD kernel is in use on the threaded backend', async () => {
   await initBackend('wasm');
   if (getThreadsCount() > 1) {
-    const { simdKernels } = await import('../../src/engine/kernels/simd_kernels.js');
+    const { simdKernels } = await import('../../src/engine/kernels/simd-kernels.js');
     assert.notEqual(simdKernels(tf.backend() as never), null, 'dist/wasm/privmed-kernels.wasm loads (npm run build)');
   }
 });

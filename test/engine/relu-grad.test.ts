@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
-import { disableSimdKernels } from '../../src/engine/kernels/simd_kernels.js';
+import { disableSimdKernels } from '../../src/engine/kernels/simd-kernels.js';
 import { randomInput, runOn, type Input } from './compare.js';
 
 /** Gradient of sum(relu(x) * weights): the Relu gradient with dy = weights. */

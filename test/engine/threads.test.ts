@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { defaultThreadCount } from '../../src/engine/wasm_threads.js';
+import { defaultThreadCount } from '../../src/engine/wasm-threads.js';
 import { PrivmedError } from '../../src/common/errors.js';
 
 const CHILD = fileURLToPath(new URL('../fixtures/threads-child.ts', import.meta.url));

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { registerCertsCommand } from '../../src/cli/commands/certs.js';
-import { addNode, initPki, nodeCertPaths, pkiPaths } from '../../src/federation/certs/pki-files.js';
+import { addNode, initPki, nodeCertPaths, pkiPaths } from '../../src/net/certs/pki-files.js';
 import { captureStdout } from './helpers/capture-stdout.js';
 
 const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { readFileSync } from 'node:fs';
 import { PrivmedError } from '../../src/common/errors.js';
-import { initPki, nodeCertPaths, pkiPaths } from '../../src/federation/certs/pki-files.js';
+import { initPki, nodeCertPaths, pkiPaths } from '../../src/net/certs/pki-files.js';
 import { runNode } from '../../src/federation/node/run-node.js';
 import { CoordinatorClient } from '../../src/federation/node/coordinator-client.js';
 import { startCoordinator } from '../../src/federation/coordinator/run-coordinator.js';

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeSum, encodeInput, fixedPointScheme, quantisationErrorBound } from '../../src/secagg/fixed-point.js';
-import { addInto } from '../../src/secagg/ring.js';
+import { decodeSum, encodeInput, fixedPointScheme, quantisationErrorBound } from '../../src/secagg/input-encoding.js';
+import { addInto } from '../../src/crypto/ring.js';
 import { SecAggError } from '../../src/secagg/errors.js';
 import { ids, makeParams, seededRandom } from './helpers.js';
 

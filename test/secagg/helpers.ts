@@ -1,18 +1,9 @@
-import { createCipheriv, createHash } from 'node:crypto';
-import type { RandomSource } from '../../src/secagg/random.js';
+import type { RandomSource } from '../../src/crypto/random.js';
 import type { AdvertiseKeysMessage, MaskedInputMessage, SecAggInput, SecAggParams, ShareKeysMessage } from '../../src/secagg/messages.js';
 import { SecAggClient } from '../../src/secagg/client.js';
 import { SecAggServer } from '../../src/secagg/server.js';
 
-/**
- * A reproducible stream of cryptographic quality (AES-256-CTR keyed by a
- * hash of the label), so statistical tests give the same verdict every run.
- */
-export function seededRandom(label: string): RandomSource {
-  const key = createHash('sha256').update(label).digest();
-  const stream = createCipheriv('aes-256-ctr', key, Buffer.alloc(16));
-  return (length) => new Uint8Array(stream.update(Buffer.alloc(length)));
-}
+export { seededRandom } from '../crypto/helpers.js';
 
 export function ids(n: number): number[] {
   return Array.from({ length: n }, (_, i) => i + 1);

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { isFieldElement, randomFieldElementBytes, reconstructSecret, shareSecret } from '../../src/secagg/shamir.js';
+import { isFieldElement, randomFieldElementBytes } from '../../src/crypto/shamir.js';
+import { reconstructSecret, shareSecret } from '../../src/secagg/primitives.js';
 import { SecAggError } from '../../src/secagg/errors.js';
 import { seededRandom } from './helpers.js';
 

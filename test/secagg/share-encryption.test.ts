@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decryptFromPeer, encryptForPeer } from '../../src/secagg/share-encryption.js';
 import { shareEncryptionKey } from '../../src/secagg/derive.js';
-import { generateX25519KeyPair, x25519Agree, x25519PublicKey } from '../../src/secagg/x25519.js';
+import { generateX25519KeyPair, x25519PublicKey } from '../../src/crypto/x25519.js';
+import { x25519Agree } from '../../src/secagg/primitives.js';
 import { SecAggError } from '../../src/secagg/errors.js';
 import { seededRandom } from './helpers.js';
 

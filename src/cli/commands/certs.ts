@@ -1,6 +1,6 @@
 /** `privmed certs init|add-node`: the CA and certificates for mutual TLS between coordinator and nodes. */
 import type { Command } from 'commander';
-import { addNode, DEFAULT_VALID_DAYS, initPki } from '../../federation/certs/pki-files.js';
+import { addNode, DEFAULT_VALID_DAYS, initPki } from '../../net/certs/pki-files.js';
 import { PrivmedError } from '../../common/errors.js';
 
 function list(value: string): string[] {

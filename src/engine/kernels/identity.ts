@@ -7,7 +7,7 @@
  */
 import { Identity, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { builtinKernel } from './builtin_kernels.js';
+import { builtinKernel } from './builtin-kernels.js';
 
 interface Args {
   inputs: { x: TensorInfo };

@@ -5,15 +5,15 @@
  * still delegate to them, and their setup (binding to the wasm module) is kept.
  */
 import { getKernel, registerKernel, unregisterKernel, type KernelConfig } from '@tensorflow/tfjs-core';
-import { batchMatMulConfig } from './batch_mat_mul.js';
-import { conv2DBackpropFilterConfig } from './conv2d_backprop_filter.js';
-import { conv2DBackpropInputConfig } from './conv2d_backprop_input.js';
+import { batchMatMulConfig } from './batch-mat-mul.js';
+import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter.js';
+import { conv2DBackpropInputConfig } from './conv2d-backprop-input.js';
 import { identityConfig } from './identity.js';
-import { meanConfig, sumConfig } from './leading_axes_reduction.js';
-import { maxPoolGradConfig } from './max_pool_grad.js';
-import { registerReluGradient, RELU_GRAD, reluGradConfig } from './relu_grad.js';
+import { meanConfig, sumConfig } from './leading-axes-reduction.js';
+import { maxPoolGradConfig } from './max-pool-grad.js';
+import { registerReluGradient, RELU_GRAD, reluGradConfig } from './relu-grad.js';
 import { tileConfig } from './tile.js';
-import { rememberBuiltin } from './builtin_kernels.js';
+import { rememberBuiltin } from './builtin-kernels.js';
 
 /** Kernels privmed adds to (see ADDED_KERNELS) or replaces in tfjs-backend-wasm. */
 export const PRIVMED_WASM_KERNELS = ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'BatchMatMul', 'MaxPoolGrad', 'Sum', 'Mean', 'Tile', 'Identity', 'PrivmedReluGrad'] as const;

@@ -1,9 +1,9 @@
 /** The coordinator's configuration (zod schema: validated, defaults filled in). */
 import { z } from 'zod';
-import { NODE_NAME_PATTERN } from '../certs/pki.js';
+import { NODE_NAME_PATTERN } from '../../net/certs/pki.js';
 import { DEFAULT_CHUNK_BYTES, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MAX_UPDATE_BYTES } from '../wire/limits.js';
 import { parseWith as parseConfig } from '../../common/config-file.js';
-import { TlsConfigSchema } from '../transport/tls-config.js';
+import { TlsConfigSchema } from '../../net/tls-config.js';
 import { PROTOCOL_NAMES, PROTOCOL_SETTINGS, PROTOCOLS } from '../protocols/registry.js';
 
 const nodeName = z.string().regex(NODE_NAME_PATTERN, 'a node name (letters, digits, . _ -)');

@@ -8,7 +8,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { PrivmedError } from '../../common/errors.js';
 import { MessageTooLargeError, type WireLimits } from '../wire/limits.js';
-import { AccessDenied, peerCommonName, type AuthorizableCall } from '../transport/peer-identity.js';
+import { AccessDenied, peerCommonName, type AuthorizableCall } from '../../net/peer-identity.js';
 import type { EventSink } from './events.js';
 import type { NodeRegistry, Session } from './node-registry.js';
 import type { TaskBoard } from './task-board.js';

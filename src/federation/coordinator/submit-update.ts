@@ -12,7 +12,7 @@ import type { SubmitReply, UpdateChunk__Output, UpdateHeader__Output } from '../
 import { refusalOf } from '../wire/refusal.js';
 import type { NodeReply } from '../wire/task.js';
 import { decodeTensors, specMismatch, specsFromManifest, type TensorSpec } from '../wire/tensors.js';
-import { AccessDenied } from '../transport/peer-identity.js';
+import { AccessDenied } from '../../net/peer-identity.js';
 import { authorizeSession, LATE, serviceError, UnknownSession, type ServiceContext } from './service-context.js';
 import type { Task } from './task-board.js';
 

@@ -1,8 +1,8 @@
 /** The node's configuration (zod schema: validated, defaults filled in). */
 import { z } from 'zod';
-import { NODE_NAME_PATTERN } from '../certs/pki.js';
+import { NODE_NAME_PATTERN } from '../../net/certs/pki.js';
 import { parseWith as parseConfig } from '../../common/config-file.js';
-import { TlsConfigSchema } from '../transport/tls-config.js';
+import { TlsConfigSchema } from '../../net/tls-config.js';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../wire/limits.js';
 
 export const NodeConfigSchema = z

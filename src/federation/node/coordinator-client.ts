@@ -23,7 +23,7 @@ import type {
 import { coordinatorService } from '../wire/proto.js';
 import type { NodeReply, ReceivedTask } from '../wire/task.js';
 import { decodeTensors, encodeTensors, manifestOf, specsFromManifest } from '../wire/tensors.js';
-import { channelOptions } from '../transport/grpc-options.js';
+import { channelOptions } from '../../net/grpc-options.js';
 
 export type TaskOrSignal = ReceivedTask | { kind: 'wait'; retryAfterMs: number } | { kind: 'finished'; message: string };
 

@@ -10,8 +10,8 @@ import { X509Certificate } from 'node:crypto';
 import { PrivmedError } from '../../common/errors.js';
 import type { JoinReply__Output } from '../wire/messages.js';
 import type { EvaluateConfig, FitConfig } from '../../site/fit-config.js';
-import { parseAddress } from '../transport/address.js';
-import { allowInsecure, readTlsMaterial, type TlsMaterial } from '../transport/security.js';
+import { parseAddress } from '../../net/address.js';
+import { allowInsecure, readTlsMaterial, type TlsMaterial } from '../../net/security.js';
 import { parseNodeConfig, type NodeConfig } from './config.js';
 import { CoordinatorClient, type Limits } from './coordinator-client.js';
 import { FitRefused, type LocalTrainer } from '../../site/local-trainer.js';
@@ -20,7 +20,7 @@ import type { NodeReply, ReceivedTask } from '../wire/task.js';
 import { isStatisticsStage } from '../protocols/registry.js';
 import { defaultNodeAggregation } from './default-node-aggregation.js';
 import type { NodeAggregation } from './node-aggregation.js';
-import { probeTls } from './tls-probe.js';
+import { probeTls } from '../../net/tls-probe.js';
 
 export type NodeEvent =
   | { type: 'joined'; rejoined: boolean }

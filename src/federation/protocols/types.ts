@@ -5,7 +5,7 @@
  * answers, by which the node routes each task to it.
  */
 import type { z } from 'zod';
-import type { RandomSource } from '../../secagg/index.js';
+import type { RandomSource } from '../../crypto/index.js';
 import type { Aggregator } from '../coordinator/aggregator.js';
 import type { NodeAggregation } from '../node/node-aggregation.js';
 

@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { initPki, nodeCertPaths, pkiPaths } from '../../../src/federation/certs/pki-files.js';
+import { initPki, nodeCertPaths, pkiPaths } from '../../../src/net/certs/pki-files.js';
 import type { CoordinatorConfigInput } from '../../../src/federation/coordinator/config.js';
 import type { NodeConfigInput } from '../../../src/federation/node/config.js';
 

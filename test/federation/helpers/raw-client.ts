@@ -5,7 +5,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { readFileSync } from 'node:fs';
-import { nodeCertPaths, pkiPaths } from '../../../src/federation/certs/pki-files.js';
+import { nodeCertPaths, pkiPaths } from '../../../src/net/certs/pki-files.js';
 import { coordinatorService } from '../../../src/federation/wire/proto.js';
 import type { SubmitReply__Output as SubmitReplyMsg, UpdateChunk as UpdateChunkMsg } from '../../../src/federation/wire/messages.js';
 

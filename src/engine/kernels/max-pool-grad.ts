@@ -15,8 +15,8 @@
 import { backend_util, MaxPoolGrad, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { PrivmedError } from '../../common/errors.js';
-import { builtinKernel } from './builtin_kernels.js';
-import { simdKernels } from './simd_kernels.js';
+import { builtinKernel } from './builtin-kernels.js';
+import { simdKernels } from './simd-kernels.js';
 
 interface Args {
   inputs: { dy: TensorInfo; input: TensorInfo; output: TensorInfo };

@@ -1,6 +1,6 @@
 /** host:port addresses of the coordinator, and whether a host is the loopback interface. */
 import { isIP } from 'node:net';
-import { PrivmedError } from '../../common/errors.js';
+import { PrivmedError } from '../common/errors.js';
 
 export interface HostPort {
   host: string;

@@ -1,19 +1,17 @@
+import { perPartyBudget, randomWords, roundStochastic, decodeFixedPoint } from '../crypto/fixed-point.js';
+import type { RandomSource } from '../crypto/random.js';
 import { SecAggError } from './errors.js';
 import type { SecAggInput, SecAggParams } from './messages.js';
-import type { RandomSource } from './random.js';
-import { RING_BITS } from './ring.js';
 
 /**
- * Fixed-point encoding into Z_{2^32}, two's complement.
+ * How a SecAgg+ input becomes a ring vector (crypto/fixed-point.ts).
  *
  * Every coordinate of the sum of n encodings must stay inside the signed
  * range (-2^31, 2^31), so each node gets a budget of B = floor((2^31-1)/n)
  * per coordinate and the scale maps the largest admissible value to B - 1.
  * The weighted value w*x lies in [-clip*maxWeight, clip*maxWeight]; the
  * weight coordinate in [0, maxWeight] gets its own scale.
- *
- * Rounding is stochastic with CSPRNG coins, so each encoding is unbiased and
- * off by less than one step: the decoded sum of c contributions is within
+ * Rounding is stochastic, so the decoded sum of c contributions is within
  * c / scale of the exact sum (per coordinate).
  */
 export interface FixedPointScheme {
@@ -25,11 +23,8 @@ export interface FixedPointScheme {
   valueRange: number;
 }
 
-const SIGNED_MAX = 2 ** (RING_BITS - 1) - 1;
-const TWO_POW_MINUS_32 = 2 ** -32;
-
 export function fixedPointScheme(params: Pick<SecAggParams, 'nodeIds' | 'clip' | 'maxWeight'>): FixedPointScheme {
-  const budget = Math.floor(SIGNED_MAX / params.nodeIds.length) - 1;
+  const budget = perPartyBudget(params.nodeIds.length);
   const valueRange = params.clip * params.maxWeight;
   return { valueScale: budget / valueRange, weightScale: budget / params.maxWeight, valueRange };
 }
@@ -58,25 +53,14 @@ export function encodeInput(input: SecAggInput, params: SecAggParams, scheme: Fi
     const x = values[i]!;
     if (Number.isNaN(x)) throw new SecAggError('invalid-input', `update coordinate ${i} is NaN`);
     const clipped = x > clip ? clip : x < -clip ? -clip : x;
-    // floor(v + u), u ~ U[0,1): rounds up with probability frac(v), so E = v.
-    out[i] = Math.floor(clipped * factor + coins[i]! * TWO_POW_MINUS_32);
+    out[i] = roundStochastic(clipped * factor, coins[i]!);
   }
-  out[d] = Math.floor(weight * scheme.weightScale + coins[d]! * TWO_POW_MINUS_32);
+  out[d] = roundStochastic(weight * scheme.weightScale, coins[d]!);
   return out;
 }
 
 /** Decodes an unmasked sum: the weighted sum of updates and the sum of weights. */
 export function decodeSum(sum: Uint32Array, scheme: FixedPointScheme): { sum: Float64Array; weightSum: number } {
   const d = sum.length - 1;
-  const out = new Float64Array(d);
-  const inv = 1 / scheme.valueScale;
-  for (let i = 0; i < d; i++) out[i] = (sum[i]! | 0) * inv;
-  return { sum: out, weightSum: (sum[d]! | 0) / scheme.weightScale };
-}
-
-/** Uniform 32-bit words (byte order is irrelevant for coins). */
-function randomWords(count: number, random: RandomSource): Uint32Array {
-  const bytes = random(4 * count);
-  if (bytes.byteOffset % 4 === 0) return new Uint32Array(bytes.buffer, bytes.byteOffset, count);
-  return new Uint32Array(bytes.slice().buffer);
+  return { sum: decodeFixedPoint(sum.subarray(0, d), scheme.valueScale), weightSum: (sum[d]! | 0) / scheme.weightScale };
 }

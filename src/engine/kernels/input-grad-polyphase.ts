@@ -6,9 +6,9 @@
  * Exactly the forward conv's multiply-adds; no zeros are inserted into dy.
  */
 import type { backend_util, TensorInfo } from '@tensorflow/tfjs-core';
-import { convPadded } from './conv_padded.js';
+import { convPadded } from './conv-padded.js';
 import { phasesAlongAxis, type Phase } from './polyphase.js';
-import type { WasmScope } from './wasm_scope.js';
+import type { WasmScope } from './wasm-scope.js';
 
 export function inputGradByPolyphase(scope: WasmScope, dy: TensorInfo, filter: TensorInfo, info: backend_util.Conv2DInfo): TensorInfo {
   const { batchSize: n, inHeight: h, inWidth: w, inChannels: ci } = info;

@@ -19,7 +19,7 @@ import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { PrivmedError } from '../common/errors.js';
-import { wasmApi, type WasmImports } from './wasm_api.js';
+import { wasmApi, type WasmImports } from './wasm-api.js';
 
 const require = createRequire(import.meta.url);
 const GLUE = '@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js';

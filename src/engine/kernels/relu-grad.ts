@@ -10,7 +10,7 @@ import {
   type GradConfig, type KernelConfig, type KernelFunc, type Tensor, type TensorInfo,
 } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { simdKernels } from './simd_kernels.js';
+import { simdKernels } from './simd-kernels.js';
 
 export const RELU_GRAD = 'PrivmedReluGrad';
 

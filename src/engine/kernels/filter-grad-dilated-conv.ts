@@ -7,8 +7,8 @@
  * huge packed filter, so it is the slower formulation; kept for comparison.
  */
 import type { backend_util, TensorInfo } from '@tensorflow/tfjs-core';
-import { convPadded } from './conv_padded.js';
-import type { WasmScope } from './wasm_scope.js';
+import { convPadded } from './conv-padded.js';
+import type { WasmScope } from './wasm-scope.js';
 
 export function filterGradByDilatedConv(scope: WasmScope, x: TensorInfo, dy: TensorInfo, info: backend_util.Conv2DInfo): TensorInfo {
   const { outHeight: oh, outWidth: ow, filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;

@@ -10,11 +10,11 @@
  */
 import { Conv2DBackpropInput, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { backpropConvInfo, type BackpropConvAttrs } from './conv_attrs.js';
-import { inputGradByCol2im } from './input_grad_col2im.js';
-import { inputGradByPolyphase } from './input_grad_polyphase.js';
-import { builtinKernel } from './builtin_kernels.js';
-import { withScope } from './wasm_scope.js';
+import { backpropConvInfo, type BackpropConvAttrs } from './conv-attrs.js';
+import { inputGradByCol2im } from './input-grad-col2im.js';
+import { inputGradByPolyphase } from './input-grad-polyphase.js';
+import { builtinKernel } from './builtin-kernels.js';
+import { withScope } from './wasm-scope.js';
 import { PrivmedError } from '../../common/errors.js';
 
 interface Args {
@@ -23,7 +23,7 @@ interface Args {
   attrs: BackpropConvAttrs & { inputShape: [number, number, number, number] };
 }
 
-/** Up to this many input channels, dx goes through a GEMM and col2im (see input_grad_col2im.ts). */
+/** Up to this many input channels, dx goes through a GEMM and col2im (see input-grad-col2im.ts). */
 const MAX_COL2IM_CHANNELS = 4;
 
 export type InputGradMethod = 'auto' | 'polyphase' | 'col2im';

@@ -6,7 +6,7 @@
  */
 import { util, type DataType, type NamedAttrMap, type TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { builtinKernel } from './builtin_kernels.js';
+import { builtinKernel } from './builtin-kernels.js';
 
 export class WasmScope {
   private readonly owned = new Set<TensorInfo>();

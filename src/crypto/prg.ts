@@ -3,11 +3,11 @@ import { ringFromLittleEndian, RING_ELEMENT_BYTES } from './ring.js';
 
 /**
  * Mask expansion: AES-256-CTR keystream read as little-endian ring
- * elements. Every key is derived for one purpose, one round and one node or
- * pair (derive.ts), so a fixed zero IV never reuses a (key, counter) pair.
+ * elements. The IV is fixed at zero, so each key must serve one mask only
+ * (derive it per purpose, session and party); then no (key, counter) pair repeats.
  *
  * The keystream is produced and folded into the accumulator chunk by chunk,
- * so an 11M-coordinate mask never exists in memory as a whole and stays in
+ * so a mask of millions of coordinates never exists in memory as a whole and stays in
  * cache while it is added.
  */
 const CHUNK_ELEMENTS = 1 << 16;

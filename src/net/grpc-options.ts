@@ -1,8 +1,8 @@
 /** gRPC channel and server options shared by both ends. */
 import type { ChannelOptions } from '@grpc/grpc-js';
-import type { WireLimits } from '../wire/limits.js';
 
-export function serverOptions(limits: WireLimits): ChannelOptions {
+/** `limits` is structural so that net/ need not know federation's wire limits. */
+export function serverOptions(limits: { maxMessageBytes: number }): ChannelOptions {
   return {
     'grpc.max_receive_message_length': limits.maxMessageBytes,
     'grpc.max_send_message_length': limits.maxMessageBytes,

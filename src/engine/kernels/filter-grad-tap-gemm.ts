@@ -8,11 +8,11 @@
  * matrix, packed by XNNPACK once per chunk and reused for every tap. K is cut
  * into chunks of whole images so the packed panel stays cache-resident; the
  * chunk results are summed. How X_tap is produced is the layout's business
- * (tap_layouts.ts): read in place from a padded grid, or gathered.
+ * (tap-layouts.ts): read in place from a padded grid, or gathered.
  */
 import type { backend_util, TensorInfo } from '@tensorflow/tfjs-core';
-import { chooseTapLayout } from './tap_layouts.js';
-import type { WasmScope } from './wasm_scope.js';
+import { chooseTapLayout } from './tap-layouts.js';
+import type { WasmScope } from './wasm-scope.js';
 
 export function filterGradByTapGemm(scope: WasmScope, x: TensorInfo, dy: TensorInfo, info: backend_util.Conv2DInfo): TensorInfo {
   const { inChannels: ci, outChannels: co, filterHeight: kh, filterWidth: kw } = info;

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { applyMask } from '../../src/secagg/prg.js';
-import { ringFromLittleEndian, ringToLittleEndian } from '../../src/secagg/ring.js';
+import { applyMask } from '../../src/crypto/prg.js';
+import { ringFromLittleEndian, ringToLittleEndian } from '../../src/crypto/ring.js';
 import { seededRandom } from './helpers.js';
 
 const random = seededRandom('prg');

@@ -5,7 +5,7 @@
  * kernels are built from this one call.
  */
 import { util, type TensorInfo } from '@tensorflow/tfjs-core';
-import type { WasmScope } from './wasm_scope.js';
+import type { WasmScope } from './wasm-scope.js';
 
 export interface Padding {
   top: number;

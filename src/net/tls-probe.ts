@@ -6,7 +6,7 @@
  */
 import { connect } from 'node:tls';
 import { isIP } from 'node:net';
-import type { TlsMaterial } from '../transport/security.js';
+import type { TlsMaterial } from './security.js';
 
 const REFUSED =
   "TLS handshake failed: the coordinator closed the connection after seeing this node's certificate (issued by another CA?)";

@@ -1,12 +1,11 @@
 import { createPrivateKey, createPublicKey, diffieHellman, type KeyObject } from 'node:crypto';
-import { SecAggError } from './errors.js';
+import { CryptoError } from './errors.js';
 import type { RandomSource } from './random.js';
 import { isFieldElement } from './shamir.js';
 
 /**
  * X25519 through node:crypto (OpenSSL), which is ~30x faster than a
- * pure-JS ladder; that matters because every node agrees a key with every
- * neighbour twice per round.
+ * pure-JS ladder; that matters to protocols that agree keys with many peers.
  */
 export const X25519_KEY_BYTES = 32;
 
@@ -46,17 +45,17 @@ export function x25519PublicKey(secretKey: Uint8Array): Uint8Array {
 }
 
 export function privateKeyObject(secretKey: Uint8Array): KeyObject {
-  if (secretKey.length !== X25519_KEY_BYTES) throw new SecAggError('malformed', 'an X25519 secret key has 32 bytes');
+  if (secretKey.length !== X25519_KEY_BYTES) throw new CryptoError('malformed', 'an X25519 secret key has 32 bytes');
   const der = new Uint8Array(PKCS8_PREFIX.length + X25519_KEY_BYTES);
   der.set(PKCS8_PREFIX);
   der.set(secretKey, PKCS8_PREFIX.length);
   return createPrivateKey({ key: Buffer.from(der), format: 'der', type: 'pkcs8' });
 }
 
-/** Shared secret with a peer; rejects malformed and low-order public keys. */
-export function x25519Agree(privateKey: KeyObject, peerPublicKey: Uint8Array, peer: number): Uint8Array {
+/** Shared secret with a peer; rejects malformed ('malformed', 'invalid-key') and low-order ('low-order-key') public keys. */
+export function x25519Agree(privateKey: KeyObject, peerPublicKey: Uint8Array): Uint8Array {
   if (peerPublicKey.length !== X25519_KEY_BYTES) {
-    throw new SecAggError('malformed', `node ${peer} sent a public key of ${peerPublicKey.length} bytes, expected 32`);
+    throw new CryptoError('malformed', `public key of ${peerPublicKey.length} bytes, expected 32`);
   }
   const der = new Uint8Array(SPKI_PREFIX.length + X25519_KEY_BYTES);
   der.set(SPKI_PREFIX);
@@ -66,9 +65,9 @@ export function x25519Agree(privateKey: KeyObject, peerPublicKey: Uint8Array, pe
     const publicKey = createPublicKey({ key: Buffer.from(der), format: 'der', type: 'spki' });
     shared = new Uint8Array(diffieHellman({ privateKey, publicKey }));
   } catch (cause) {
-    throw new SecAggError('protocol', `key agreement with node ${peer} failed (invalid public key)`, { cause });
+    throw new CryptoError('invalid-key', 'key agreement failed (invalid public key)', { cause });
   }
-  if (shared.every((b) => b === 0)) throw new SecAggError('protocol', `node ${peer} sent a low-order public key`);
+  if (shared.every((b) => b === 0)) throw new CryptoError('low-order-key', 'low-order public key');
   return shared;
 }
 

@@ -1,6 +1,6 @@
 /**
  * Two ways to present X_tap (ci x K, channel-major) and dY (K x co) to the
- * per-tap GEMMs of filter_grad_tap_gemm.ts.
+ * per-tap GEMMs of filter-grad-tap-gemm.ts.
  *
  * ShiftedGrid: x is laid out once, channel-major, on a zero-padded grid (one
  *   grid per stride phase, so strided convs need no zero-insertion) and dY is
@@ -16,7 +16,7 @@
  *   where the grid padding would be costly and co is large (deep, small maps).
  */
 import type { backend_util, TensorInfo } from '@tensorflow/tfjs-core';
-import type { WasmScope } from './wasm_scope.js';
+import type { WasmScope } from './wasm-scope.js';
 
 /**
  * Largest K per GEMM. XNNPACK re-reads the packed dY chunk (K x co floats) for

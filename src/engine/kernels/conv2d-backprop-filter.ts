@@ -3,15 +3,15 @@
  *
  *   dW[kh, kw, ci, co] = sum_{b, oh, ow} x[b, s*oh + kh - pt, s*ow + kw - pl, ci] * dy[b, oh, ow, co]
  *
- * All multiply-adds run in XNNPACK; see filter_grad_tap_gemm.ts.
+ * All multiply-adds run in XNNPACK; see filter-grad-tap-gemm.ts.
  */
 import { Conv2DBackpropFilter, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { PrivmedError } from '../../common/errors.js';
-import { backpropConvInfo, type BackpropConvAttrs } from './conv_attrs.js';
-import { filterGradByDilatedConv } from './filter_grad_dilated_conv.js';
-import { filterGradByTapGemm } from './filter_grad_tap_gemm.js';
-import { withScope } from './wasm_scope.js';
+import { backpropConvInfo, type BackpropConvAttrs } from './conv-attrs.js';
+import { filterGradByDilatedConv } from './filter-grad-dilated-conv.js';
+import { filterGradByTapGemm } from './filter-grad-tap-gemm.js';
+import { withScope } from './wasm-scope.js';
 
 interface Args {
   inputs: { x: TensorInfo; dy: TensorInfo };

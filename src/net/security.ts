@@ -3,7 +3,7 @@
  * `privmed certs init`, or - only for loopback experiments - explicitly insecure.
  */
 import { readFileSync } from 'node:fs';
-import { PrivmedError } from '../../common/errors.js';
+import { PrivmedError } from '../common/errors.js';
 import { isLoopbackHost } from './address.js';
 
 export interface TlsFiles {

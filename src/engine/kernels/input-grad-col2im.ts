@@ -8,7 +8,7 @@
  * when ci is small.
  */
 import type { backend_util, TensorInfo } from '@tensorflow/tfjs-core';
-import type { WasmScope } from './wasm_scope.js';
+import type { WasmScope } from './wasm-scope.js';
 
 export function inputGradByCol2im(scope: WasmScope, dy: TensorInfo, filter: TensorInfo, info: backend_util.Conv2DInfo): TensorInfo {
   const { batchSize: n, inHeight: h, inWidth: w, inChannels: ci, outHeight: oh, outWidth: ow, outChannels: co } = info;

@@ -9,8 +9,8 @@
  */
 import { BatchMatMul, broadcast_util, util, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { builtinKernel } from './builtin_kernels.js';
-import { withScope, type WasmScope } from './wasm_scope.js';
+import { builtinKernel } from './builtin-kernels.js';
+import { withScope, type WasmScope } from './wasm-scope.js';
 
 interface Args {
   inputs: { a: TensorInfo; b: TensorInfo };

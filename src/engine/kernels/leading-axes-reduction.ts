@@ -8,7 +8,7 @@
  */
 import { Mean, Sum, util, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { builtinKernel } from './builtin_kernels.js';
+import { builtinKernel } from './builtin-kernels.js';
 
 interface Args {
   inputs: { x: TensorInfo };

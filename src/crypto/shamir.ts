@@ -1,13 +1,13 @@
 import { Field } from '@noble/curves/abstract/modular.js';
-import { SecAggError } from './errors.js';
+import { CryptoError } from './errors.js';
 import type { RandomSource } from './random.js';
 
 /**
  * Shamir secret sharing of 32-byte secrets over GF(p), p = 2^255 - 19.
  *
- * The secrets we share (the self-mask seed and the clamped X25519 mask key)
- * are generated below p, so one field element holds a whole secret and a
- * share is 32 bytes. A holder's evaluation point is its node id (>= 1).
+ * Secrets must be below p (randomFieldElementBytes, or an X25519 key from
+ * generateX25519KeyPair), so one field element holds a whole secret and a
+ * share is 32 bytes. A holder's evaluation point is its id (>= 1).
  */
 const Fp = Field(2n ** 255n - 19n, { isLE: true });
 
@@ -39,9 +39,9 @@ export function shareSecret(
   threshold: number,
   random: RandomSource,
 ): Map<number, Uint8Array> {
-  if (!isFieldElement(secret)) throw new SecAggError('protocol', 'a shared secret must be a 32-byte field element');
+  if (!isFieldElement(secret)) throw new CryptoError('invalid-argument', 'a shared secret must be a 32-byte field element');
   if (threshold < 1 || threshold > holders.length) {
-    throw new SecAggError('below-threshold', `cannot share among ${holders.length} holders with threshold ${threshold}`);
+    throw new CryptoError('below-threshold', `cannot share among ${holders.length} holders with threshold ${threshold}`);
   }
   assertDistinctPoints(holders);
   const coefficients = [Fp.fromBytes(secret)];
@@ -62,13 +62,13 @@ export function shareSecret(
  */
 export function reconstructSecret(shares: readonly Share[], threshold: number): Uint8Array {
   if (shares.length < threshold) {
-    throw new SecAggError('below-threshold', `have ${shares.length} shares, need ${threshold} to reconstruct`);
+    throw new CryptoError('below-threshold', `have ${shares.length} shares, need ${threshold} to reconstruct`);
   }
   const used = shares.slice(0, threshold);
   assertDistinctPoints(used.map((s) => s.holder));
   const xs = used.map((s) => BigInt(s.holder));
   const ys = used.map((s) => {
-    if (!isFieldElement(s.share)) throw new SecAggError('malformed', `share from node ${s.holder} is not a field element`);
+    if (!isFieldElement(s.share)) throw new CryptoError('malformed', `share from holder ${s.holder} is not a field element`);
     return Fp.fromBytes(s.share);
   });
   // secret = sum_i y_i * prod_{j != i} x_j / (x_j - x_i)
@@ -94,8 +94,8 @@ export function reconstructSecret(shares: readonly Share[], threshold: number): 
 function assertDistinctPoints(points: readonly number[]): void {
   const seen = new Set<number>();
   for (const p of points) {
-    if (!Number.isInteger(p) || p < 1 || p > 0xffffffff) throw new SecAggError('protocol', `invalid share holder id ${p}`);
-    if (seen.has(p)) throw new SecAggError('protocol', `share holder ${p} appears twice`);
+    if (!Number.isInteger(p) || p < 1 || p > 0xffffffff) throw new CryptoError('invalid-argument', `invalid share holder id ${p}`);
+    if (seen.has(p)) throw new CryptoError('invalid-argument', `share holder ${p} appears twice`);
     seen.add(p);
   }
 }
