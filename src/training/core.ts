@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { batches, TransformedDataset, type Batch, type BatchOptions, type Dataset, type Transform } from '../data/dataset.js';
 import { applyUpdate, makeOptimizer, setLearningRate, type OptimizerConfig } from './optimizer.js';
-import type { BatchLoss, Task } from './task.js';
+import type { BatchLoss, Task, TaskMetrics } from './task.js';
 
 /** Computes gradients for one batch; returns the mean loss. DP-SGD supplies its own. */
 export type GradientStep = (
@@ -53,7 +53,7 @@ export const standardGradientStep: GradientStep = async (batch, model, lossFn, l
   return { loss, grads };
 };
 
-export interface CoreOptions<M> {
+export interface CoreOptions<M extends TaskMetrics> {
   model: tfl.LayersModel;
   task: Task<M>;
   train: Dataset;
@@ -90,7 +90,7 @@ export interface RunResult {
 /** Lets timers (heartbeats, progress) run between batches: wasm kernels block the thread. */
 const yieldToEventLoop = () => new Promise<void>((r) => setImmediate(r));
 
-export class TrainingCore<M> {
+export class TrainingCore<M extends TaskMetrics> {
   readonly model: tfl.LayersModel;
   readonly optimizer: tf.Optimizer;
   /** The data order's position: the epoch, and the batches of it already trained on. */

@@ -9,13 +9,20 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { Batch, Dataset } from '../data/dataset.js';
 import type { ClassificationMetrics } from '../metrics/classification.js';
+import { PrivmedError } from '../common/errors.js';
 import { evaluate } from './evaluate.js';
 import { weightedCrossEntropy, weightedCrossEntropyPerSample, type PerSampleLoss } from './loss.js';
 
 /** The model's outputs and the batch's labels to one scalar. */
 export type BatchLoss = (logits: tf.Tensor2D, labels: tf.Tensor1D) => tf.Scalar;
 
-export interface Task<M = ClassificationMetrics> {
+/** What every task's validation metrics carry: examples scored and the mean loss. */
+export interface TaskMetrics {
+  readonly n: number;
+  readonly loss?: number;
+}
+
+export interface Task<M extends TaskMetrics = ClassificationMetrics> {
   readonly name: string;
   /** The batch's labels as the tensor the losses take. */
   labels(batch: Batch): tf.Tensor1D;
@@ -23,6 +30,10 @@ export interface Task<M = ClassificationMetrics> {
   readonly perSampleLoss: PerSampleLoss;
   /** Validation metrics over a dataset (the model in inference mode). */
   evaluate(model: tfl.LayersModel, ds: Dataset): Promise<M>;
+  /** A metric to select checkpoints and stop early on, oriented so that higher is better. */
+  score(m: M, metric: string): number;
+  /** The few numbers kept per epoch in the history and the best model's metadata. */
+  headline(m: M): Record<string, number>;
   /** The metrics a federation sums across sites, as flat numbers. */
   summary(m: M): Record<string, number>;
   /** Frees the task's tensors (class weights). */
@@ -41,6 +52,12 @@ export function classificationTask(classWeights: readonly number[] | null): Task
     loss: (logits, labels) => weightedCrossEntropy(logits, labels, weights),
     perSampleLoss: weightedCrossEntropyPerSample(classWeights),
     evaluate: (model, ds) => evaluate(model, ds),
+    score(m, metric) {
+      if (metric === 'loss') return -(m.loss ?? Infinity);
+      if (metric === 'auc' || metric === 'mcc' || metric === 'accuracy') return m[metric];
+      throw new PrivmedError(`classification has no selection metric '${metric}'`, { hint: 'use mcc, auc, accuracy or loss' });
+    },
+    headline: (m) => ({ auc: m.auc, mcc: m.mcc, accuracy: m.accuracy }),
     summary(m) {
       const out: Record<string, number> = { accuracy: m.accuracy, mcc: m.mcc, loss: m.loss ?? NaN };
       // A site whose validation data holds one class has no AUC; leave it out rather than send NaN.

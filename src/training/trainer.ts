@@ -16,11 +16,12 @@ import { shuffledBatches, TrainingCore, type BatchSource, type GradientStep } fr
 import type { TrainListener } from './events.js';
 import type { OptimizerConfig } from './optimizer.js';
 import { learningRateAt, type ScheduleConfig } from './schedule.js';
-import { classificationTask, type Task } from './task.js';
+import { classificationTask, type Task, type TaskMetrics } from './task.js';
 
+/** Classification's selection metrics (other tasks name their own, see Task.score). */
 export type SelectionMetric = 'mcc' | 'auc' | 'accuracy' | 'loss';
 
-export interface TrainOptions {
+export interface TrainOptions<M extends TaskMetrics = ClassificationMetrics> {
   model: tfl.LayersModel;
   train: Dataset;
   val: Dataset;
@@ -30,7 +31,7 @@ export interface TrainOptions {
   schedule: ScheduleConfig;
   classWeights: number[] | null;
   seed: number;
-  selectionMetric: SelectionMetric;
+  selectionMetric: string;
   patience: number;
   /** Applied to every image, at training and evaluation (normalisation). */
   preprocess?: Transform;
@@ -42,10 +43,10 @@ export interface TrainOptions {
   strict?: boolean;
   gradientStep?: GradientStep;
   /** What is learned; default classification with classWeights. */
-  task?: Task<ClassificationMetrics>;
+  task?: Task<M>;
   /** Defaults to shuffledBatches(batchSize, seed). */
   batchSource?: BatchSource;
-  onEvent?: TrainListener;
+  onEvent?: TrainListener<M>;
 }
 
 export interface TrainResult {
@@ -55,16 +56,17 @@ export interface TrainResult {
   history: Record<string, number>[];
 }
 
-export function metricValue(m: ClassificationMetrics, name: SelectionMetric): number {
-  return name === 'loss' ? -(m.loss ?? Infinity) : m[name];
+/** `val` + capitalised key: the history's and the best model's names for a task's headline numbers. */
+function prefixed(headline: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(headline).map(([k, v]) => [`val${k[0]!.toUpperCase()}${k.slice(1)}`, v]));
 }
 
-export async function train(o: TrainOptions): Promise<TrainResult> {
+export async function train<M extends TaskMetrics = ClassificationMetrics>(o: TrainOptions<M>): Promise<TrainResult> {
   const emit = o.onEvent ?? (() => {});
   const t0 = performance.now();
   const checkpointDir = join(o.outputDir, 'checkpoint');
   const bestDir = join(o.outputDir, 'best');
-  const task = o.task ?? classificationTask(o.classWeights);
+  const task = o.task ?? (classificationTask(o.classWeights) as unknown as Task<M>);
   const source = o.batchSource ?? shuffledBatches(o.batchSize, o.seed);
   const core = new TrainingCore({
     model: o.model,
@@ -111,15 +113,16 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     const seconds = (performance.now() - tEpoch) / 1000;
     const trainLoss = ran.lossSum / Math.max(ran.seen, 1);
     const val = await core.evaluate();
-    const score = metricValue(val, o.selectionMetric);
+    const score = task.score(val, o.selectionMetric);
+    const headline = prefixed(task.headline(val));
     const improved = state.bestMetric === null || score > state.bestMetric;
     state.epoch = epoch + 1;
-    state.history.push({ epoch: epoch + 1, trainLoss, lr, valLoss: val.loss ?? NaN, valAuc: val.auc, valMcc: val.mcc, valAccuracy: val.accuracy });
+    state.history.push({ epoch: epoch + 1, trainLoss, lr, valLoss: val.loss ?? NaN, ...headline });
     if (improved) {
       state.bestMetric = score;
       state.bestEpoch = epoch + 1;
       state.epochsWithoutImprovement = 0;
-      await saveModel(bestDir, o.model, { ...o.metadata, metrics: { epoch: epoch + 1, valAuc: val.auc, valMcc: val.mcc, valAccuracy: val.accuracy } });
+      await saveModel(bestDir, o.model, { ...o.metadata, metrics: { epoch: epoch + 1, ...headline } });
     } else state.epochsWithoutImprovement++;
     await saveCheckpoint(checkpointDir, o.model, o.metadata, core.optimizer, state);
     emit({ type: 'epoch', epoch: epoch + 1, epochs: o.epochs, trainLoss, lr, val, best: improved, seconds, samplesPerSec: ran.seen / seconds });
