@@ -26,3 +26,4 @@ export {
   type PrivacyBudget,
   type SiteReport,
 } from './ledger.js';
+export { LedgerIntegrityError, GENESIS as LEDGER_GENESIS, type LedgerHead } from './ledger-chain.js';

@@ -6,6 +6,8 @@ import type { AccountantOptions } from './create-accountant.js';
 import { checkDelta } from './events.js';
 import { checkRelease, type Release, type ReleaseKind, type ReleaseMechanism } from './release.js';
 import { composeReleases, type ComposedCost } from './release-cost.js';
+import { checkBudget, refuseOverBudget, type PrivacyBudget } from './ledger-budget.js';
+import { chainLink, checkExtends, GENESIS, LedgerIntegrityError, type ChainedRow, type LedgerHead } from './ledger-chain.js';
 
 /**
  * The privacy ledger: one append-only record of every release from every
@@ -13,12 +15,11 @@ import { composeReleases, type ComposedCost } from './release-cost.js';
  * release happens (append first, release after), and what `privmed privacy
  * report` reads.
  *
- * Append-only is enforced by the database itself (triggers abort any UPDATE or
- * DELETE on the table), not only by this class having no such methods, so it
- * also holds when the table lives in the federation coordinator's database.
- * Each append is one IMMEDIATE transaction: the budget check reads the site's
- * history and inserts under the same write lock, so two processes cannot both
- * squeeze under the budget.
+ * Triggers abort any UPDATE or DELETE, also where the table lives in the
+ * coordinator's database; entries are hash-chained (ledger-chain.ts) so that
+ * deleting or rewriting the file is detected against a head recorded elsewhere.
+ * Each append is one IMMEDIATE transaction: budget check and insert under one
+ * write lock, so two processes cannot both squeeze under the budget.
  */
 
 /** The part of a better-sqlite3 Database the ledger uses (so a coordinator can pass its handle). */
@@ -35,10 +36,7 @@ export interface LedgerDatabase {
   readonly name: string;
 }
 
-export interface PrivacyBudget {
-  readonly epsilon: number;
-  readonly delta: number;
-}
+export type { PrivacyBudget };
 
 export interface LedgerOptions {
   /** The budget of every site; appends that would exceed it are refused. */
@@ -89,7 +87,8 @@ CREATE TABLE IF NOT EXISTS ${TABLE} (
   kind TEXT NOT NULL CHECK (kind IN ('dp-sgd', 'statistics', 'hparam-trial', 'model-selection')),
   mechanism TEXT NOT NULL CHECK (json_valid(mechanism)),
   recorded_at TEXT NOT NULL,
-  note TEXT NOT NULL DEFAULT ''
+  note TEXT NOT NULL DEFAULT '',
+  chain TEXT
 );
 CREATE INDEX IF NOT EXISTS ${TABLE}_site ON ${TABLE} (site, id);
 CREATE TRIGGER IF NOT EXISTS ${TABLE}_no_update BEFORE UPDATE ON ${TABLE}
@@ -98,13 +97,9 @@ CREATE TRIGGER IF NOT EXISTS ${TABLE}_no_delete BEFORE DELETE ON ${TABLE}
   BEGIN SELECT RAISE(ABORT, 'the privacy ledger is append-only'); END;
 `;
 
-interface Row {
-  id: number;
-  site: string;
-  kind: string;
-  mechanism: string;
-  recorded_at: string;
-  note: string;
+interface Row extends ChainedRow {
+  /** Absent in a ledger opened read-only from before the chain; null in its old rows. */
+  chain?: string | null;
 }
 
 type DatabaseConstructor = new (file: string, options?: { fileMustExist?: boolean; timeout?: number }) => LedgerDatabase;
@@ -142,6 +137,7 @@ export class PrivacyLedger {
         if (!found) throw new PrivmedError(`${db.name}: not a privmed privacy ledger (it has no ${TABLE} table)`);
       } else {
         db.exec(SCHEMA);
+        addChainColumn(db);
       }
       return new PrivacyLedger(db, options, owns);
     } catch (err) {
@@ -160,10 +156,13 @@ export class PrivacyLedger {
     const insert = this.db.transaction((r: Release): number => {
       const budget = this.budgetOf(r.site);
       if (budget) this.enforce(budget, r);
-      const result = this.db
-        .prepare(`INSERT INTO ${TABLE} (site, kind, mechanism, recorded_at, note) VALUES (?, ?, ?, ?, ?)`)
-        .run(r.site, r.kind, JSON.stringify(r.mechanism), recordedAt, r.note ?? '');
-      return Number(result.lastInsertRowid);
+      const id = ((this.db.prepare(`SELECT seq FROM sqlite_sequence WHERE name = ?`).get(TABLE) as { seq: number } | undefined)?.seq ?? 0) + 1;
+      const row = { id, site: r.site, kind: r.kind, mechanism: JSON.stringify(r.mechanism), recorded_at: recordedAt, note: r.note ?? '' };
+      const chain = chainLink(this.verifiedChain().at(-1) ?? GENESIS, row);
+      this.db
+        .prepare(`INSERT INTO ${TABLE} (id, site, kind, mechanism, recorded_at, note, chain) VALUES (?, ?, ?, ?, ?, ?, ?)`)
+        .run(row.id, row.site, row.kind, row.mechanism, row.recorded_at, row.note, chain);
+      return id;
     });
     const id = (insert.immediate ?? insert)(checked);
     return { id, site: checked.site, kind: checked.kind, mechanism: checked.mechanism, recordedAt, note: checked.note ?? '' };
@@ -177,6 +176,33 @@ export class PrivacyLedger {
         : this.db.prepare(`SELECT * FROM ${TABLE} WHERE site = ? ORDER BY id`).all(site)
     ) as Row[];
     return rows.map((row) => this.parseRow(row));
+  }
+
+  /** The chain's head now: what a run records to detect a ledger deleted, truncated or rewritten later. */
+  head(): LedgerHead {
+    const chain = this.verifiedChain();
+    return { entries: chain.length, hash: chain.at(-1) ?? GENESIS };
+  }
+
+  /** Throws LedgerIntegrityError unless this ledger still holds, unchanged, the entries `recorded` covers. */
+  verifyExtends(recorded: LedgerHead, recordedWhere: string): void {
+    checkExtends(this.db.name, this.verifiedChain(), recorded, recordedWhere);
+  }
+
+  /** The chain after each entry, recomputed; a stored link that disagrees means the rows were edited. */
+  private verifiedChain(): string[] {
+    const rows = this.db.prepare(`SELECT * FROM ${TABLE} ORDER BY id`).all() as Row[];
+    const chain: string[] = [];
+    let previous = GENESIS;
+    for (const row of rows) {
+      previous = chainLink(previous, row);
+      // Entries written before the chain existed have none stored; they are covered from here on.
+      if (row.chain != null && row.chain !== previous) {
+        throw new LedgerIntegrityError(`${this.db.name}: privacy ledger entry ${row.id} does not match the chain: entries were edited, removed or inserted`);
+      }
+      chain.push(previous);
+    }
+    return chain;
   }
 
   count(): number {
@@ -235,20 +261,8 @@ export class PrivacyLedger {
   }
 
   private enforce(budget: PrivacyBudget, release: Release): void {
-    const accountant = this.options.accountant ?? 'rdp';
     const past = this.entries(release.site).map((e) => e.mechanism);
-    const compose = (mechanisms: ReleaseMechanism[]): ComposedCost =>
-      composeReleases(mechanisms, budget.delta, accountant, this.options.accountantOptions);
-    const after = compose([...past, release.mechanism]);
-    if (after.epsilon <= budget.epsilon) return;
-    const alone = compose([release.mechanism]);
-    const before = compose(past);
-    throw new PrivmedError(
-      `site '${release.site}': ${release.kind} release refused, it would exceed the privacy budget ` +
-        `(epsilon ${fmt(budget.epsilon)} at delta ${budget.delta}): on its own it costs epsilon ${fmt(alone.epsilon)}, ` +
-        `and it would bring the site from epsilon ${fmt(before.epsilon)} to ${fmt(after.epsilon)} (${accountant} accountant)`,
-      { hint: 'nothing was recorded; release less (more noise, fewer steps) or raise the budget with the data protection officer' },
-    );
+    refuseOverBudget(budget, release, past, this.options.accountant ?? 'rdp', this.options.accountantOptions);
   }
 
   private parseRow(row: Row): LedgerEntry {
@@ -261,6 +275,12 @@ export class PrivacyLedger {
     const release = checkRelease({ site: row.site, kind: row.kind, mechanism }, `${this.db.name}: ledger entry ${row.id}`);
     return { id: row.id, site: release.site, kind: release.kind, mechanism: release.mechanism, recordedAt: row.recorded_at, note: row.note };
   }
+}
+
+/** Ledgers from before the chain get the column (their old rows stay unlinked until covered by a recorded head). */
+function addChainColumn(db: LedgerDatabase): void {
+  const columns = db.prepare(`PRAGMA table_info(${TABLE})`).all() as { name: string }[];
+  if (!columns.some((c) => c.name === 'chain')) db.exec(`ALTER TABLE ${TABLE} ADD COLUMN chain TEXT`);
 }
 
 function openFile(file: string, mustExist: boolean): LedgerDatabase {
@@ -277,17 +297,4 @@ function openFile(file: string, mustExist: boolean): LedgerDatabase {
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
   return db;
-}
-
-function checkBudget(budget: PrivacyBudget, site: string): void {
-  if (!(budget.epsilon > 0) || !Number.isFinite(budget.epsilon)) {
-    throw new PrivmedError(`privacy budget for ${site}: epsilon must be a finite number > 0, got ${budget.epsilon}`);
-  }
-  if (!(budget.delta > 0 && budget.delta < 1)) {
-    throw new PrivmedError(`privacy budget for ${site}: delta must be in (0, 1), got ${budget.delta}`);
-  }
-}
-
-function fmt(x: number): string {
-  return Number.isFinite(x) ? String(Number(x.toPrecision(5))) : String(x);
 }

@@ -17,7 +17,7 @@ import type { PrivacyEvent, PrivacyListener } from './events.js';
 import { runNote } from './ledger-charges.js';
 import { checkPrivateSetup, makePrivate, type PrivateTraining } from './make-private.js';
 import type { PrivacyConfig } from './privacy-config.js';
-import { openRunPlan, saveRunPlan } from './sgd/run-plan.js';
+import { openRunPlan, runPlanPath, saveRunPlan } from './sgd/run-plan.js';
 import { PrivacyWatchdog } from './sgd/watchdog.js';
 import { dpDatasetStatistics, DEFAULT_STATISTICS_MECHANISM } from './statistics/dataset-statistics.js';
 
@@ -70,6 +70,12 @@ export async function setupDpTraining(o: DpTrainingOptions): Promise<DpTraining>
   });
   try {
     const { plan, resumed } = openRunPlan(o.outputDir, site, o.resume ?? false);
+    // A deleted, truncated or rewritten ledger would forget what this run already spent: refuse it.
+    if (resumed && plan.ledgerHead) ledger.verifyExtends(plan.ledgerHead, runPlanPath(o.outputDir));
+    const recordHead = (): void => {
+      plan.ledgerHead = ledger.head();
+      saveRunPlan(o.outputDir, plan);
+    };
     const spent = (): number => composeReleases(ledger.entries(site).map((e) => e.mechanism), p.delta, p.accountant).epsilon;
     // The statistics release comes first: its class counts set the loss weights, and its charge enters the calibration.
     if (!plan.statistics) {
@@ -82,7 +88,7 @@ export async function setupDpTraining(o: DpTrainingOptions): Promise<DpTraining>
         reuseCharge: resumed,
       });
       plan.statistics = { mean: stats.mean, std: stats.std, classCounts: stats.classCounts };
-      saveRunPlan(o.outputDir, plan);
+      recordHead();
       o.onEvent?.({ type: 'privacy-statistics', epsilon: spent(), delta: p.delta, reused: false, message: `privacy: normalisation and class counts released with DP; ${site} has spent epsilon ${fmt(spent())}` });
     } else {
       o.onEvent?.({ type: 'privacy-statistics', epsilon: spent(), delta: p.delta, reused: true, message: 'privacy: reusing the DP statistics of this run' });
@@ -106,6 +112,7 @@ export async function setupDpTraining(o: DpTrainingOptions): Promise<DpTraining>
       outputDir: o.outputDir,
       ...(p.targetEpsilon !== undefined ? { targetEpsilon: p.targetEpsilon } : {}),
       ...(o.onEvent ? { onEvent: o.onEvent } : {}),
+      onCharged: recordHead,
     });
     o.onEvent?.(planEvent(dp, calibrated, o.epochs));
     const sigma = dp.noiseMultiplier;

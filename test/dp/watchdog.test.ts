@@ -1,8 +1,8 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { composeReleases, PrivacyLedger } from '../../src/accounting/index.js';
+import { composeReleases, LedgerIntegrityError, PrivacyLedger } from '../../src/accounting/index.js';
 import { initBackend } from '../../src/engine/backend.js';
 import { PrivacyWatchdog } from '../../src/dp/sgd/watchdog.js';
 import { PoissonSampler } from '../../src/dp/sgd/samplers.js';
@@ -105,4 +105,24 @@ test('if the killed attempt had already saved its epoch as the best model, the r
   assert.equal(ledger.count(), 3);
   ledger.close();
   assert.ok(existsSync(join(dir, 'privacy-ledger.sqlite')));
+});
+
+test('the budget cannot be reset: a deleted ledger stops the resume with the file named, a missing run plan too', async () => {
+  const dir = tempDir('privmed-reset-');
+  const sampler = new PoissonSampler(256, 32);
+  const stats = { type: 'gaussian', sensitivity: Math.sqrt(3), noiseStd: 10 * Math.sqrt(3) } as const;
+  const target = composeReleases([stats, sampler.mechanism(SIGMA, 11)], 1e-5, 'rdp').epsilon + 1e-6;
+  const first = await runDp({ dir, privacy: { noiseMultiplier: SIGMA, targetEpsilon: target }, epochs: 3 });
+  first.dp.finish();
+  first.model.dispose();
+  // The attack of the issue: delete the ledger, resume.
+  rmSync(join(dir, 'privacy-ledger.sqlite'));
+  const resumed = await runDp({ dir, privacy: { noiseMultiplier: SIGMA, targetEpsilon: target }, epochs: 3, resume: true }).catch((e: unknown) => e);
+  assert.ok(resumed instanceof LedgerIntegrityError, `refused: ${String(resumed)}`);
+  assert.match(resumed.message, /privacy-ledger\.sqlite: the privacy ledger has 0 entries, but .*privacy-run\.json recorded 3: it was deleted, truncated or replaced/);
+  // Deleting the run plan as well does not help: the checkpoint shows a run was under way.
+  rmSync(join(dir, 'privacy-run.json'));
+  const again = await runDp({ dir, privacy: { noiseMultiplier: SIGMA, targetEpsilon: target }, epochs: 3, resume: true }).catch((e: unknown) => e);
+  assert.ok(again instanceof LedgerIntegrityError, `refused: ${String(again)}`);
+  assert.match(again.message, /privacy-run\.json: missing, but .*checkpoint exists/);
 });

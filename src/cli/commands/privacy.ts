@@ -14,6 +14,7 @@ import {
   explainEpsilon,
   type AccountantName,
   type EpsilonReport,
+  type LedgerHead,
   type LedgerReport,
   type Sampling,
 } from '../../accounting/index.js';
@@ -111,13 +112,20 @@ export function registerPrivacyCommands(program: Command, output: PrivacyCommand
       const accountant = accountantFlag(flags.accountant);
       const ledger = PrivacyLedger.open(flags.ledger, { mustExist: true });
       let report: LedgerReport;
+      let head: LedgerHead;
       try {
+        // An edited chain is refused here: a report over rewritten entries would understate what was spent.
+        head = ledger.head();
         report = ledger.report(delta, accountant);
       } finally {
         ledger.close();
       }
-      if (flags.json) output.write(JSON.stringify({ ledger: flags.ledger, ...report }));
-      else for (const line of describeLedger(flags.ledger, report)) output.write(line);
+      if (flags.json) output.write(JSON.stringify({ ledger: flags.ledger, ...report, head }));
+      else {
+        const lines = describeLedger(flags.ledger, report);
+        lines.splice(-1, 0, `hash chain: ${head.entries} entries, head ${head.hash} (record it to detect a deleted or rewritten ledger later)`);
+        for (const line of lines) output.write(line);
+      }
     });
 }
 

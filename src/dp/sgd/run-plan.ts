@@ -9,6 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../common/atomic.js';
 import { FileFormatError } from '../../common/errors.js';
+import { LedgerIntegrityError, type LedgerHead } from '../../accounting/index.js';
 
 export interface DpRunPlan {
   readonly runId: string;
@@ -17,6 +18,8 @@ export interface DpRunPlan {
   statistics?: { mean: number[]; std: number[]; classCounts: number[] };
   /** Fixed when the run starts (calibrated or configured), so a resume cannot change it. */
   noiseMultiplier?: number;
+  /** The ledger's chain head after this run's last charge: a resume refuses a ledger that does not extend it. */
+  ledgerHead?: LedgerHead;
 }
 
 export function runPlanPath(outputDir: string): string {
@@ -26,6 +29,10 @@ export function runPlanPath(outputDir: string): string {
 /** A resumed run keeps its plan (same site); a fresh run always starts a new one. */
 export function openRunPlan(outputDir: string, site: string, resume: boolean): { plan: DpRunPlan; resumed: boolean } {
   const file = runPlanPath(outputDir);
+  if (resume && !existsSync(file) && existsSync(join(outputDir, 'checkpoint'))) {
+    // The plan is written before the first checkpoint: a checkpoint without it means the privacy record was removed.
+    throw new LedgerIntegrityError(`${file}: missing, but ${join(outputDir, 'checkpoint')} exists: this run's record of what it charged is gone, so it cannot resume with DP`);
+  }
   if (resume && existsSync(file)) {
     let plan: DpRunPlan;
     try {

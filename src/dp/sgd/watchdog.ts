@@ -35,6 +35,8 @@ export interface WatchdogOptions {
   /** The trainer's output folder (checkpoint/ and best/ inside). */
   readonly outputDir: string;
   readonly onEvent?: PrivacyListener;
+  /** Called after each charge is on the ledger (the run records the ledger's new head). */
+  readonly onCharged?: () => void;
 }
 
 export class PrivacyWatchdog implements BatchSource {
@@ -73,6 +75,7 @@ export class PrivacyWatchdog implements BatchSource {
       return false;
     }
     ledger.append({ site, kind: 'dp-sgd', mechanism: sampler.mechanism(noiseMultiplier, steps), note });
+    this.o.onCharged?.();
     this.stepsThisEpoch = steps;
     this.report(epoch, false);
     return true;
