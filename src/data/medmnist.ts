@@ -26,7 +26,8 @@ export async function loadMedMnist(file: string): Promise<MedMnist> {
     if (!a) throw new FileFormatError(file, `missing array '${key}' (has: ${[...arrays.keys()].join(', ')}); is this a MedMNIST file?`);
     return a;
   };
-  const maxLabel = Math.max(...(['train', 'val', 'test'] as const).map((s) => Math.max(...labelArray(get(`${s}_labels`), file))));
+  // A loop, not Math.max(...labels): spreading 165k labels (TissueMNIST) overflows the call stack.
+  const maxLabel = (['train', 'val', 'test'] as const).reduce((m, s) => labelArray(get(`${s}_labels`), file).reduce((a, b) => (b > a ? b : a), m), -Infinity);
   const classes = CLASS_NAMES[name] ?? Array.from({ length: maxLabel + 1 }, (_, i) => String(i));
   const split = (s: Split): ArrayDataset => {
     const images = get(`${s}_images`);

@@ -216,3 +216,20 @@ test('de-identification keeps Big Endian and Implicit VR encodings readable', as
     assert.equal(sha256Int32((await decodeStoredFrames(back)).frames[0]!).slice(0, 16), 'b8d9a6cee6ff2ea9');
   }
 });
+
+test('data deid refuses an output folder that is, or lies inside, the input (the originals would be overwritten or re-read)', async () => {
+  const { deidentifyPath } = await import('../../src/data/deid/deid-path.js');
+  const { mkdtempSync, mkdirSync, writeFileSync, readdirSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const dir = mkdtempSync(join(tmpdir(), 'privmed-deid-overlap-'));
+  mkdirSync(join(dir, 'in'));
+  writeFileSync(join(dir, 'in', 'a.dcm'), 'not really dicom');
+  await assert.rejects(deidentifyPath(join(dir, 'in'), join(dir, 'in')), /output folder .*in is the input .*in; the originals would be overwritten/);
+  await assert.rejects(deidentifyPath(join(dir, 'in'), join(dir, 'in', 'deid')), /overlaps the input/);
+  await assert.rejects(deidentifyPath(join(dir, 'in'), dir), /overlaps the input/);
+  await assert.rejects(deidentifyPath(join(dir, 'in', 'a.dcm'), join(dir, 'in')), /is the input/);
+  assert.deepEqual(readdirSync(join(dir, 'in')), ['a.dcm'], 'nothing written into the input');
+  const ok = await deidentifyPath(join(dir, 'in'), join(dir, 'out'));
+  assert.equal(ok.length, 1, 'a sibling output folder is accepted');
+});

@@ -7,7 +7,8 @@
  * patient IDs too.
  */
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
-import { dirname, join, relative } from 'node:path';
+import { realpathSync } from 'node:fs';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { FileFormatError, PrivmedError } from '../../common/errors.js';
 import { parseDicom } from '../dicom/parse.js';
 import { isMediaDirectory } from '../dicom/pixel-module.js';
@@ -49,6 +50,7 @@ export async function deidentifyPath(input: string, outDir: string, opts: DeidPa
   } catch (err) {
     throw new FileFormatError(input, `cannot open: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
+  refuseOverlap(input, outDir, isDir);
   const files = isDir ? await listFiles(input) : [input];
   const uids = new UidMap(opts.salt);
   const results: DeidFileResult[] = [];
@@ -59,6 +61,29 @@ export async function deidentifyPath(input: string, outDir: string, opts: DeidPa
     opts.onFile?.(r);
   }
   return results;
+}
+
+/**
+ * The output must be a copy beside the originals: the same folder would
+ * overwrite them, an output inside the input would be read back as input on
+ * the next run, an input inside the output would be overwritten by its copy.
+ */
+function refuseOverlap(input: string, outDir: string, isDir: boolean): void {
+  const real = (p: string): string => {
+    try {
+      return realpathSync(p);
+    } catch {
+      return resolve(p); // the output folder need not exist yet
+    }
+  };
+  const from = real(isDir ? input : dirname(input));
+  const to = real(outDir);
+  const inside = (a: string, b: string): boolean => a === b || a.startsWith(b.endsWith(sep) ? b : b + sep);
+  if (isDir ? inside(to, from) || inside(from, to) : to === from) {
+    throw new PrivmedError(`data deid: the output folder ${outDir} ${from === to ? 'is' : 'overlaps'} the input ${input}; the originals would be overwritten or read again`, {
+      hint: 'write the de-identified copies to a folder outside the input, e.g. a sibling folder',
+    });
+  }
 }
 
 async function deidentifyOne(path: string, rel: string, outDir: string, uids: UidMap, opts: DeidPathOptions, written: Set<string>): Promise<DeidFileResult> {
