@@ -61,3 +61,12 @@ test('real PneumoniaMNIST: official split sizes and class counts', async (t) => 
   assert.equal(count(m.splits.test, 1), 390);
   assert.deepEqual(m.splits.train.info, { height: 28, width: 28, channels: 1, classes: ['normal', 'pneumonia'] });
 });
+
+test('a MedMNIST file with 200k labels loads (TissueMNIST size: no spread into Math.max)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'privmed-big-labels-'));
+  const file = join(dir, 'big.npz');
+  writeFileSync(file, makeMedMnistNpz(200_000, 1));
+  const m = await loadMedMnist(file);
+  assert.equal(m.splits.train.length, 200_000);
+  assert.deepEqual(m.splits.train.info.classes, ['0', '1']);
+});
