@@ -29,10 +29,16 @@ export const StrategySchema = z.discriminatedUnion('name', [
 ]);
 
 /** What each node does per round; keys besides the two sync keys go to the trainer as they are. */
+/** Ten million examples at one site: far above any hospital's, far below what breaks the average. */
+export const DEFAULT_MAX_NUM_SAMPLES = 10_000_000;
+
 export const FitSchema = z
   .object({
     localEpochs: z.number().int().positive().optional(),
     syncEveryNBatches: z.number().int().positive().optional(),
+    /** The keys a site's trainer reads (site/fit-config.ts) are checked here, not first at every node. */
+    lr: z.number().positive().optional(),
+    proximalMu: z.number().min(0).optional(),
   })
   .catchall(scalar)
   .superRefine((fit, ctx) => {
@@ -116,9 +122,10 @@ export const CoordinatorConfigSchema = z
     validation: z
       .strictObject({
         maxUpdateNorm: z.number().positive().optional(),
-        maxNumSamples: z.number().int().positive().optional(),
+        /** A bound on what one node's FedAvg weight can be: an absurd count would swamp the global model. */
+        maxNumSamples: z.number().int().positive().default(DEFAULT_MAX_NUM_SAMPLES),
       })
-      .default({}),
+      .prefault({}),
     keepCheckpoints: z.enum(['all', 'last-and-best']).default('last-and-best'),
     /** How the fit phase collects updates (protocols/registry.ts): each one in the clear, or only their sum (secagg). */
     aggregation: z.enum(PROTOCOL_NAMES).default('plain'),

@@ -144,6 +144,7 @@ export async function startCoordinator(rawConfig: unknown, options: CoordinatorO
         allowedNodes: new Set(config.allowedNodes),
         insecure: config.insecure === true,
         limits: config.limits,
+        maxNumSamples: config.validation.maxNumSamples,
         heartbeatIntervalMs: config.heartbeatIntervalSec * 1000,
         pollTimeoutMs: config.pollTimeoutSec * 1000,
         events,

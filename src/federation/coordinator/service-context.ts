@@ -5,6 +5,7 @@
  * connection) must be on the allow-list and, for calls with a session, must
  * own the session.
  */
+import { printable } from '../../common/printable.js';
 import * as grpc from '@grpc/grpc-js';
 import { PrivmedError } from '../../common/errors.js';
 import { MessageTooLargeError, type WireLimits } from '../wire/limits.js';
@@ -20,6 +21,8 @@ export interface ServiceContext {
   allowedNodes: ReadonlySet<string>;
   insecure: boolean;
   limits: WireLimits;
+  /** The largest sample count a node may report (validation.maxNumSamples). */
+  maxNumSamples: number;
   heartbeatIntervalMs: number;
   pollTimeoutMs: number;
   events: EventSink;
@@ -61,7 +64,7 @@ export function authorizeJoin(ctx: ServiceContext, call: AuthorizableCall, nodeN
   const name = callerName(ctx, call, nodeName);
   if (!name) return deny(ctx, call, new AccessDenied(grpc.status.INVALID_ARGUMENT, 'no node name given'));
   if (!ctx.allowedNodes.has(name)) {
-    return deny(ctx, call, new AccessDenied(grpc.status.PERMISSION_DENIED, `node '${name}' is not on the coordinator's allow-list`));
+    return deny(ctx, call, new AccessDenied(grpc.status.PERMISSION_DENIED, `node '${printable(name, 64)}' is not on the coordinator's allow-list`));
   }
   return name;
 }

@@ -3,6 +3,8 @@
  * Authorisation and error mapping: service-context.ts; uploads:
  * submit-update.ts.
  */
+import { printable } from '../../common/printable.js';
+import { replyValuesProblem } from '../wire/reply-values.js';
 import * as grpc from '@grpc/grpc-js';
 import { PrivmedError } from '../../common/errors.js';
 import { chunksOf } from '../wire/chunks.js';
@@ -122,25 +124,18 @@ function getTask(ctx: ServiceContext): grpc.handleServerStreamingCall<TaskReques
   };
 }
 
-/** Why an evaluation result is refused, or null. */
-function evaluationProblem(numSamples: number, metrics: Readonly<Record<string, number>>): string | null {
-  const bad = Object.entries(metrics).find(([, v]) => !Number.isFinite(v));
-  if (!Number.isSafeInteger(numSamples) || numSamples <= 0) return `sample count must be a positive integer, got ${numSamples}`;
-  return bad ? `metric '${bad[0]}' is not finite (${bad[1]})` : null;
-}
-
 function submitEvaluation(ctx: ServiceContext): grpc.handleUnaryCall<EvaluationResult__Output, SubmitReply> {
   return (call, callback) => {
     try {
       const session = authorizeSession(ctx, call, call.request.sessionId);
       const task = ctx.board.find(call.request.taskId);
       if (!task || task.sessionId !== session.id) {
-        ctx.events({ type: 'late-result', node: session.node, taskId: call.request.taskId });
+        ctx.events({ type: 'late-result', node: session.node, taskId: printable(call.request.taskId, 64) });
         return callback(null, { accepted: false, reason: LATE });
       }
       if (task.spec.kind !== 'evaluate') throw new PrivmedError('SubmitEvaluation answers evaluate tasks only');
       const numSamples = Number(call.request.numSamples);
-      const reason = evaluationProblem(numSamples, call.request.metrics);
+      const reason = replyValuesProblem('evaluate', numSamples, call.request.metrics, ctx.maxNumSamples);
       if (reason) {
         ctx.board.settle(task.id, { status: 'rejected', reason });
         return callback(null, { accepted: false, reason });

@@ -4,6 +4,8 @@
  * only handed to the round once complete and checked, so a node that
  * disconnects mid-stream leaves nothing behind.
  */
+import { printable } from '../../common/printable.js';
+import { replyValuesProblem } from '../wire/reply-values.js';
 import * as grpc from '@grpc/grpc-js';
 import { PrivmedError } from '../../common/errors.js';
 import { PayloadAssembler } from '../wire/chunks.js';
@@ -72,7 +74,7 @@ class Upload {
     const session = authorizeSession(ctx, this.call, h.sessionId);
     const task = ctx.board.find(h.taskId);
     if (!task || task.sessionId !== session.id) {
-      ctx.events({ type: 'late-result', node: session.node, taskId: h.taskId });
+      ctx.events({ type: 'late-result', node: session.node, taskId: printable(h.taskId, 64) });
       return this.answer(null, { accepted: false, reason: LATE });
     }
     this.task = task;
@@ -112,7 +114,7 @@ class Upload {
         metrics: { ...header.metrics },
         payload: header.payload ?? Buffer.alloc(0),
       };
-      const reason = task.spec.check?.(reply) ?? null;
+      const reason = replyValuesProblem('fit', reply.numSamples, reply.metrics, this.ctx.maxNumSamples) ?? task.spec.check?.(reply) ?? null;
       if (reason) return this.refuse(reason);
       if (!this.ctx.board.settle(task.id, { status: 'accepted', reply })) {
         // The round stopped waiting while this upload was on its way.

@@ -5,6 +5,7 @@
  * values. Any protocol, plain or secure, may send one; the coordinator logs
  * the reason and counts the node as rejected for that task.
  */
+import { printable } from '../../common/printable.js';
 import type { NodeReply } from './task.js';
 
 const REFUSAL_MAGIC = Buffer.from('PRIVMED-REFUSED\n', 'utf8');
@@ -29,5 +30,5 @@ export function refusalReply(reason: string): NodeReply {
 /** How the coordinator reports a refusal in a reply payload, or null when there is none. */
 export function refusalOf(payload: Uint8Array | undefined): string | null {
   const reason = payload && payload.length ? decodeRefusal(payload) : null;
-  return reason === null ? null : `the node refused: ${reason}`;
+  return reason === null ? null : `the node refused: ${printable(reason)}`;
 }
