@@ -20,6 +20,7 @@ import type { PrivacyConfig } from './privacy-config.js';
 import { openRunPlan, runPlanPath, saveRunPlan } from './sgd/run-plan.js';
 import { PrivacyWatchdog } from './sgd/watchdog.js';
 import { dpDatasetStatistics, DEFAULT_STATISTICS_MECHANISM } from './statistics/dataset-statistics.js';
+import { flooredWarning } from './statistics/exact-sums.js';
 
 export interface DpTrainingOptions {
   readonly privacy: PrivacyConfig;
@@ -89,7 +90,14 @@ export async function setupDpTraining(o: DpTrainingOptions): Promise<DpTraining>
       });
       plan.statistics = { mean: stats.mean, std: stats.std, classCounts: stats.classCounts };
       recordHead();
-      o.onEvent?.({ type: 'privacy-statistics', epsilon: spent(), delta: p.delta, reused: false, message: `privacy: normalisation and class counts released with DP; ${site} has spent epsilon ${fmt(spent())}` });
+      const warning = flooredWarning(stats, `privacy: DP statistics of ${site}`);
+      o.onEvent?.({
+        type: 'privacy-statistics',
+        epsilon: spent(),
+        delta: p.delta,
+        reused: false,
+        message: `privacy: normalisation and class counts released with DP; ${site} has spent epsilon ${fmt(spent())}${warning ? `\nWARNING: ${warning}` : ''}`,
+      });
     } else {
       o.onEvent?.({ type: 'privacy-statistics', epsilon: spent(), delta: p.delta, reused: true, message: 'privacy: reusing the DP statistics of this run' });
     }

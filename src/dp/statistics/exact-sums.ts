@@ -53,7 +53,7 @@ export async function exactSums(ds: Dataset): Promise<ExactSums> {
 }
 
 /** Standard deviations are floored at one 8-bit grey level, so noise cannot make normalisation blow up. */
-const MIN_STD = 1 / 255;
+export const MIN_STD = 1 / 255;
 
 /** Per-channel mean and standard deviation from (possibly noisy) sums over `count` images, clamped to what pixels in [0, 1] allow. */
 export function channelStatsFromSums(count: number, sum: ArrayLike<number>, sumSquares: ArrayLike<number>): ChannelStats {
@@ -66,4 +66,23 @@ export function channelStatsFromSums(count: number, sum: ArrayLike<number>, sumS
     std.push(Math.max(MIN_STD, Math.sqrt(Math.max(0, square - m * m))));
   }
   return { mean, std };
+}
+
+/**
+ * Channels whose standard deviation ended at the floor: with DP noise on few
+ * images the noisy mean square can fall below the squared mean, and the
+ * "std" is then the floor, not a measurement. Callers warn.
+ */
+export function flooredChannels(stats: ChannelStats): number[] {
+  return stats.std.flatMap((s, c) => (s <= MIN_STD ? [c] : []));
+}
+
+export function flooredWarning(stats: ChannelStats, what: string): string | null {
+  const floored = flooredChannels(stats);
+  if (floored.length === 0) return null;
+  return (
+    `${what}: the standard deviation of channel ${floored.join(', ')} is at its floor (1/255), not a measurement; ` +
+    'the DP noise is large against the number of images (too few per site); normalisation will amplify noise. ' +
+    'Use more images per site, fewer sites, or exchange statistics without DP'
+  );
 }

@@ -8,7 +8,7 @@ export type CoordinatorEvent =
   | { type: 'node-lost'; node: string; reason: string }
   | { type: 'access-denied'; peer: string; reason: string }
   | { type: 'waiting-for-nodes'; have: string[]; need: number }
-  | { type: 'statistics'; mean: number[]; std: number[]; nodes: number; reused: boolean }
+  | { type: 'statistics'; mean: number[]; std: number[]; nodes: number; reused: boolean; warning?: string }
   | { type: 'statistics-failed'; attempt: number; reason: string; willRetry: boolean }
   | { type: 'round-started'; round: number; attempt: number; nodes: string[] }
   | { type: 'result'; round: number; attempt: number; node: string; phase: 'fit' | 'evaluate'; status: 'accepted' | 'rejected' | 'dropped'; reason?: string }
@@ -43,7 +43,7 @@ export function describeEvent(e: CoordinatorEvent): string {
     case 'waiting-for-nodes':
       return `waiting for nodes: ${e.have.length} of ${e.need} connected (${e.have.join(', ') || 'none'})`;
     case 'statistics':
-      return `normalisation ${e.reused ? 'from the stored exchange' : `exchanged with ${e.nodes} nodes`}: mean ${e.mean.map((v) => v.toFixed(4)).join(',')} std ${e.std.map((v) => v.toFixed(4)).join(',')}`;
+      return `normalisation ${e.reused ? 'from the stored exchange' : `exchanged with ${e.nodes} nodes`}: mean ${e.mean.map((v) => v.toFixed(4)).join(',')} std ${e.std.map((v) => v.toFixed(4)).join(',')}${e.warning ? `\nWARNING: ${e.warning}` : ''}`;
     case 'statistics-failed':
       return `statistics exchange attempt ${e.attempt} failed: ${e.reason}${e.willRetry ? ' - retrying' : ''}`;
     case 'round-started':

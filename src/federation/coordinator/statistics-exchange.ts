@@ -9,6 +9,7 @@
 import { PrivmedError } from '../../common/errors.js';
 import type { ChannelStats } from '../../data/preprocess/normalize.js';
 import { normalisationOf } from '../wire/statistics.js';
+import { flooredWarning } from '../../dp/statistics/exact-sums.js';
 import { describeFailures, type RoundLoopContext } from './round-context.js';
 
 export async function ensureStatistics(ctx: RoundLoopContext, waitForNodes: (need: number) => Promise<string[]>): Promise<ChannelStats> {
@@ -28,7 +29,8 @@ export async function ensureStatistics(ctx: RoundLoopContext, waitForNodes: (nee
     if (outcome.total && outcome.contributors.length >= config.minNodes) {
       const n = normalisationOf(outcome.total);
       store.saveStatistics(runId, { ...n, imageCount: outcome.total.count, nodes: outcome.contributors.length, aggregation: ctx.aggregator.name });
-      events({ type: 'statistics', mean: n.mean, std: n.std, nodes: outcome.contributors.length, reused: false });
+      const warning = flooredWarning(n, 'statistics exchange');
+      events({ type: 'statistics', mean: n.mean, std: n.std, nodes: outcome.contributors.length, reused: false, ...(warning ? { warning } : {}) });
       return n;
     }
     reason ??= `${outcome.contributors.length} nodes reported statistics, need ${config.minNodes}`;
