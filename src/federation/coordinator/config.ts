@@ -122,10 +122,13 @@ export const CoordinatorConfigSchema = z
     validation: z
       .strictObject({
         maxUpdateNorm: z.number().positive().optional(),
-        /** A bound on what one node's FedAvg weight can be: an absurd count would swamp the global model. */
-        maxNumSamples: z.number().int().positive().default(DEFAULT_MAX_NUM_SAMPLES),
+        /**
+         * A bound on one node's FedAvg weight: an absurd count would swamp the global model.
+         * Default DEFAULT_MAX_NUM_SAMPLES in the clear; under secagg it also sets the fixed-point weight range (its own default).
+         */
+        maxNumSamples: z.number().int().positive().optional(),
       })
-      .prefault({}),
+      .default({}),
     keepCheckpoints: z.enum(['all', 'last-and-best']).default('last-and-best'),
     /** How the fit phase collects updates (protocols/registry.ts): each one in the clear, or only their sum (secagg). */
     aggregation: z.enum(PROTOCOL_NAMES).default('plain'),

@@ -19,7 +19,7 @@ import { strategyFromConfig } from '../strategy/from-config.js';
 import type { Strategy } from '../strategy/types.js';
 import type { Aggregator } from './aggregator.js';
 import { aggregatorFromConfig } from './aggregator-from-config.js';
-import { parseCoordinatorConfig, type CoordinatorConfig } from './config.js';
+import { DEFAULT_MAX_NUM_SAMPLES, parseCoordinatorConfig, type CoordinatorConfig } from './config.js';
 import { describeEvent, type CoordinatorEvent, type EventSink } from './events.js';
 import { makeExchange } from './exchange.js';
 import { federationLedger } from './federation-ledger.js';
@@ -144,7 +144,7 @@ export async function startCoordinator(rawConfig: unknown, options: CoordinatorO
         allowedNodes: new Set(config.allowedNodes),
         insecure: config.insecure === true,
         limits: config.limits,
-        maxNumSamples: config.validation.maxNumSamples,
+        maxNumSamples: config.validation.maxNumSamples ?? DEFAULT_MAX_NUM_SAMPLES,
         heartbeatIntervalMs: config.heartbeatIntervalSec * 1000,
         pollTimeoutMs: config.pollTimeoutSec * 1000,
         events,
