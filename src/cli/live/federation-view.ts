@@ -4,7 +4,7 @@
  * run, one line per site, the latest global metrics and the best round.
  * Pure: the caller passes the time, so tests can render it exactly.
  */
-import type { CoordinatorEvent } from '../../federation/coordinator/events.js';
+import { describeEvent, type CoordinatorEvent } from '../../federation/coordinator/events.js';
 import type { Metrics } from '../../federation/strategy/types.js';
 import type { ChildEvent } from '../../simulation/event-lines.js';
 import { formatDuration } from './status-area.js';
@@ -49,7 +49,7 @@ export class FederationView {
   private phase = 'starting';
   private latest: { round: number; eval: Metrics | null; fit: Metrics } | null = null;
   private best: { round: number; eval: Metrics | null } | null = null;
-  private finished: string | null = null;
+  private finished = false;
   private notice = '';
 
   constructor(private readonly o: FederationViewOptions) {
@@ -137,8 +137,8 @@ export class FederationView {
         this.phase = `round ${e.round} done`;
         break;
       case 'run-finished':
-        this.finished = `${e.status}: ${e.message}`;
-        this.phase = 'finished';
+        this.finished = true;
+        this.phase = `run ${e.status}`;
         break;
     }
   }
@@ -177,9 +177,25 @@ export class FederationView {
     }
   }
 
-  /** A one-line outcome for the end of the run. */
-  summary(): string {
-    return `${this.finished ?? this.phase}${this.best ? `; best round ${this.best.round} (${this.bestText()})` : ''}`;
+  /** The line a coordinator event leaves on screen above the live view (results, trouble), or null. */
+  keptLine(e: CoordinatorEvent): string | null {
+    switch (e.type) {
+      case 'round-completed':
+        return `round ${e.round}/${this.totalRounds} completed: AUC ${fmt(e.evalMetrics?.auc)}  MCC ${fmt(e.evalMetrics?.mcc)}  loss ${fmt(e.evalMetrics?.loss ?? e.fitMetrics.loss)}${e.best ? '  (best so far)' : ''}`;
+      case 'node-lost':
+      case 'access-denied':
+      case 'statistics-failed':
+      case 'round-failed':
+      case 'run-finished':
+        return describeEvent(e);
+      default:
+        return null;
+    }
+  }
+
+  /** How far a run got that ended without saying so (an error, an interrupt); null when the coordinator reported the end. */
+  unfinished(): string | null {
+    return this.finished ? null : `stopped at: ${this.phase}${this.best ? `; best round ${this.best.round} (${this.bestText()})` : ''}`;
   }
 
   private bestText(): string {
@@ -198,7 +214,7 @@ export class FederationView {
     const width = Math.max(4, ...[...this.sites.keys()].map((n) => n.length));
     for (const [name, s] of this.sites) {
       const where = s.round > 0 ? `round ${s.round} ${s.status}` : s.status;
-      const eps = s.epsilon !== undefined ? `eps ${fmt(s.epsilon, 2)}` : 'eps -';
+      const eps = s.epsilon !== undefined ? `eps ${fmt(s.epsilon, 2)}` : '';
       const samples = s.samples !== undefined ? `${s.samples} samples` : s.trainImages !== undefined ? `${s.trainImages} images` : '';
       lines.push(`  ${name.padEnd(width)}  ${(s.connected ? 'connected' : 'offline').padEnd(9)}  ${where.padEnd(28)}  ${eps.padEnd(9)}  ${samples}`.trimEnd());
     }

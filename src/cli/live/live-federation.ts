@@ -6,15 +6,12 @@
  */
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { describeEvent, type CoordinatorEvent } from '../../federation/coordinator/events.js';
+import type { CoordinatorEvent } from '../../federation/coordinator/events.js';
 import type { SimulationConfig } from '../../simulation/config.js';
 import type { ChildEvent } from '../../simulation/event-lines.js';
 import { DEFAULT_ROUNDS, siteNames, type SimulationOptions } from '../../simulation/simulate.js';
 import { FederationView, type FederationViewOptions } from './federation-view.js';
 import { StatusArea, type StatusStream } from './status-area.js';
-
-/** Coordinator events worth keeping on screen after the live view has moved on. */
-const KEPT = new Set<CoordinatorEvent['type']>(['node-lost', 'access-denied', 'statistics-failed', 'round-failed', 'round-completed', 'run-finished']);
 
 export class LiveFederation {
   private readonly fd: number;
@@ -53,7 +50,8 @@ export class LiveFederation {
 
   coordinatorEvent(e: CoordinatorEvent): void {
     this.view.coordinator(e, this.now());
-    if (KEPT.has(e.type)) this.area.line(describeEvent(e));
+    const kept = this.view.keptLine(e);
+    if (kept) this.area.line(kept);
     this.redraw();
   }
 
@@ -62,13 +60,14 @@ export class LiveFederation {
     this.redraw();
   }
 
-  /** Clears the live view and leaves the outcome; the log file stays open for the result lines. */
+  /** Clears the live view (and says where a run stopped that did not finish); the log file stays open for the result lines. */
   finish(): void {
     if (this.finished) return;
     this.finished = true;
     clearInterval(this.ticker);
     this.area.finish();
-    this.print(this.view.summary());
+    const stopped = this.view.unfinished();
+    if (stopped) this.print(stopped);
   }
 
   /** Names the log file once more and closes it. */
