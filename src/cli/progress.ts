@@ -3,17 +3,9 @@
  * on a terminal, one line per epoch otherwise, or JSON lines with --json.
  */
 import type { TrainEvent } from '../training/events.js';
+import { bar, formatDuration as fmtTime, StatusArea, type StatusStream } from './live/status-area.js';
 
 export type Renderer = (e: TrainEvent) => void;
-
-function fmtTime(sec: number): string {
-  if (!Number.isFinite(sec)) return '--:--';
-  const s = Math.round(sec);
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const r = s % 60;
-  return h ? `${h}:${String(m).padStart(2, '0')}:${String(r).padStart(2, '0')}` : `${m}:${String(r).padStart(2, '0')}`;
-}
 
 export function jsonRenderer(out: (line: string) => void = (l) => process.stdout.write(l + '\n')): Renderer {
   let last = 0;
@@ -28,47 +20,38 @@ export function jsonRenderer(out: (line: string) => void = (l) => process.stdout
   };
 }
 
-export function humanRenderer(stream: NodeJS.WriteStream = process.stderr): Renderer {
-  const tty = stream.isTTY === true;
-  let lastDraw = 0;
+export function humanRenderer(stream: StatusStream = process.stderr, area = new StatusArea(stream)): Renderer {
   return (e) => {
     switch (e.type) {
       case 'start':
-        stream.write(
+        area.line(
           `training: ${e.trainSize} images, ${e.valSize} for validation, ${e.stepsPerEpoch} steps/epoch, ${e.params.toLocaleString('en')} parameters` +
-            (e.resumedFromEpoch ? `, resuming after epoch ${e.resumedFromEpoch}` : '') +
-            '\n',
+            (e.resumedFromEpoch ? `, resuming after epoch ${e.resumedFromEpoch}` : ''),
         );
         break;
-      case 'batch': {
-        if (!tty) return;
-        const now = Date.now();
-        if (now - lastDraw < 100 && e.step !== e.stepsPerEpoch) return;
-        lastDraw = now;
-        const width = 24;
-        const filled = Math.round((e.step / e.stepsPerEpoch) * width);
-        const bar = '#'.repeat(filled) + '-'.repeat(width - filled);
-        stream.write(
-          `\repoch ${e.epoch + 1} [${bar}] ${e.step}/${e.stepsPerEpoch} loss ${e.loss.toFixed(4)} ${e.samplesPerSec.toFixed(1)} img/s ETA ${fmtTime(e.etaSec)}\x1b[K`,
+      case 'batch':
+        area.update(
+          [`epoch ${e.epoch + 1} ${bar(e.step, e.stepsPerEpoch)} ${e.step}/${e.stepsPerEpoch} loss ${e.loss.toFixed(4)} ${e.samplesPerSec.toFixed(1)} img/s ETA ${fmtTime(e.etaSec)}`],
+          e.step === e.stepsPerEpoch,
         );
         break;
-      }
       case 'epoch':
-        if (tty) stream.write('\r\x1b[K');
-        stream.write(
+        area.finish();
+        area.line(
           `epoch ${e.epoch}/${e.epochs}  loss ${e.trainLoss.toFixed(4)}  lr ${e.lr.toExponential(2)}  ` +
             `val AUC ${e.val.auc.toFixed(4)} MCC ${e.val.mcc.toFixed(4)} acc ${e.val.accuracy.toFixed(4)}  ` +
-            `${e.samplesPerSec.toFixed(1)} img/s  ${fmtTime(e.seconds)}${e.best ? '  *best' : ''}\n`,
+            `${e.samplesPerSec.toFixed(1)} img/s  ${fmtTime(e.seconds)}${e.best ? '  *best' : ''}`,
         );
         break;
       case 'skip':
-        stream.write(`${tty ? '\r\x1b[K' : ''}skipped ${e.item}: ${e.reason}\n`);
+        area.line(`skipped ${e.item}: ${e.reason}`);
         break;
       case 'early-stop':
-        stream.write(`early stop after epoch ${e.epoch}: no improvement since epoch ${e.bestEpoch}\n`);
+        area.line(`early stop after epoch ${e.epoch}: no improvement since epoch ${e.bestEpoch}`);
         break;
       case 'done':
-        stream.write(`done in ${fmtTime(e.seconds)}; best epoch ${e.bestEpoch ?? '-'}\n`);
+        area.finish();
+        area.line(`done in ${fmtTime(e.seconds)}; best epoch ${e.bestEpoch ?? '-'}`);
         break;
     }
   };

@@ -23,7 +23,11 @@ import type { ModelSpec } from '../models/spec.js';
 import { evaluate } from '../training/evaluate.js';
 import { writeWeights } from '../training/weights.js';
 import type { SimulationConfig } from './config.js';
+import { isEventLine, parseEventLine, type ChildEvent } from './event-lines.js';
 import { sharedCoresEnv, startCli, waitOrKill, type Child } from './processes.js';
+
+/** Rounds when the config's federation section names none. */
+export const DEFAULT_ROUNDS = 5;
 
 export interface SimulationResult {
   status: string;
@@ -39,9 +43,12 @@ export interface SimulationResult {
 export interface SimulationOptions {
   /** Every line the processes print (prefixed); default: coordinator lines to stderr. */
   onLine?: (source: string, line: string) => void;
+  /** The processes' structured events (coordinator events; node, task and fit events), for a live view; asked of the children only when set. */
+  onEvent?: (source: string, event: ChildEvent) => void;
 }
 
-function siteNames(n: number): string[] {
+/** The simulated sites' node names. */
+export function siteNames(n: number): string[] {
   return Array.from({ length: n }, (_, i) => `hospital-${i + 1}`);
 }
 
@@ -49,7 +56,17 @@ export async function simulate(cfg: SimulationConfig, opts: SimulationOptions = 
   const t0 = performance.now();
   const out = resolve(cfg.output);
   mkdirSync(out, { recursive: true });
-  const onLine = opts.onLine ?? ((source, line) => source === 'coordinator' && process.stderr.write(line + '\n'));
+  const printLine = opts.onLine ?? ((source, line) => source === 'coordinator' && process.stderr.write(line + '\n'));
+  const onEvent = opts.onEvent;
+  const eventsFlag = onEvent ? ['--events'] : [];
+  // Event lines go to onEvent only: the log lines stay exactly what the processes print for people.
+  const onLine = (source: string, line: string) => {
+    if (!isEventLine(line)) printLine(source, line);
+    else if (onEvent) {
+      const e = parseEventLine(line);
+      if (e) onEvent(source, e);
+    }
+  };
   const names = siteNames(cfg.sites);
   const pkiDir = mkdtempSync(join(tmpdir(), 'privmed-pki-'));
   const children: Child[] = [];
@@ -58,7 +75,7 @@ export async function simulate(cfg: SimulationConfig, opts: SimulationOptions = 
     const pki = pkiPaths(pkiDir);
     const database = join(out, 'federation.sqlite');
     const coordinatorConfig = {
-      rounds: 5,
+      rounds: DEFAULT_ROUNDS,
       minNodes: Math.min(2, cfg.sites),
       // PriMIA's normalisation: every node's trainer (tfjs) supports it; federation.exchangeStatistics: false turns it off.
       exchangeStatistics: true,
@@ -73,7 +90,7 @@ export async function simulate(cfg: SimulationConfig, opts: SimulationOptions = 
     writeFileSync(coordinatorYaml, stringify(coordinatorConfig));
     let resolvePort!: (port: number) => void;
     const port = new Promise<number>((r) => (resolvePort = r));
-    const coordinator = startCli('coordinator', ['coordinator', '--config', coordinatorYaml], (line) => {
+    const coordinator = startCli('coordinator', ['coordinator', '--config', coordinatorYaml, ...eventsFlag], (line) => {
       const m = /listening on 127\.0\.0\.1:(\d+)/.exec(line);
       if (m) resolvePort(Number(m[1]));
       onLine('coordinator', line);
@@ -99,7 +116,7 @@ export async function simulate(cfg: SimulationConfig, opts: SimulationOptions = 
           },
         }),
       );
-      children.push(startCli(name, ['node', '--config', nodeYaml], (line) => onLine(name, line), sharedCoresEnv(cfg.sites)));
+      children.push(startCli(name, ['node', '--config', nodeYaml, ...eventsFlag], (line) => onLine(name, line), sharedCoresEnv(cfg.sites)));
     });
     const code = await coordinator.exited;
     await Promise.all(children.slice(1).map((c) => waitOrKill(c, 30_000)));

@@ -6,16 +6,20 @@
 import type { Command } from 'commander';
 import { inspectPath } from '../../data/inspect/inspect-path.js';
 import { formatReport } from '../../data/inspect/format-report.js';
+import { bar, StatusArea, type StatusStream } from '../live/status-area.js';
 
 /** Where CLI commands write: stdout/stderr by default, a capture in tests. */
 export interface CliIo {
   out(line: string): void;
   err(line: string): void;
+  /** Where a files-done progress line is drawn (a terminal); none when absent. */
+  progress?: StatusStream;
 }
 
 export const stdio: CliIo = {
   out: (line) => void process.stdout.write(line + '\n'),
   err: (line) => void process.stderr.write(line + '\n'),
+  progress: process.stderr,
 };
 
 export interface DataInspectOptions {
@@ -25,7 +29,14 @@ export interface DataInspectOptions {
 
 /** Runs the inspection and prints it; returns the exit code (0: everything readable). */
 export async function runDataInspect(path: string, opts: DataInspectOptions, io: CliIo = stdio): Promise<number> {
-  const report = await inspectPath(path, { strict: opts.strict });
+  const area = io.progress ? new StatusArea(io.progress, { json: opts.json }) : null;
+  const onProgress = area?.live ? (done: number, total: number) => area.update([`inspecting ${bar(done, total)} ${done}/${total} files`], done === total) : undefined;
+  let report;
+  try {
+    report = await inspectPath(path, { strict: opts.strict, onProgress });
+  } finally {
+    area?.finish();
+  }
   if (opts.json) io.out(JSON.stringify(report, null, 2));
   else for (const line of formatReport(report)) io.out(line);
   return report.summary.failed > 0 ? 1 : 0;

@@ -2,8 +2,7 @@ import type { Command } from 'commander';
 import { PrivmedError } from '../../common/errors.js';
 import { parseWith } from '../../common/config-file.js';
 import { SimulationSchema } from '../../simulation/config.js';
-import { simulate } from '../../simulation/simulate.js';
-import { printSimulationResult } from './simulate.js';
+import { runSimulation } from './simulate.js';
 
 function positiveInt(flag: string, v: string): number {
   const n = Number(v);
@@ -39,10 +38,9 @@ export function registerDemoCommand(program: Command): void {
         ...(opts.dp ? { privacy: { noiseMultiplier: 1.0, clipNorm: 1, delta: 1e-5, sampling: 'poisson' } } : {}),
       });
       if (!['secagg', 'plain'].includes(opts.aggregation)) throw new PrivmedError(`--aggregation: expected secagg or plain, got '${opts.aggregation}'`);
-      process.stderr.write(
+      const header =
         `privmed demo: ${cfg.sites} hospitals, non-IID PneumoniaMNIST (Dirichlet alpha 0.5), ${opts.rounds} rounds, ` +
-          `${opts.aggregation === 'secagg' ? 'secure aggregation (SecAgg+)' : 'plain FedAvg'}, ${opts.dp ? 'DP-SGD at every hospital (noise multiplier 1.0), ' : ''}mutual TLS on loopback\n`,
-      );
-      printSimulationResult(await simulate(cfg), opts.json);
+        `${opts.aggregation === 'secagg' ? 'secure aggregation (SecAgg+)' : 'plain FedAvg'}, ${opts.dp ? 'DP-SGD at every hospital (noise multiplier 1.0), ' : ''}mutual TLS on loopback`;
+      await runSimulation(cfg, { json: opts.json, logName: 'demo.log', header });
     });
 }

@@ -28,7 +28,14 @@ async function walk(dir: string): Promise<string[]> {
   return out;
 }
 
-export async function inspectPath(path: string, opts: { strict?: boolean; onFile?: (f: FileInspection) => void } = {}): Promise<InspectReport> {
+export interface InspectOptions {
+  strict?: boolean;
+  onFile?: (f: FileInspection) => void;
+  /** After each file: how many of how many are done (for a progress line on large folders). */
+  onProgress?: (done: number, total: number) => void;
+}
+
+export async function inspectPath(path: string, opts: InspectOptions = {}): Promise<InspectReport> {
   let isDir: boolean;
   try {
     isDir = (await stat(path)).isDirectory();
@@ -41,6 +48,7 @@ export async function inspectPath(path: string, opts: { strict?: boolean; onFile
     const f = await inspectFile(p, opts);
     files.push(f);
     opts.onFile?.(f);
+    opts.onProgress?.(files.length, paths.length);
   }
   const report: InspectReport = {
     root: path,
