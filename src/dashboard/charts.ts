@@ -40,7 +40,7 @@ function metricSeries(t: RunTables | null, key: string): Series[] {
 
 export function dashboardCharts(t: RunTables | null, epsilon: EpsilonSeries[], budget: number | undefined): DashboardCharts {
   const charts = Object.fromEntries(
-    METRICS.map((m) => [m.key, lineChart({ title: m.title, xLabel: 'round', yLabel: m.label, series: metricSeries(t, m.key), yRange: m.range, integerX: true, width: 560, height: 320 })]),
+    METRICS.map((m) => [m.key, lineChart({ title: m.title, xLabel: 'round', yLabel: m.label, series: metricSeries(t, m.key), yRange: m.range, integerX: true, width: 720, height: 320 })]),
   ) as Omit<DashboardCharts, 'epsilon'>;
   const series: Series[] = epsilon.map((e) => ({ name: e.source === 'ledger' ? `${e.site} (federation ledger)` : `${e.site} (reported by node)`, points: e.points, dashed: e.source === 'reported' }));
   return {
@@ -51,7 +51,7 @@ export function dashboardCharts(t: RunTables | null, epsilon: EpsilonSeries[], b
       yLabel: 'epsilon',
       series,
       integerX: true,
-      width: 560,
+      width: 720,
       height: 320,
       ...(budget !== undefined ? { budget: { value: budget, label: `budget epsilon ${budget}` } } : {}),
     }),

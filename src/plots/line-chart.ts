@@ -1,5 +1,5 @@
 /** Line charts: learning curves, metrics over rounds, epsilon over rounds against a budget. */
-import { axes, colour, extentOf, legend, pathData, plotX, plotY, svgDocument, type Extent, type Frame } from './svg.js';
+import { axes, colour, extentOf, legend, legendWidth, pathData, plotX, plotY, svgDocument, type Extent, type Frame, type LegendEntry } from './svg.js';
 
 export interface Series {
   name: string;
@@ -33,7 +33,11 @@ export function lineChart(o: LineChartOptions): string {
   let x: Extent = extentOf(xs, { lo: 0, hi: 1 });
   if (o.integerX) x = { lo: Math.floor(x.lo), hi: Math.max(Math.ceil(x.hi), Math.floor(x.lo) + 1) };
   const y: Extent = o.yRange ? { lo: o.yRange[0], hi: o.yRange[1] } : extentOf(ys);
-  const f: Frame = { width, height, left: 60, right: 16, top: 30, bottom: 42, x, y };
+  const entries: LegendEntry[] = o.series.map((s, i) => ({ label: s.name, colour: colour(i), dashed: s.dashed }));
+  if (o.budget) entries.push({ label: o.budget.label, colour: BUDGET_COLOUR, dashed: true });
+  // Many series (one per site): the legend goes beside the plot, where it hides no data.
+  const outside = entries.length > 3;
+  const f: Frame = { width, height, left: 60, right: outside ? legendWidth(entries) + 20 : 16, top: 30, bottom: 42, x, y };
   const xTicks = o.integerX ? integerTicks(x) : undefined;
   const body = axes(f, o.xLabel, o.yLabel, xTicks);
   if (o.series.every((s) => s.points.length === 0)) {
@@ -49,13 +53,11 @@ export function lineChart(o: LineChartOptions): string {
     }
     body.push('</g>');
   });
-  const entries = o.series.map((s, i) => ({ label: s.name, colour: colour(i), dashed: s.dashed }));
   if (o.budget) {
     const by = round(plotY(f, o.budget.value));
     body.push(`<line class="budget" x1="${f.left}" y1="${by}" x2="${width - f.right}" y2="${by}" stroke="${BUDGET_COLOUR}" stroke-width="1.5" stroke-dasharray="8 4"/>`);
-    entries.push({ label: o.budget.label, colour: BUDGET_COLOUR, dashed: true });
   }
-  body.push(...legend(f, entries, o.budget ? 'bottom-right' : 'top-right'));
+  body.push(...legend(f, entries, outside ? 'outside' : o.budget ? 'bottom-right' : 'top-right'));
   return svgDocument(width, height, o.title, body);
 }
 

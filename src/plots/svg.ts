@@ -113,13 +113,15 @@ export interface LegendEntry {
   dashed?: boolean;
 }
 
-/** A legend box in the top-right corner of the plot area. */
-export function legend(f: Frame, entries: LegendEntry[], corner: 'top-right' | 'bottom-right' = 'top-right'): string[] {
+export const legendWidth = (entries: LegendEntry[]): number => Math.min(260, 40 + Math.max(0, ...entries.map((e) => e.label.length)) * 7);
+
+/** A legend box inside a corner of the plot area, or beside it (outside: the frame's right margin must hold it). */
+export function legend(f: Frame, entries: LegendEntry[], corner: 'top-right' | 'bottom-right' | 'outside' = 'top-right'): string[] {
   if (entries.length === 0) return [];
-  const width = Math.min(260, 40 + Math.max(...entries.map((e) => e.label.length)) * 7);
+  const width = legendWidth(entries);
   const height = entries.length * 18 + 8;
-  const x = f.width - f.right - width - 6;
-  const y = corner === 'top-right' ? f.top + 6 : f.height - f.bottom - height - 6;
+  const x = corner === 'outside' ? f.width - f.right + 10 : f.width - f.right - width - 6;
+  const y = corner === 'bottom-right' ? f.height - f.bottom - height - 6 : f.top + 6;
   const out = [`<g class="legend">`, `<rect x="${px(x)}" y="${px(y)}" width="${px(width)}" height="${height}" fill="#ffffff" fill-opacity="0.85" stroke="#cccccc"/>`];
   entries.forEach((e, i) => {
     const ly = y + 14 + i * 18;
