@@ -58,8 +58,9 @@ export class RunSnapshots {
     const config = (t ? JSON.parse(t.run.config_json) : {}) as CoordinatorConfigView;
     const delta = config.privacy?.delta ?? 1e-5;
     const accountant = config.privacy?.accountant ?? 'rdp';
-    this.epsilon ??= new EpsilonHistory(delta, accountant);
-    const ledger = t ? this.epsilon.fromLedger(t.run.name, t.ledger) : [];
+    // Made with the run's own delta and accountant, once the run exists.
+    if (t) this.epsilon ??= new EpsilonHistory(delta, accountant);
+    const ledger = t && this.epsilon ? this.epsilon.fromLedger(t.run.name, t.ledger) : [];
     const reported = t ? reportedEpsilon(t.results) : [];
     const series = [...ledger, ...reported];
     const latest = new Map<string, PrivacyView['sites'][number]>();
