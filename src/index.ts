@@ -24,6 +24,14 @@ export { train } from './training/trainer.js';
 export { evaluate, predict } from './training/evaluate.js';
 export { classificationMetrics, rocAuc, mcc } from './metrics/classification.js';
 
+// charts (SVG strings; PNG through sharp)
+export { lineChart, type LineChartOptions, type Series } from './plots/line-chart.js';
+export { rocChart } from './plots/roc.js';
+export { confusionChart } from './plots/confusion.js';
+export { calibrationChart, calibration } from './plots/calibration.js';
+export { learningCurvesChart } from './plots/learning-curves.js';
+export { svgToPng } from './plots/png.js';
+
 // privacy
 export * as accounting from './accounting/index.js';
 export * as dp from './dp/index.js';
@@ -37,3 +45,6 @@ export { TfjsLocalTrainer } from './site/site-trainer.js';
 export * as net from './net/index.js';
 export { simulate } from './simulation/simulate.js';
 export { tune } from './tuning/tune.js';
+export { startDashboard, type DashboardHandle, type DashboardOptions } from './dashboard/server.js';
+export { RunSnapshots } from './dashboard/snapshot.js';
+export { LiveFeed } from './dashboard/live-feed.js';

@@ -7,6 +7,7 @@ import { PrivmedError } from '../common/errors.js';
 import { PRIVMED_VERSION } from '../version.js';
 import { registerCertsCommand } from './commands/certs.js';
 import { registerCoordinatorCommand } from './commands/coordinator.js';
+import { registerDashboardCommand } from './commands/dashboard.js';
 import { registerDataDeidCommand } from './commands/data-deid.js';
 import { registerDataFetchCommand } from './commands/data-fetch.js';
 import { registerDataInspectCommand } from './commands/data-inspect.js';
@@ -38,6 +39,7 @@ export function buildProgram(): Command {
   registerNodeCommand(program);
   registerCertsCommand(program);
   registerStatusCommand(program);
+  registerDashboardCommand(program);
   const data = program.command('data').description('datasets: fetch, inspect, de-identify');
   registerDataFetchCommand(data);
   registerDataInspectCommand(data);

@@ -21,6 +21,8 @@ import { initWeights } from '../training/init.js';
 import { balancedClassWeights } from '../training/loss.js';
 import { train, type TrainResult } from '../training/trainer.js';
 import { defaultAugmentation } from '../training/augment.js';
+import { learningCurvesChart } from '../plots/learning-curves.js';
+import { writeChart } from '../plots/png.js';
 import { setupDpTraining, type PrivacyOutcome } from '../dp/private-run.js';
 import type { PrivacyListener } from '../dp/events.js';
 
@@ -92,6 +94,8 @@ export async function runTraining(
     privacy = dp?.finish();
   }
   model.dispose();
+  // The whole history (a resumed run's earlier epochs included) as learning-curves.svg/png in the output folder.
+  if (result.history.length > 0) await writeChart(cfg.output, 'learning-curves', learningCurvesChart(result.history));
   if (privacy && !existsSync(join(result.bestDir, 'model.json'))) {
     throw new PrivmedError(`the privacy budget of ${privacy.site} was used up before the first epoch ended; no model was trained`, {
       hint: `it has spent epsilon ${Number(privacy.epsilon.toPrecision(4))} at delta ${privacy.delta}; see privmed privacy report --ledger ${privacy.ledger}`,

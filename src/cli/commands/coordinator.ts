@@ -3,9 +3,12 @@ import type { Command } from 'commander';
 import { PrivmedError } from '../../common/errors.js';
 import { readYamlFile } from '../../common/config-file.js';
 import { parseCoordinatorConfig } from '../../federation/coordinator/config.js';
+import type { CoordinatorEvent } from '../../federation/coordinator/events.js';
 import { runCoordinator, type CoordinatorOptions } from '../../federation/coordinator/run-coordinator.js';
+import { LiveFeed } from '../../dashboard/live-feed.js';
 import { eventLine } from '../../simulation/event-lines.js';
 import { liveFederationFor } from '../live/live-federation.js';
+import { openDashboard } from './dashboard.js';
 
 export function registerCoordinatorCommand(program: Command): void {
   program
@@ -13,8 +16,16 @@ export function registerCoordinatorCommand(program: Command): void {
     .description('run the federation coordinator (model owner): drives rounds, aggregates, keeps the run in SQLite')
     .requiredOption('--config <file>', 'coordinator configuration (YAML, see docs/federation.md)')
     .option('--events', 'print events as JSON lines on stdout (for privmed simulate\'s live view)', false)
-    .action(async (opts: { config: string; events: boolean }) => {
+    .option('--dashboard <[host:]port>', 'serve the live read-only web dashboard (loopback unless told otherwise; see docs/dashboard.md)')
+    .option('--dashboard-cert <file>', "the dashboard's TLS certificate (PEM): needed to bind anything but loopback")
+    .option('--dashboard-key <file>', "the dashboard's TLS private key (PEM)")
+    .action(async (opts: { config: string; events: boolean; dashboard?: string; dashboardCert?: string; dashboardKey?: string }) => {
       const config = parseCoordinatorConfig(readYamlFile(opts.config), opts.config);
+      // The dashboard reads the run store and follows the coordinator's events; it holds no state of its own.
+      const feed = opts.dashboard ? new LiveFeed() : null;
+      const dashboard = feed
+        ? await openDashboard(opts.dashboard!, config.database, { cert: opts.dashboardCert, key: opts.dashboardKey }, { runName: config.runName, live: feed }, (f) => feed.onChange(f))
+        : null;
       const abort = new AbortController();
       process.once('SIGINT', () => abort.abort());
       process.once('SIGTERM', () => abort.abort());
@@ -28,20 +39,24 @@ export function registerCoordinatorCommand(program: Command): void {
             sites: config.allowedNodes,
             metric: config.evaluate.metric,
           });
+      const sinks: ((e: CoordinatorEvent) => void)[] = [];
+      if (feed) sinks.push(feed.sink);
+      if (opts.events) sinks.push((e) => void process.stdout.write(eventLine(e) + '\n'));
       const options: CoordinatorOptions = { signal: abort.signal };
-      if (opts.events) options.onEvent = (e) => void process.stdout.write(eventLine(e) + '\n');
       if (live) {
-        options.onEvent = (e) => live.coordinatorEvent(e);
+        sinks.push((e) => live.coordinatorEvent(e));
         options.log = (line) => live.log(`privmed coordinator: ${line}`);
         live.start();
       }
-      let result;
+      if (sinks.length) options.onEvent = (e) => sinks.forEach((sink) => sink(e));
       try {
-        result = await runCoordinator(config, options);
+        const result = await runCoordinator(config, options);
+        if (result.status === 'failed') throw new PrivmedError(`run '${result.runName}' failed: ${result.message}`);
+        process.stderr.write(`privmed coordinator: run '${result.runName}' ${result.status}: ${result.message}\n`);
       } finally {
         live?.close();
+        if (dashboard) process.stderr.write(`privmed dashboard: stopped with the coordinator; for the finished run: privmed dashboard --db ${config.database}\n`);
+        await dashboard?.close();
       }
-      if (result.status === 'failed') throw new PrivmedError(`run '${result.runName}' failed: ${result.message}`);
-      process.stderr.write(`privmed coordinator: run '${result.runName}' ${result.status}: ${result.message}\n`);
     });
 }

@@ -71,7 +71,8 @@ export const EvaluateSchema = z.strictObject({
  * secure aggregation, where the coordinator sees no node's metrics, the
  * federation ledger charges exactly this (worst-case) mechanism for every
  * contributor of a completed round; with plain aggregation it charges what
- * each node reports. delta and accountant are those of `privmed status`.
+ * each node reports. delta and accountant are those of `privmed status` and
+ * the dashboard.
  */
 export const FederationPrivacySchema = z.strictObject({
   noiseMultiplier: z.number().positive(),
@@ -80,6 +81,8 @@ export const FederationPrivacySchema = z.strictObject({
   sampling: z.enum(['poisson', 'uniform']).default('poisson'),
   delta: z.number().positive().lt(1).default(1e-5),
   accountant: z.enum(['rdp', 'gdp', 'prv']).default('rdp'),
+  /** The per-site budget drawn in the dashboard's epsilon chart; each node enforces its own (site.privacy.targetEpsilon). */
+  targetEpsilon: z.number().positive().optional(),
 });
 
 export const CoordinatorConfigSchema = z
