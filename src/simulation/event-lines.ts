@@ -11,6 +11,7 @@ const PREFIX = '@privmed-event ';
 /** What a node process adds to the node's own events: its data, and each fit's outcome. */
 export type SiteEvent =
   | { type: 'site-opened'; trainImages: number; valImages: number }
+  | { type: 'fit-progress'; batches: number; totalBatches: number | null }
   | { type: 'fit-done'; numSamples: number; epsilon?: number };
 
 export type ChildEvent = CoordinatorEvent | NodeEvent | SiteEvent;

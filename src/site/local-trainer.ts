@@ -38,7 +38,16 @@ export interface EvaluateOutput {
   metrics: Record<string, number>;
 }
 
+/** How far the fit in progress is: batches done of how many (null when unknown), examples seen. */
+export interface FitProgress {
+  readonly batches: number;
+  readonly totalBatches: number | null;
+  readonly samples: number;
+}
+
 export interface LocalTrainer {
+  /** Reports each batch of a fit (live views); optional, a trainer without it reports nothing. */
+  setProgressListener?(listener: ((p: FitProgress) => void) | null): void;
   /**
    * Trains from `weights` for config.localEpochs epochs, or for
    * config.syncEveryNBatches batches continuing where the previous fit

@@ -11,13 +11,13 @@ import { buildModel } from '../models/build.js';
 import type { ModelSpec } from '../models/spec.js';
 import type { ClassificationMetrics } from '../metrics/classification.js';
 import { PrivmedError } from '../common/errors.js';
-import { shuffledBatches, TrainingCore, type GradientStep } from '../training/core.js';
+import { shuffledBatches, TrainingCore, type GradientStep, type RunLimit } from '../training/core.js';
 import { initWeights } from '../training/init.js';
 import type { OptimizerConfig } from '../training/optimizer.js';
 import { classificationTask, type Task } from '../training/task.js';
 import { readWeights, writeWeights, type NamedWeights } from '../training/weights.js';
 import { normalisationFromConfig, type EvaluateConfig, type FitConfig } from './fit-config.js';
-import type { EvaluateOutput, FitOutput, LocalTrainer } from './local-trainer.js';
+import type { EvaluateOutput, FitOutput, FitProgress, LocalTrainer } from './local-trainer.js';
 import { NodePrivacy, type NodePrivacyOptions } from './site-privacy.js';
 import { nodeStatistics } from './site-statistics.js';
 
@@ -53,6 +53,7 @@ export class TfjsLocalTrainer implements LocalTrainer {
   /** The normalisation the views apply: the constructor's until the coordinator sends the exchanged one. */
   private normalisation!: ChannelStats;
   private readonly dp: NodePrivacy | null;
+  private progress: ((p: FitProgress) => void) | null = null;
 
   constructor(private readonly o: TfjsTrainerOptions) {
     this.model = buildModel(o.spec);
@@ -72,6 +73,19 @@ export class TfjsLocalTrainer implements LocalTrainer {
       gradientStep: this.dp?.gradientStep ?? o.gradientStep,
     });
     this.useNormalisation(o.normalisation);
+  }
+
+  setProgressListener(listener: ((p: FitProgress) => void) | null): void {
+    this.progress = listener;
+  }
+
+  /** The core's per-batch callback that reports progress, when someone listens. */
+  private onBatch(totalBatches: number | null): RunLimit['onBatch'] {
+    const listener = this.progress;
+    if (!listener) return undefined;
+    let batches = 0;
+    let samples = 0;
+    return ({ size }) => listener({ batches: ++batches, totalBatches, samples: (samples += size) });
   }
 
   /** Rebuilds the train/val views for `n`; a no-op when it is the one in use. */
@@ -108,11 +122,14 @@ export class TfjsLocalTrainer implements LocalTrainer {
     const proximalMu = config.proximalMu ?? 0;
     if (this.dp) {
       // Batches from the CSPRNG sampler, independent of any data order; the loss is not reported (it is not private).
-      await this.core.run({ batches: dpSteps, proximalMu });
+      await this.core.run({ batches: dpSteps, proximalMu, onBatch: this.onBatch(dpSteps) });
       const numSamples = Math.max(1, Math.round(dpSteps * this.dp.sampler.expectedBatchSize));
       return { weights: readWeights(this.model).map((w) => w.data), numSamples, metrics: this.dp.metrics(dpSteps) };
     }
-    const r = await this.core.run(config.syncEveryNBatches ? { batches: config.syncEveryNBatches, proximalMu } : { epochs: config.localEpochs ?? 1, proximalMu });
+    const limit = config.syncEveryNBatches ? { batches: config.syncEveryNBatches } : { epochs: config.localEpochs ?? 1 };
+    // A whole-epoch fit that starts mid-epoch (after sub-epoch rounds) does fewer batches; the total is then an upper bound.
+    const total = config.syncEveryNBatches ?? (config.localEpochs ?? 1) * this.core.stepsPerEpoch();
+    const r = await this.core.run({ ...limit, proximalMu, onBatch: this.onBatch(total) });
     return { weights: readWeights(this.model).map((w) => w.data), numSamples: r.seen, metrics: { loss: r.lossSum / Math.max(r.seen, 1) } };
   }
 

@@ -53,7 +53,10 @@ test('node events refine a site: training, samples and epsilon; a late coordinat
   v.node('hospital-1', { type: 'joined', rejoined: false });
   v.node('hospital-1', { type: 'task', kind: 'fit', round: 2 });
   assert.match(v.render(T0)[1]!, /connected +round 2 training/);
+  v.node('hospital-1', { type: 'fit-progress', batches: 12, totalBatches: 38 });
+  assert.match(v.render(T0)[1]!, /round 2 training 12\/38 batches/);
   v.node('hospital-1', { type: 'fit-done', numSamples: 1184, epsilon: 1.2345 });
+  assert.doesNotMatch(v.render(T0)[1]!, /batches/, 'progress ends with the fit');
   v.node('hospital-1', { type: 'task', kind: 'evaluate', round: 2 });
   v.coordinator({ type: 'round-started', round: 2, attempt: 1, nodes: sites }, T0);
   const line = v.render(T0)[1]!;
@@ -93,4 +96,11 @@ test('event lines round-trip and ordinary log lines are not events', () => {
   assert.deepEqual(parseEventLine(eventLine(e)), e);
   assert.equal(parseEventLine('privmed coordinator: node hospital-1 joined'), null);
   assert.equal(parseEventLine(eventLine(e).slice(0, 30)), null, 'a garbled event line is dropped');
+});
+
+test('the coordinator alone shows what a node released in the clear: its samples and epsilon', () => {
+  const v = view();
+  v.coordinator({ type: 'round-started', round: 1, attempt: 1, nodes: sites }, T0);
+  v.coordinator({ type: 'result', round: 1, attempt: 1, node: 'hospital-2', phase: 'fit', status: 'accepted', numSamples: 640, epsilon: 2.5 }, T0);
+  assert.match(v.render(T0)[2]!, /round 1 uploaded +eps 2\.50 +640 samples$/);
 });

@@ -52,6 +52,19 @@ test('sub-epoch sync trains exactly N batches per round', async () => {
   assert.equal(b.numSamples, 48);
 });
 
+test('a progress listener hears every batch of a fit, with the total', async () => {
+  const t = new TfjsLocalTrainer(options());
+  const heard: { batches: number; totalBatches: number | null; samples: number }[] = [];
+  t.setProgressListener((p) => heard.push(p));
+  const w0 = (await t.initialWeights()).map((w) => w.data);
+  await t.fit(w0, { round: 1, syncEveryNBatches: 3 });
+  assert.deepEqual(heard, [1, 2, 3].map((b) => ({ batches: b, totalBatches: 3, samples: 8 * b })));
+  heard.length = 0;
+  await t.fit(w0, { round: 2, localEpochs: 1 });
+  assert.equal(heard.at(-1)!.totalBatches, 8);
+  assert.equal(heard.at(-1)!.samples, 40, 'the rest of the epoch sub-epoch sync had begun');
+});
+
 test('FedProx keeps the local model closer to the global one', async () => {
   const plain = new TfjsLocalTrainer(options());
   const prox = new TfjsLocalTrainer(options());

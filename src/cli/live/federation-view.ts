@@ -22,6 +22,8 @@ interface SiteState {
   epsilon?: number;
   samples?: number;
   trainImages?: number;
+  /** Batches done of the fit in progress ("12/38"), while training. */
+  progress?: string;
 }
 
 export interface FederationViewOptions {
@@ -70,6 +72,7 @@ export class FederationView {
     const s = this.site(name);
     const rank = (STEPS as readonly string[]).indexOf(s.status);
     if (round > s.round || (round === s.round && (rank < 0 || STEPS.indexOf(status) > rank))) {
+      if (round > s.round) s.progress = undefined;
       s.round = round;
       s.status = status;
     }
@@ -119,6 +122,8 @@ export class FederationView {
         for (const n of e.nodes) this.step(n, e.round, 'training');
         break;
       case 'result':
+        if (e.numSamples !== undefined && e.numSamples > 0) this.site(e.node).samples = e.numSamples;
+        if (e.epsilon !== undefined) this.site(e.node).epsilon = e.epsilon;
         if (e.status === 'accepted') this.step(e.node, e.round, e.phase === 'fit' ? 'uploaded' : 'evaluated');
         else this.trouble(e.node, e.round, e.status);
         if (e.phase === 'fit') this.phase = `round ${e.round}: evaluate`;
@@ -158,7 +163,11 @@ export class FederationView {
         else if (e.kind === 'step') this.step(name, e.round, 'secure aggregation');
         else if (e.kind === 'evaluate') this.step(name, e.round, 'evaluating');
         break;
+      case 'fit-progress':
+        s.progress = e.totalBatches ? `${e.batches}/${e.totalBatches}` : `${e.batches}`;
+        break;
       case 'fit-done':
+        s.progress = undefined;
         s.samples = e.numSamples;
         if (e.epsilon !== undefined) s.epsilon = e.epsilon;
         this.step(name, s.round, 'trained');
@@ -213,7 +222,8 @@ export class FederationView {
     ];
     const width = Math.max(4, ...[...this.sites.keys()].map((n) => n.length));
     for (const [name, s] of this.sites) {
-      const where = s.round > 0 ? `round ${s.round} ${s.status}` : s.status;
+      const batches = s.status === 'training' && s.progress ? ` ${s.progress} batches` : '';
+      const where = (s.round > 0 ? `round ${s.round} ${s.status}` : s.status) + batches;
       const eps = s.epsilon !== undefined ? `eps ${fmt(s.epsilon, 2)}` : '';
       const samples = s.samples !== undefined ? `${s.samples} samples` : s.trainImages !== undefined ? `${s.trainImages} images` : '';
       lines.push(`  ${name.padEnd(width)}  ${(s.connected ? 'connected' : 'offline').padEnd(9)}  ${where.padEnd(28)}  ${eps.padEnd(9)}  ${samples}`.trimEnd());

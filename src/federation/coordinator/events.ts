@@ -11,7 +11,18 @@ export type CoordinatorEvent =
   | { type: 'statistics'; mean: number[]; std: number[]; nodes: number; reused: boolean; warning?: string }
   | { type: 'statistics-failed'; attempt: number; reason: string; willRetry: boolean }
   | { type: 'round-started'; round: number; attempt: number; nodes: string[] }
-  | { type: 'result'; round: number; attempt: number; node: string; phase: 'fit' | 'evaluate'; status: 'accepted' | 'rejected' | 'dropped'; reason?: string }
+  | {
+      type: 'result';
+      round: number;
+      attempt: number;
+      node: string;
+      phase: 'fit' | 'evaluate';
+      status: 'accepted' | 'rejected' | 'dropped';
+      reason?: string;
+      /** An accepted fit's sample count and the node's spent epsilon, when it released them (plain aggregation). */
+      numSamples?: number;
+      epsilon?: number;
+    }
   | { type: 'late-result'; node: string; taskId: string }
   | { type: 'round-failed'; round: number; attempt: number; reason: string; willRetry: boolean }
   | { type: 'round-completed'; round: number; attempt: number; fitMetrics: Metrics; evalMetrics: Metrics | null; best: boolean }
