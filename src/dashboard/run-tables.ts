@@ -6,20 +6,10 @@
 import { PrivacyLedger, type LedgerDatabase, type LedgerEntry } from '../accounting/index.js';
 import { schemaVersion } from '../federation/store/schema.js';
 import type { SqliteDatabase } from '../federation/store/sqlite.js';
+import type { RunRecord } from '../federation/store/run-rows.js';
 import type { Metrics } from '../federation/strategy/types.js';
 
-export interface RunRecord {
-  run_id: number;
-  name: string;
-  status: string;
-  message: string | null;
-  config_json: string;
-  total_rounds: number;
-  best_round: number | null;
-  best_metric: number | null;
-  created_at: string;
-  updated_at: string;
-}
+export type { RunRecord };
 
 export interface AttemptRecord {
   round: number;

@@ -9,7 +9,6 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { composeReleases, PrivacyLedger, type ReleaseMechanism } from '../../src/accounting/index.js';
-import { PrivacySchema } from '../../src/dp/privacy-config.js';
 import { initBackend } from '../../src/engine/backend.js';
 import { startCoordinator } from '../../src/federation/coordinator/run-coordinator.js';
 import type { CoordinatorConfigInput } from '../../src/federation/coordinator/config.js';
@@ -18,28 +17,17 @@ import { runNode } from '../../src/federation/node/run-node.js';
 import { TfjsLocalTrainer } from '../../src/site/site-trainer.js';
 import { openDatabase } from '../../src/federation/store/sqlite.js';
 import { formatRunSummary, summariseRuns } from '../../src/federation/store/run-summary.js';
-import { halvesDataset } from '../fixtures/synthetic.js';
 import { makeFederation, type Federation } from './helpers/federation-setup.js';
+import { DP_BATCH, DP_TRAIN_SIZE, tinyDpTrainer } from './helpers/dp-trainer.js';
 import { readRun } from './helpers/run-db.js';
 
-const N = 32;
-const BATCH = 8; // q = 0.25, 4 Poisson steps per local epoch
+const N = DP_TRAIN_SIZE;
+const BATCH = DP_BATCH;
 const mechanism = (steps: number): ReleaseMechanism => ({ type: 'subsampled-gaussian', noiseMultiplier: 1, sampleRate: BATCH / N, steps, sampling: 'poisson' });
 const epsilonAfter = (fits: number) => composeReleases(Array.from({ length: fits }, () => mechanism(4)), 1e-5, 'rdp').epsilon;
 
 function dpTrainer(fed: Federation, node: string, index: number, targetEpsilon?: number, onFit?: (c: FitConfig) => void): TfjsLocalTrainer {
-  const privacy = PrivacySchema.parse({ noiseMultiplier: 1, clipNorm: 1, delta: 1e-5, perSampleGradients: 'loop', ...(targetEpsilon ? { targetEpsilon } : {}) });
-  const trainer = new TfjsLocalTrainer({
-    spec: { arch: 'small-cnn', inputShape: [8, 8, 1], numClasses: 2, norm: 'group' },
-    train: halvesDataset(N, 8, 10 + index),
-    val: halvesDataset(16, 8, 20 + index),
-    normalisation: { mean: [0.5], std: [0.3] },
-    batchSize: BATCH,
-    optimizer: { name: 'sgd', lr: 0.1, momentum: 0, weightDecay: 0 },
-    classWeights: null,
-    seed: index,
-    privacy: { privacy, ledger: join(fed.dir, `${node}-ledger.sqlite`), site: node },
-  });
+  const trainer = tinyDpTrainer(fed.dir, node, index, targetEpsilon);
   if (!onFit) return trainer;
   const fit = trainer.fit.bind(trainer);
   trainer.fit = (w, c) => (onFit(c), fit(w, c));

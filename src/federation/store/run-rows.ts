@@ -59,16 +59,20 @@ export interface RoundCommit {
 /** Called inside the round's commit transaction: a throw rolls the whole round back. */
 export type CommitHook = (db: SqliteDatabase, commit: RoundCommit) => void;
 
+/** A row of the runs table as SQLite returns it (schema.ts), read by the store, `privmed status` and the dashboard. */
 export interface RunRecord {
   run_id: number;
   name: string;
   status: RunStatus;
+  config_json: string;
   fingerprint: string;
   total_rounds: number;
   model_json: string | null;
   best_round: number | null;
   best_metric: number | null;
   message: string | null;
+  created_at: string;
+  updated_at: string;
 }
 
 export function toRunRow(r: RunRecord): RunRow {

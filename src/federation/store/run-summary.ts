@@ -1,4 +1,5 @@
 /** A summary of the runs in a coordinator database, for `privmed status`. */
+import type { RunRecord } from './run-rows.js';
 import { schemaVersion } from './schema.js';
 import type { SqliteDatabase } from './sqlite.js';
 import type { Metrics } from '../strategy/types.js';
@@ -34,19 +35,6 @@ export interface RunSummary {
   updatedAt: string;
   rounds: RoundSummary[];
   privacy: RunPrivacy | null;
-}
-
-interface RunRecord {
-  run_id: number;
-  name: string;
-  status: string;
-  message: string | null;
-  config_json: string;
-  total_rounds: number;
-  best_round: number | null;
-  best_metric: number | null;
-  created_at: string;
-  updated_at: string;
 }
 
 export function summariseRuns(db: SqliteDatabase): RunSummary[] {

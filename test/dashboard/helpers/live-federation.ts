@@ -5,23 +5,21 @@
  * (small-cnn). The nodes start only when the test says so, so a viewer can
  * watch the federation from its first round.
  */
+import { DP_BATCH, DP_TRAIN_SIZE, tinyDpTrainer } from '../../federation/helpers/dp-trainer.js';
 import { join } from 'node:path';
-import { PrivacySchema } from '../../../src/dp/privacy-config.js';
 import { initBackend } from '../../../src/engine/backend.js';
 import { startCoordinator, type CoordinatorHandle, type CoordinatorResult } from '../../../src/federation/coordinator/run-coordinator.js';
 import { runNode } from '../../../src/federation/node/run-node.js';
-import { TfjsLocalTrainer } from '../../../src/site/site-trainer.js';
 import { LiveFeed } from '../../../src/dashboard/live-feed.js';
 import type { DashboardHandle } from '../../../src/dashboard/server.js';
 import { openDashboard } from '../../../src/cli/commands/dashboard.js';
-import { halvesDataset } from '../../fixtures/synthetic.js';
 import { makeFederation, type Federation } from '../../federation/helpers/federation-setup.js';
 
 export const SITES = ['alice', 'bob', 'carol'];
 export const ROUNDS = 3;
 export const BUDGET = 12;
-const N = 32;
-const BATCH = 8; // sample rate 0.25, 4 DP-SGD steps per round
+const N = DP_TRAIN_SIZE;
+const BATCH = DP_BATCH; // sample rate 0.25, 4 DP-SGD steps per round
 
 export interface LiveFederation {
   fed: Federation;
@@ -33,25 +31,11 @@ export interface LiveFederation {
   close(): Promise<void>;
 }
 
-function trainer(fed: Federation, node: string, index: number): TfjsLocalTrainer {
-  return new TfjsLocalTrainer({
-    spec: { arch: 'small-cnn', inputShape: [8, 8, 1], numClasses: 2, norm: 'group' },
-    train: halvesDataset(N, 8, 10 + index),
-    val: halvesDataset(16, 8, 20 + index),
-    normalisation: { mean: [0.5], std: [0.3] },
-    batchSize: BATCH,
-    optimizer: { name: 'sgd', lr: 0.1, momentum: 0, weightDecay: 0 },
-    classWeights: null,
-    seed: index,
-    privacy: { privacy: PrivacySchema.parse({ noiseMultiplier: 1, clipNorm: 1, delta: 1e-5, perSampleGradients: 'loop' }), ledger: join(fed.dir, `${node}-ledger.sqlite`), site: node },
-  });
-}
-
 export async function startLiveFederation(): Promise<LiveFederation> {
   await initBackend('wasm');
   const fed = await makeFederation(SITES);
   const database = join(fed.dir, 'state.db');
-  const trainers = SITES.map((s, i) => trainer(fed, s, i));
+  const trainers = SITES.map((s, i) => tinyDpTrainer(fed.dir, s, i));
   const feed = new LiveFeed();
   const dashboard = await openDashboard('127.0.0.1:0', database, {}, { runName: 'test-run', live: feed }, (f) => feed.onChange(f));
   const coordinator = await startCoordinator(
