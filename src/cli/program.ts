@@ -61,6 +61,8 @@ export async function main(argv: string[]): Promise<number> {
     if (err instanceof PrivmedError) {
       process.stderr.write(`privmed: error: ${err.message}\n`);
       if (err.hint) process.stderr.write(`  hint: ${err.hint}\n`);
+    } else if (fileSystemError(err)) {
+      process.stderr.write(`privmed: error: ${fileSystemError(err)}\n`);
     } else {
       const msg = err instanceof Error ? err.message : String(err);
       process.stderr.write(`privmed: internal error: ${msg.split('\n')[0]}${verbose ? '' : ' (run with --verbose for details)'}\n`);
@@ -70,3 +72,20 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+
+const FS_ERRORS: Record<string, string> = {
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EROFS: 'read-only file system',
+  ENOSPC: 'no space left on the device',
+  ENOENT: 'no such file or folder',
+  ENOTDIR: 'a part of the path is not a folder',
+  EISDIR: 'is a folder, not a file',
+};
+
+/** A file-system error that escaped a command, said as a person would read it (the path and what went wrong). */
+function fileSystemError(err: unknown): string | null {
+  const e = err as NodeJS.ErrnoException;
+  if (!(err instanceof Error) || typeof e.code !== 'string' || !(e.code in FS_ERRORS) || typeof e.path !== 'string') return null;
+  return `${e.path}: ${FS_ERRORS[e.code]} (${e.syscall ?? 'file access'}, ${e.code})`;
+}

@@ -96,7 +96,12 @@ export function readYamlFile(file: string): unknown {
     const e = doc.errors[0]!;
     throw new PrivmedError(`${file}: invalid YAML at line ${e.linePos?.[0].line ?? '?'}: ${e.message.split('\n')[0]}`);
   }
-  return doc.toJS() ?? {};
+  try {
+    return doc.toJS() ?? {};
+  } catch (cause) {
+    // E.g. the yaml package's guard against alias expansion bombs.
+    throw new PrivmedError(`${file}: cannot read config (${(cause as Error).message})`, { cause });
+  }
 }
 
 export function loadYamlConfig<S extends z.ZodType>(schema: S, file: string): z.output<S> {

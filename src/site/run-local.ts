@@ -2,7 +2,7 @@
  * The facade behind `privmed train` and `privmed demo`: config in, trained and
  * tested model out. Wires data, model, preprocessing and the training loop.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { PrivmedError } from '../common/errors.js';
 import { classCounts, SubsetDataset, type Dataset } from '../data/dataset.js';
@@ -40,6 +40,8 @@ export async function runTraining(
   cfg: TrainConfig,
   opts: { resume?: boolean; onEvent?: TrainListener; onBackend?: (line: string) => void; onPrivacy?: PrivacyListener } = {},
 ): Promise<RunOutcome> {
+  // An output folder that cannot be made fails now, not after the first epoch's work.
+  mkdirSync(cfg.output, { recursive: true });
   const backend = await initBackend(cfg.backend);
   opts.onBackend?.(backend);
   const data = await openMedMnist(cfg.data.dataset, cfg.data.root);

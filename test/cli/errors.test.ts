@@ -58,3 +58,39 @@ test('--verbose adds the stack trace', () => {
   assert.equal(r.code, 1);
   assert.match(r.stderr, /^\s+at /m);
 });
+
+test('a YAML alias bomb is refused naming the file, not as an internal error', () => {
+  const cfg = join(dir, 'bomb.yaml');
+  const levels = ['a: &a [x, x, x, x, x, x, x, x, x, x]'];
+  for (let i = 1; i < 9; i++) levels.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(10).fill(`*${String.fromCharCode(96 + i)}`).join(', ')}]`);
+  writeFileSync(cfg, levels.join('\n') + '\n');
+  assertOneLineError(cli(['train', '--config', cfg]), /bomb\.yaml: cannot read config \(.*alias/i);
+});
+
+test('an output folder that cannot be made names the path and why', () => {
+  const file = join(dir, 'a-file');
+  writeFileSync(file, 'x');
+  const npz = join(dir, 'out-data.npz');
+  writeFileSync(npz, makeMedMnistNpz(8, 8));
+  const cfg = join(dir, 'bad-output.yaml');
+  writeFileSync(cfg, `data: { dataset: ${npz} }\nmodel: { arch: small-cnn }\ntraining: { epochs: 1 }\noutput: ${join(file, 'run')}\n`);
+  assertOneLineError(cli(['train', '--config', cfg]), /a-file\/run.*: a part of the path is not a folder \(mkdir, ENOTDIR\)|a-file.*not a folder/);
+});
+
+test('a coordinator database that is not SQLite, or is a node\'s privacy ledger, is refused naming the file', async () => {
+  const { openDatabase } = await import('../../src/federation/store/sqlite.js');
+  const { migrate } = await import('../../src/federation/store/schema.js');
+  const { PrivacyLedger } = await import('../../src/accounting/index.js');
+  const text = join(dir, 'notes.txt');
+  writeFileSync(text, 'these are not the tables you are looking for\n'.repeat(100));
+  assert.throws(() => openDatabase(text), /notes\.txt: not a usable SQLite database \(file is not a database\)/);
+  const ledgerFile = join(dir, 'node-ledger.sqlite');
+  PrivacyLedger.open(ledgerFile).close();
+  const db = openDatabase(ledgerFile);
+  try {
+    assert.throws(() => migrate(db), /node-ledger\.sqlite: not a privmed coordinator database: it already holds other tables \(privacy_ledger\)/);
+    assert.equal(db.prepare(`SELECT count(*) AS n FROM sqlite_master WHERE name = 'runs'`).get() && (db.prepare(`SELECT count(*) AS n FROM sqlite_master WHERE name = 'runs'`).get() as { n: number }).n, 0, 'no federation table was added');
+  } finally {
+    db.close();
+  }
+});

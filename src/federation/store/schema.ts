@@ -103,6 +103,15 @@ export function migrate(db: SqliteDatabase): void {
   if (current > SCHEMA_VERSION) {
     throw new PrivmedError(`${db.name}: database schema version ${current} is newer than this privmed understands (${SCHEMA_VERSION})`);
   }
+  if (current === 0) {
+    // A file that already holds other tables (a node's privacy ledger, another program's data) is not ours to extend.
+    const tables = (db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`).all() as { name: string }[]).map((t) => t.name);
+    if (tables.length > 0) {
+      throw new PrivmedError(`${db.name}: not a privmed coordinator database: it already holds other tables (${tables.slice(0, 5).join(', ')})`, {
+        hint: 'point the coordinator\'s database: at a new file (a node\'s privacy ledger must stay a file of its own)',
+      });
+    }
+  }
   db.transaction(() => {
     db.exec('CREATE TABLE IF NOT EXISTS federation_schema (version INTEGER NOT NULL)');
     for (let v = current; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v]!);

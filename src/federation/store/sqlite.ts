@@ -44,12 +44,18 @@ export function openDatabase(file: string, options: OpenOptions = {}): SqliteDat
   } catch (cause) {
     throw new PrivmedError(`cannot open database ${file}: ${(cause as Error).message}`, { cause });
   }
-  if (!options.readonly) {
-    // WAL: readers (privmed status) never block the coordinator; FULL sync: a
-    // committed round survives a crash of the process and of the machine.
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = FULL');
+  try {
+    if (!options.readonly) {
+      // WAL: readers (privmed status) never block the coordinator; FULL sync: a
+      // committed round survives a crash of the process and of the machine.
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = FULL');
+    }
+    db.pragma('foreign_keys = ON');
+  } catch (cause) {
+    db.close();
+    // better-sqlite3 opens any file; the first statement finds out what it is.
+    throw new PrivmedError(`${file}: not a usable SQLite database (${(cause as Error).message})`, { cause, hint: 'point the config at the right file, or at a new one' });
   }
-  db.pragma('foreign_keys = ON');
   return db;
 }
