@@ -173,7 +173,16 @@ async function runOneRound(
     store.recordNodeResult(runId, round, attempt, c.node, 'fit', 'accepted', { numSamples: c.numSamples, metrics: c.metrics });
     // What a node released in the clear (plain aggregation) goes to the live views; secure aggregation hides it.
     const epsilon = c.metrics.epsilon;
-    events({ type: 'result', round, attempt, node: c.node, phase: 'fit', status: 'accepted', numSamples: c.numSamples, ...(epsilon !== undefined ? { epsilon } : {}) });
+    events({
+      type: 'result',
+      round,
+      attempt,
+      node: c.node,
+      phase: 'fit',
+      status: 'accepted',
+      ...(c.numSamples !== undefined ? { numSamples: c.numSamples } : {}),
+      ...(epsilon !== undefined ? { epsilon } : {}),
+    });
   }
   for (const f of fit.failures) {
     store.recordNodeResult(runId, round, attempt, f.node, 'fit', f.status, { message: f.reason });
