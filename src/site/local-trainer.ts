@@ -56,6 +56,8 @@ export interface LocalTrainer {
    */
   fit(weights: Float32Array[], config: FitConfig): Promise<FitOutput>;
   evaluate(weights: Float32Array[], config: EvaluateConfig): Promise<EvaluateOutput>;
+  /** The names and shapes of the model's weights: a node refuses tasks whose weights do not fit them. */
+  modelSpecs?(): Promise<{ name: string; shape: number[] }[]>;
   /** Freshly initialised weights; asked only when the coordinator starts without an initial model. */
   initialWeights?(): Promise<NamedWeights[]>;
   /**

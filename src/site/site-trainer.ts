@@ -108,6 +108,10 @@ export class TfjsLocalTrainer implements LocalTrainer {
     return nodeStatistics(this.o.train, this.o.privacy);
   }
 
+  async modelSpecs(): Promise<{ name: string; shape: number[] }[]> {
+    return this.model.weights.map((w) => ({ name: w.originalName ?? w.name, shape: [...w.shape] as number[] }));
+  }
+
   async initialWeights(): Promise<NamedWeights[]> {
     return readWeights(this.model);
   }

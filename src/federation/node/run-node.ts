@@ -5,6 +5,7 @@
  * rejoins when its session is unknown) for up to reconnectTimeoutSec.
  * `runNode` is what `privmed node --config` calls, with the tfjs trainer.
  */
+import { specMismatch } from '../wire/tensors.js';
 import * as grpc from '@grpc/grpc-js';
 import { X509Certificate } from 'node:crypto';
 import { PrivmedError } from '../../common/errors.js';
@@ -175,9 +176,26 @@ export async function runNode(rawConfig: unknown, trainer: LocalTrainer, options
     return aggregation.statistics(task, stats);
   }
 
+  /** Why the task's weights cannot be this node's model (another architecture, a forged initial model), or null. */
+  let ownSpecs: { name: string; shape: number[] }[] | null = null;
+  async function modelMismatch(task: ReceivedTask): Promise<string | null> {
+    if (!trainer.modelSpecs || !task.tensors) return null;
+    ownSpecs ??= await trainer.modelSpecs();
+    const mismatch = specMismatch(ownSpecs, task.tensors);
+    return mismatch ? `the coordinator's model does not match this node's (${mismatch}); check model.arch and the run's initial model` : null;
+  }
+
   async function handle(s: JoinReply__Output, task: ReceivedTask): Promise<void> {
     emit({ type: 'task', kind: task.kind, round: task.round });
     const weights = task.tensors?.map((t) => t.data) ?? [];
+    const mismatch = task.kind === 'fit' || task.kind === 'evaluate' ? await modelMismatch(task) : null;
+    if (mismatch) {
+      // Refused, not fatal: the node stays connected and the coordinator learns why (an evaluation has no refusal: it lapses).
+      log?.(`refusing round ${task.round} ${task.kind}: ${mismatch}`);
+      if (task.kind === 'fit') return submit(s, task, refusalReply(mismatch));
+      emit({ type: 'submitted', kind: 'evaluate', round: task.round, accepted: false, reason: mismatch });
+      return;
+    }
     switch (task.kind) {
       case 'fit': {
         let output;
