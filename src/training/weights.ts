@@ -2,6 +2,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { PrivmedError } from '../common/errors.js';
+import { loadModel } from '../models/io.js';
 
 /** A weight tensor by its layer-independent name: what a federation sends. */
 export interface NamedWeights {
@@ -24,4 +25,14 @@ export function writeWeights(model: tfl.LayersModel, values: Float32Array[]): vo
   });
   model.setWeights(tensors);
   tf.dispose(tensors);
+}
+
+/** The weights of a saved model folder, as a federation sends them (same names as readWeights). */
+export async function readModelWeights(dir: string): Promise<NamedWeights[]> {
+  const { model } = await loadModel(dir);
+  try {
+    return readWeights(model);
+  } finally {
+    model.dispose();
+  }
 }

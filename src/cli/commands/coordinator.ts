@@ -9,6 +9,8 @@ import { LiveFeed } from '../../dashboard/live-feed.js';
 import { eventLine } from '../../simulation/event-lines.js';
 import { liveFederationFor } from '../live/live-federation.js';
 import { openDashboard } from './dashboard.js';
+import { initBackend } from '../../engine/backend.js';
+import { readModelWeights } from '../../training/weights.js';
 
 export function registerCoordinatorCommand(program: Command): void {
   program
@@ -43,6 +45,11 @@ export function registerCoordinatorCommand(program: Command): void {
       if (feed) sinks.push(feed.sink);
       if (opts.events) sinks.push((e) => void process.stdout.write(eventLine(e) + '\n'));
       const options: CoordinatorOptions = { signal: abort.signal };
+      if (config.initialModel) {
+        // Loaded here, before any node joins: no node's INIT answer decides the federation's model.
+        await initBackend('cpu');
+        options.initialWeights = await readModelWeights(resolve(dirname(resolve(opts.config)), config.initialModel));
+      }
       if (live) {
         sinks.push((e) => live.coordinatorEvent(e));
         options.log = (line) => live.log(`privmed coordinator: ${line}`);

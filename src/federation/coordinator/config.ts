@@ -95,6 +95,12 @@ export const CoordinatorConfigSchema = z
     allowedNodes: z.array(nodeName).min(1),
     /** SQLite file with the run state (and the privacy ledger). */
     database: z.string().min(1),
+    /**
+     * A saved model folder (relative to this config file; privmed train output or any tfjs layers model) whose weights start
+     * round 1: the coordinator owns the initial model. Without it the first node to answer the
+     * INIT task provides it, and that node is trusted with it.
+     */
+    initialModel: z.string().min(1).optional(),
     /** Starting the coordinator again with the same run name resumes the run. */
     runName: z.string().min(1),
     rounds: z.number().int().positive(),
