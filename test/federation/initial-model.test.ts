@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { initBackend } from '../../src/engine/backend.js';
 import { buildModel } from '../../src/models/build.js';
 import { saveModel } from '../../src/models/io.js';
+import type { ModelSpec } from '../../src/models/spec.js';
 import { initWeights } from '../../src/training/init.js';
 import { readModelWeights, readWeights } from '../../src/training/weights.js';
 
@@ -19,7 +20,7 @@ const MAIN = join(import.meta.dirname, '..', '..', 'src', 'cli', 'main.ts');
 
 test('a saved model folder gives the same named weights a node would send', async () => {
   await initBackend('cpu');
-  const spec = { arch: 'small-cnn', inputShape: [8, 8, 1], numClasses: 2, norm: 'group' } as const;
+  const spec: ModelSpec = { arch: 'small-cnn', inputShape: [8, 8, 1], numClasses: 2, norm: 'group' };
   const model = buildModel(spec);
   initWeights(model, 5);
   const dir = join(mkdtempSync(join(tmpdir(), 'privmed-initial-')), 'model');
