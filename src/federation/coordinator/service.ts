@@ -87,6 +87,11 @@ function heartbeat(ctx: ServiceContext): grpc.handleUnaryCall<HeartbeatRequest__
   };
 }
 
+/** When each task's weights last started going out: a node polling many times at once gets them once. */
+const lastDelivery = new WeakMap<Task, number>();
+/** A task is streamed again to its node at most this often (a node whose stream broke retries after it). */
+const REDELIVERY_MS = 1000;
+
 /** Long poll: the session's next task (header, then its weights in chunks), or WAIT, or FINISHED. */
 function getTask(ctx: ServiceContext): grpc.handleServerStreamingCall<TaskRequest__Output, TaskChunk> {
   return (call) => {
@@ -97,17 +102,19 @@ function getTask(ctx: ServiceContext): grpc.handleServerStreamingCall<TaskReques
         const session = authorizeSession(ctx, call, call.request.sessionId);
         const task = await ctx.board.waitFor(session.id, ctx.pollTimeoutMs, () => !cancelled && ctx.finished() === null);
         if (cancelled) return;
-        if (!task) {
-          const message = ctx.finished();
+        const since = task ? Date.now() - (lastDelivery.get(task) ?? -Infinity) : Infinity;
+        if (!task || since < REDELIVERY_MS) {
+          const message = task ? null : ctx.finished();
           if (message !== null) {
             call.write({ header: emptyHeader('TASK_KIND_FINISHED', message, 0) });
             ctx.onFinishedDelivered(session.id);
           } else {
-            call.write({ header: emptyHeader('TASK_KIND_WAIT', '', 0) });
+            call.write({ header: emptyHeader('TASK_KIND_WAIT', '', task ? Math.ceil(REDELIVERY_MS - since) : 0) });
           }
           call.end();
           return;
         }
+        lastDelivery.set(task, Date.now());
         call.write({ header: taskHeader(task) });
         const payload = task.spec.weights?.payload;
         if (payload) {
