@@ -26,4 +26,4 @@ export {
   type PrivacyBudget,
   type SiteReport,
 } from './ledger.js';
-export { LedgerIntegrityError, GENESIS as LEDGER_GENESIS, type LedgerHead } from './ledger-chain.js';
+export { LedgerIntegrityError, type LedgerHead } from './ledger-chain.js';

@@ -7,7 +7,7 @@
  */
 export { CryptoError, type CryptoErrorCode } from './errors.js';
 export { systemRandom, type RandomSource } from './random.js';
-export { concatBytes, equalBytes } from './bytes.js';
+export { equalBytes } from './bytes.js';
 export { RING_BITS, RING_ELEMENT_BYTES, addInto, ringFromLittleEndian, ringToLittleEndian } from './ring.js';
 export { applyMask } from './prg.js';
 export {

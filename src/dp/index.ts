@@ -19,6 +19,6 @@ export { validateForDp, sampleMixingLayers } from './validators/validate-model.j
 export { convertBatchNorm, type BatchNormReplacement } from './validators/convert-batch-norm.js';
 export { planGaussianGrid, GaussianGridMechanism, type GaussianGridPlan } from './mechanisms/grid-gaussian.js';
 export { planLaplaceGrid, LaplaceGridMechanism, type LaplaceGridPlan } from './mechanisms/grid-laplace.js';
-export { exactSums, clampPixel, channelStatsFromSums, type ExactSums } from './statistics/exact-sums.js';
+export { exactSums, channelStatsFromSums, type ExactSums } from './statistics/exact-sums.js';
 export { exactStatistics, releaseStatistics, type DatasetStatistics } from './statistics/federated-statistics.js';
 export type { PrivacyEvent, PrivacyListener } from './events.js';

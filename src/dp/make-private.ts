@@ -16,7 +16,7 @@ import type { z } from 'zod';
 import { composeReleases, PrivacyLedger, type AccountantName, type ReleaseMechanism } from '../accounting/index.js';
 import { parseWith } from '../common/config-file.js';
 import { PrivmedError } from '../common/errors.js';
-import { loadBatch, type Batch, type BatchOptions, type Dataset } from '../data/dataset.js';
+import { loadBatch, type Batch, type Dataset } from '../data/dataset.js';
 import type { BatchSource, GradientStep } from '../training/core.js';
 import { weightedCrossEntropyPerSample, type PerSampleLoss } from '../training/loss.js';
 import type { BatchLoss } from '../training/task.js';
@@ -170,7 +170,6 @@ export function makePrivate(o: MakePrivateOptions): PrivateTraining {
       return mechanism;
     });
   };
-  const draw = (opts: Pick<BatchOptions, 'strict' | 'onSkip'>) => loadBatch(o.data, sampler.drawBatch(), opts);
   return {
     privacy: p,
     site,
@@ -195,7 +194,7 @@ export function makePrivate(o: MakePrivateOptions): PrivateTraining {
     }),
     async *batches(steps = sampler.stepsPerEpoch) {
       charge(steps, `makePrivate: ${steps} steps`);
-      for (let s = 0; s < steps; s++) yield await draw({});
+      for (let s = 0; s < steps; s++) yield await loadBatch(o.data, sampler.drawBatch());
     },
   };
 }

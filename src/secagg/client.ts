@@ -1,4 +1,5 @@
-import { concatBytes, equalBytes } from '../crypto/bytes.js';
+import { concatBytes } from '../common/bytes.js';
+import { equalBytes } from '../crypto/bytes.js';
 import { applyMask } from '../crypto/prg.js';
 import { systemRandom, type RandomSource } from '../crypto/random.js';
 import { ringToLittleEndian } from '../crypto/ring.js';
@@ -132,7 +133,7 @@ export class SecAggClient {
         const shared = x25519Agree(this.encryptionKeys!.privateKey, this.participants.get(v)!.encryptionPublicKey, v);
         const key = shareEncryptionKey(shared, params.roundId, this.nodeId, v);
         this.channelKeys.set(v, key);
-        const plaintext = concatBytes(seedShares.get(v)!, keyShares.get(v)!);
+        const plaintext = concatBytes([seedShares.get(v)!, keyShares.get(v)!]);
         return { to: v, ciphertext: encryptForPeer(key, params.roundId, this.nodeId, v, plaintext, this.random) };
       });
       this.current = 'awaiting-shares';

@@ -7,8 +7,6 @@ import type { Dataset } from '../data/dataset.js';
 import { exactStatistics, releaseStatistics, type DatasetStatistics } from '../dp/statistics/federated-statistics.js';
 import { withNodeLedger, type NodePrivacyOptions } from './site-privacy.js';
 
-export { STATISTICS_NOISE_MULTIPLIER } from '../dp/statistics/federated-statistics.js';
-
 export async function nodeStatistics(train: Dataset, privacy: NodePrivacyOptions | undefined): Promise<DatasetStatistics> {
   const exact = await exactStatistics(train);
   if (!privacy) return exact;

@@ -15,7 +15,7 @@ import { shuffledBatches, TrainingCore, type GradientStep, type RunLimit } from 
 import { initWeights } from '../training/init.js';
 import type { OptimizerConfig } from '../training/optimizer.js';
 import { classificationTask, type Task } from '../training/task.js';
-import { readWeights, writeWeights, type NamedWeights } from '../training/weights.js';
+import { readWeights, weightSpecs, writeWeights, type NamedWeights } from '../training/weights.js';
 import { normalisationFromConfig, type EvaluateConfig, type FitConfig } from './fit-config.js';
 import type { EvaluateOutput, FitOutput, FitProgress, LocalTrainer } from './local-trainer.js';
 import { NodePrivacy, type NodePrivacyOptions } from './site-privacy.js';
@@ -109,7 +109,7 @@ export class TfjsLocalTrainer implements LocalTrainer {
   }
 
   async modelSpecs(): Promise<{ name: string; shape: number[] }[]> {
-    return this.model.weights.map((w) => ({ name: w.originalName ?? w.name, shape: [...w.shape] as number[] }));
+    return weightSpecs(this.model);
   }
 
   async initialWeights(): Promise<NamedWeights[]> {

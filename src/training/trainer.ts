@@ -18,9 +18,6 @@ import type { OptimizerConfig } from './optimizer.js';
 import { learningRateAt, type ScheduleConfig } from './schedule.js';
 import { classificationTask, type Task, type TaskMetrics } from './task.js';
 
-/** Classification's selection metrics (other tasks name their own, see Task.score). */
-export type SelectionMetric = 'mcc' | 'auc' | 'accuracy' | 'loss';
-
 export interface TrainOptions<M extends TaskMetrics = ClassificationMetrics> {
   model: tfl.LayersModel;
   train: Dataset;

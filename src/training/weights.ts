@@ -11,8 +11,14 @@ export interface NamedWeights {
   data: Float32Array;
 }
 
+/** The names and shapes of a model's weights, without reading their values. */
+export function weightSpecs(model: tfl.LayersModel): { name: string; shape: number[] }[] {
+  return model.weights.map((w) => ({ name: w.originalName ?? w.name, shape: [...w.shape] as number[] }));
+}
+
 export function readWeights(model: tfl.LayersModel): NamedWeights[] {
-  return model.weights.map((w) => ({ name: w.originalName ?? w.name, shape: [...w.shape] as number[], data: w.read().dataSync() as Float32Array }));
+  const specs = weightSpecs(model);
+  return model.weights.map((w, i) => ({ ...specs[i]!, data: w.read().dataSync() as Float32Array }));
 }
 
 export function writeWeights(model: tfl.LayersModel, values: Float32Array[]): void {

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { PrivacyLedger } from '../../src/accounting/index.js';
 import { PrivacySchema } from '../../src/dp/privacy-config.js';
 import { datasetStats, type ChannelStats } from '../../src/data/preprocess/normalize.js';
-import { STATISTICS_NOISE_MULTIPLIER } from '../../src/site/site-statistics.js';
+import { STATISTICS_NOISE_MULTIPLIER } from '../../src/dp/statistics/federated-statistics.js';
 import { openDatabase } from '../../src/federation/store/sqlite.js';
 import { RunStore, type RunStatistics } from '../../src/federation/store/run-store.js';
 import { makeFederation, type Federation } from './helpers/federation-setup.js';

@@ -3,6 +3,7 @@
  * fixtures): values are encoded in the byte order of the data set they are
  * meant for, text is padded to even length as PS3.5 6.2 requires.
  */
+import { concatBytes } from '../../common/bytes.js';
 import { DicomDataSet, type DicomElement } from './data-set.js';
 
 const latin1Encode = (s: string) => Uint8Array.from(s, (ch) => {
@@ -47,17 +48,6 @@ export function sequenceElement(tag: number, items: DicomDataSet[]): DicomElemen
 /** Encapsulated pixel data: an (empty) Basic Offset Table, then one fragment per frame. */
 export function encapsulatedPixelData(tag: number, frames: Uint8Array[], offsetTable = new Uint8Array(0)): DicomElement {
   return { tag, vr: 'OB', value: new Uint8Array(0), undefinedLength: true, fragments: [offsetTable, ...frames] };
-}
-
-export function concatBytes(parts: Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0]!;
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
 }
 
 /** A data set from a list of elements. */

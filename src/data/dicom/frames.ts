@@ -4,7 +4,7 @@
  * either, JPEG end-of-image markers.
  */
 import { FileFormatError } from '../../common/errors.js';
-import { concatBytes } from './elements.js';
+import { concatBytes } from '../../common/bytes.js';
 
 
 /** Whether a fragment ends a JPEG-family code stream (EOI, possibly followed by one pad byte). */

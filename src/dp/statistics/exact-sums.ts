@@ -20,7 +20,7 @@ export interface ExactSums {
 }
 
 /** The pixel rule: [0, 1], NaN as 0. */
-export function clampPixel(v: number): number {
+function clampPixel(v: number): number {
   return v > 0 ? Math.min(1, v) : 0;
 }
 
@@ -53,7 +53,7 @@ export async function exactSums(ds: Dataset): Promise<ExactSums> {
 }
 
 /** Standard deviations are floored at one 8-bit grey level, so noise cannot make normalisation blow up. */
-export const MIN_STD = 1 / 255;
+const MIN_STD = 1 / 255;
 
 /** Per-channel mean and standard deviation from (possibly noisy) sums over `count` images, clamped to what pixels in [0, 1] allow. */
 export function channelStatsFromSums(count: number, sum: ArrayLike<number>, sumSquares: ArrayLike<number>): ChannelStats {

@@ -12,7 +12,6 @@ import { checkUpdate } from '../strategy/update-validation.js';
 import type { Metrics, Weights } from '../strategy/types.js';
 import type { FitRound } from './aggregator.js';
 import { BestRoundTracker } from './best-round.js';
-import { DEFAULT_MAX_NUM_SAMPLES } from './config.js';
 import type { TaskSpec } from './task-board.js';
 import type { ConfigRecord } from '../wire/config-values.js';
 import { normalisationConfig } from '../../site/fit-config.js';
@@ -165,7 +164,7 @@ async function runOneRound(
     global: { specs, weights: global, encoded: encoded(specs, global) },
     deadline: Date.now() + config.roundTimeoutSec * 1000,
     exchange: ctx.exchange,
-    checkUpdate: (update, numSamples) => checkUpdate(update, numSamples, specs, global, { ...config.validation, maxNumSamples: config.validation.maxNumSamples ?? DEFAULT_MAX_NUM_SAMPLES }),
+    checkUpdate: (update, numSamples) => checkUpdate(update, numSamples, specs, global, config.validation),
   };
   const fit = await ctx.aggregator.runFit(fitRound);
   checkStopped(ctx);
