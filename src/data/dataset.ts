@@ -111,7 +111,11 @@ export class TransformedDataset implements Dataset {
     return this.base.label(i);
   }
   async get(i: number): Promise<Sample> {
-    const rng = new Rng((this.seed * 1000003 + this.epoch * 7919 + i) >>> 0);
+    return this.getView(i, 0);
+  }
+  /** The view-th random transform of item i this epoch (view 0 is get(i)): augmentation multiplicity. */
+  async getView(i: number, view: number): Promise<Sample> {
+    const rng = new Rng((this.seed * 1000003 + this.epoch * 7919 + i + view * 104729) >>> 0);
     return this.transform(await this.base.get(i), rng);
   }
   describe(i: number): string {

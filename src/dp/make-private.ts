@@ -16,7 +16,7 @@ import type { z } from 'zod';
 import { composeReleases, PrivacyLedger, type AccountantName, type ReleaseMechanism } from '../accounting/index.js';
 import { parseWith } from '../common/config-file.js';
 import { PrivmedError } from '../common/errors.js';
-import { loadBatch, type Batch, type Dataset } from '../data/dataset.js';
+import type { Batch, Dataset } from '../data/dataset.js';
 import type { BatchSource, GradientStep } from '../training/core.js';
 import { weightedCrossEntropyPerSample, type PerSampleLoss } from '../training/loss.js';
 import type { BatchLoss } from '../training/task.js';
@@ -27,6 +27,7 @@ import { PrivacySchema, type PrivacyConfig } from './privacy-config.js';
 import { calibrateRemaining } from './sgd/calibrate-remaining.js';
 import { planClipping, type ClipPlan, type ClipSpec } from './sgd/clipping.js';
 import { dpSgdStep } from './sgd/dp-sgd-step.js';
+import { loadViews } from './sgd/multiplicity.js';
 import { createSampler, type DpSampler, type SubsampledGaussian } from './sgd/samplers.js';
 import { validateForDp } from './validators/validate-model.js';
 
@@ -40,8 +41,9 @@ export interface MakePrivateOptions {
   readonly batchSize: number;
   /** The `privacy:` section; validated, defaults filled in. */
   readonly privacy: PrivacyOptions;
-  /** What the noise is calibrated for when privacy.noiseMultiplier is not given. */
+  /** What the noise is calibrated for when privacy.noiseMultiplier is not given: epochs, or a number of steps. */
   readonly epochs?: number;
+  readonly steps?: number;
   /** Per-sample loss; default cross-entropy weighted by classWeights. */
   readonly loss?: PerSampleLoss;
   readonly classWeights?: readonly number[] | null;
@@ -135,8 +137,8 @@ export function makePrivate(o: MakePrivateOptions): PrivateTraining {
   let noiseMultiplier = p.noiseMultiplier;
   const calibrated = noiseMultiplier === undefined;
   if (noiseMultiplier === undefined) {
-    if (!(o.epochs && o.epochs > 0)) throw new PrivmedError(`${at}: give noiseMultiplier, or epochs to calibrate the noise to targetEpsilon ${p.targetEpsilon}`);
-    const steps = o.epochs * sampler.stepsPerEpoch;
+    const steps = o.steps ?? (o.epochs ?? 0) * sampler.stepsPerEpoch;
+    if (!(Number.isInteger(steps) && steps > 0)) throw new PrivmedError(`${at}: give noiseMultiplier, or the epochs or steps to calibrate the noise to targetEpsilon ${p.targetEpsilon}`);
     // What the site has already spent (e.g. its statistics release) is composed in.
     noiseMultiplier = withLedger((ledger) =>
       calibrateRemaining({
@@ -153,7 +155,8 @@ export function makePrivate(o: MakePrivateOptions): PrivateTraining {
   const clipSpec: ClipSpec =
     typeof p.clipNorm === 'number' ? (p.clipping === 'flat' ? { kind: 'flat', norm: p.clipNorm } : { kind: 'per-layer', norm: p.clipNorm }) : { kind: 'per-layer', norms: p.clipNorm };
   const clip = planClipping(clipSpec, perSample.variables);
-  const { gradientStep } = dpSgdStep({ perSample, clip, noiseMultiplier: sigma, expectedBatchSize: sampler.expectedBatchSize });
+  const k = p.augmentationMultiplicity;
+  const { gradientStep } = dpSgdStep({ perSample, clip, noiseMultiplier: sigma, expectedBatchSize: sampler.expectedBatchSize, multiplicity: k });
   withLedger(() => undefined); // a bad ledger path fails now, not at the first charge
 
   const charge = (steps: number, note: string): SubsampledGaussian => {
@@ -189,12 +192,12 @@ export function makePrivate(o: MakePrivateOptions): PrivateTraining {
       stepsPerEpoch: () => sampler.stepsPerEpoch,
       async *batches(train, _epoch, opts) {
         // Draws are independent of any data order, so resuming mid-epoch just draws the rest.
-        for (let s = opts.skipBatches ?? 0; s < sampler.stepsPerEpoch; s++) yield await loadBatch(train, sampler.drawBatch(), opts);
+        for (let s = opts.skipBatches ?? 0; s < sampler.stepsPerEpoch; s++) yield await loadViews(train, sampler.drawBatch(), k, opts);
       },
     }),
     async *batches(steps = sampler.stepsPerEpoch) {
       charge(steps, `makePrivate: ${steps} steps`);
-      for (let s = 0; s < steps; s++) yield await loadBatch(o.data, sampler.drawBatch());
+      for (let s = 0; s < steps; s++) yield await loadViews(o.data, sampler.drawBatch(), k);
     },
   };
 }

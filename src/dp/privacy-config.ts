@@ -18,6 +18,13 @@ export const PrivacySchema = z
     sampling: z.enum(['poisson', 'uniform']).default('poisson'),
     accountant: z.enum(['rdp', 'gdp', 'prv']).default('rdp'),
     perSampleGradients: z.enum(['auto', 'loop', 'vectorised']).default('auto'),
+    /**
+     * Augmentation multiplicity (De et al. 2022): each sampled image's gradient is the mean over this many
+     * augmented views, clipped once; the privacy cost is unchanged, the compute grows with it.
+     */
+    augmentationMultiplicity: z.number().int().min(1).max(64).default(1),
+    /** With targetEpsilon: the most of it the dataset-statistics release may spend (its noise is raised to fit). */
+    statisticsShare: z.number().gt(0).lt(1).default(0.1),
     /** The privacy ledger (SQLite); default <output>/privacy-ledger.sqlite. */
     ledger: z.string().min(1).optional(),
     /** The name this dataset is charged under in the ledger; default the data.dataset value. */

@@ -19,7 +19,8 @@ import { checkPrivateSetup, makePrivate, type PrivateTraining } from './make-pri
 import type { PrivacyConfig } from './privacy-config.js';
 import { openRunPlan, runPlanPath, saveRunPlan } from './sgd/run-plan.js';
 import { PrivacyWatchdog } from './sgd/watchdog.js';
-import { dpDatasetStatistics, DEFAULT_STATISTICS_MECHANISM } from './statistics/dataset-statistics.js';
+import { dpDatasetStatistics } from './statistics/dataset-statistics.js';
+import { statisticsNoiseMultiplier } from './statistics/statistics-budget.js';
 import { flooredWarning } from './statistics/exact-sums.js';
 
 export interface DpTrainingOptions {
@@ -83,7 +84,7 @@ export async function setupDpTraining(o: DpTrainingOptions): Promise<DpTraining>
       const stats = await dpDatasetStatistics(o.train, {
         ledger,
         site,
-        mechanism: DEFAULT_STATISTICS_MECHANISM,
+        mechanism: { type: 'gaussian', noiseMultiplier: statisticsNoiseMultiplier(p) },
         neighbouring: p.sampling === 'uniform' ? 'replace' : 'add-remove',
         note: runNote(plan.runId, 'dataset statistics'),
         reuseCharge: resumed,

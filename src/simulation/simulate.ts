@@ -21,6 +21,7 @@ import { buildModel } from '../models/build.js';
 import { saveModel } from '../models/io.js';
 import type { ModelSpec } from '../models/spec.js';
 import { evaluate } from '../training/evaluate.js';
+import { sitePrivacySummary, type SitePrivacySummary } from '../site/privacy-summary.js';
 import { writeWeights } from '../training/weights.js';
 import type { SimulationConfig } from './config.js';
 import { isEventLine, parseEventLine, type ChildEvent } from './event-lines.js';
@@ -38,6 +39,8 @@ export interface SimulationResult {
   classes: string[];
   modelDir: string;
   seconds: number;
+  /** With DP: what each site has spent, by its own ledger. */
+  privacy?: SitePrivacySummary[];
 }
 
 export interface SimulationOptions {
@@ -68,6 +71,7 @@ export async function simulate(cfg: SimulationConfig, opts: SimulationOptions = 
     }
   };
   const names = siteNames(cfg.sites);
+  const ledgerOf = (name: string) => cfg.privacy?.ledger ?? join(out, `${name}.privacy-ledger.sqlite`);
   const pkiDir = mkdtempSync(join(tmpdir(), 'privmed-pki-'));
   const children: Child[] = [];
   try {
@@ -112,7 +116,7 @@ export async function simulate(cfg: SimulationConfig, opts: SimulationOptions = 
             model: cfg.model,
             training: cfg.training,
             backend: cfg.backend,
-            ...(cfg.privacy ? { privacy: { ...cfg.privacy, ledger: cfg.privacy.ledger ?? join(out, `${name}.privacy-ledger.sqlite`) } } : {}),
+            ...(cfg.privacy ? { privacy: { ...cfg.privacy, ledger: ledgerOf(name) } } : {}),
           },
         }),
       );
@@ -121,7 +125,10 @@ export async function simulate(cfg: SimulationConfig, opts: SimulationOptions = 
     const code = await coordinator.exited;
     await Promise.all(children.slice(1).map((c) => waitOrKill(c, 30_000)));
     if (code !== 0) throw new PrivmedError(`the federation did not complete (coordinator exit code ${code}); run again with the same output folder to resume`);
-    return { ...(await scoreBestModel(cfg, database, join(out, 'best'))), seconds: (performance.now() - t0) / 1000 };
+    const scored = await scoreBestModel(cfg, database, join(out, 'best'));
+    const p = cfg.privacy;
+    const privacy = p ? names.flatMap((name) => sitePrivacySummary(ledgerOf(name), p.site ?? name, p.delta, p.accountant) ?? []) : [];
+    return { ...scored, seconds: (performance.now() - t0) / 1000, ...(privacy.length ? { privacy } : {}) };
   } finally {
     for (const c of children) if (c.process.exitCode === null && c.process.signalCode === null) c.process.kill('SIGKILL');
     rmSync(pkiDir, { recursive: true, force: true });

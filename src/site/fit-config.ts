@@ -48,6 +48,40 @@ export function normalisationFromConfig(config: Readonly<Record<string, unknown>
   return n;
 }
 
+/** The fit config key of the run's planned number of rounds: a DP node calibrates its noise to its budget over them. */
+export const PLANNED_ROUNDS_KEY = 'plannedRounds';
+
+/**
+ * What a DP site reports under every protocol, even where its update and
+ * counts are hidden: its spent epsilon (by its own ledger) and delta. A
+ * function of public mechanism parameters; rounded up to 3 significant
+ * digits so the report says no more about the site's sample rate than that.
+ */
+export const PUBLIC_PRIVACY_KEYS = ['epsilon', 'dpDelta'] as const;
+
+export function publicPrivacyMetrics(metrics: Readonly<Record<string, number>>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const k of PUBLIC_PRIVACY_KEYS) if (metrics[k] !== undefined) out[k] = roundUp3(metrics[k]!);
+  return out;
+}
+
+/** The public privacy report in a remote reply, checked; a message when it is malformed, else null. */
+export function publicPrivacyProblem(metrics: Readonly<Record<string, number>>): string | null {
+  const extra = Object.keys(metrics).filter((k) => !(PUBLIC_PRIVACY_KEYS as readonly string[]).includes(k));
+  if (extra.length) return `only ${PUBLIC_PRIVACY_KEYS.join(' and ')} may travel beside a hidden update, got ${extra.join(', ')}`;
+  const { epsilon, dpDelta } = metrics;
+  if (epsilon !== undefined && !(Number.isFinite(epsilon) && epsilon >= 0)) return `epsilon must be a finite number >= 0, got ${epsilon}`;
+  if (dpDelta !== undefined && !(dpDelta > 0 && dpDelta < 1)) return `dpDelta must lie in (0, 1), got ${dpDelta}`;
+  if ((epsilon === undefined) !== (dpDelta === undefined)) return 'epsilon and dpDelta travel together';
+  return null;
+}
+
+function roundUp3(x: number): number {
+  if (!(x > 0) || !Number.isFinite(x)) return x;
+  const scale = 10 ** (Math.floor(Math.log10(x)) - 2);
+  return Number((Math.ceil(x / scale - 1e-9) * scale).toPrecision(3));
+}
+
 /** The fit config keys a coordinator with a `privacy:` section sends: the weakest mechanism it accepts. */
 export const DP_FIT_KEYS = { noiseMultiplier: 'dpNoiseMultiplier', maxSampleRate: 'dpMaxSampleRate', maxSteps: 'dpMaxSteps', sampling: 'dpSampling' } as const;
 

@@ -9,6 +9,7 @@ import { balancedClassWeights } from '../training/loss.js';
 import { defaultAugmentation } from '../training/augment.js';
 import type { PartitionConfig, SiteConfig } from './site-config.js';
 import { TfjsLocalTrainer } from './site-trainer.js';
+import type { NodePrivacyOptions } from './site-privacy.js';
 
 export function partitioning(p: PartitionConfig): Partitioning {
   return p.kind === 'iid' ? { kind: 'iid' } : p.kind === 'dirichlet' ? { kind: 'dirichlet', alpha: p.alpha } : { kind: 'label-skew', majority: p.majority };
@@ -26,6 +27,8 @@ export interface OpenedSite {
   backend: string;
   train: Dataset;
   val: Dataset;
+  /** With DP: the node's ledger and the name its data is charged under. */
+  privacy?: NodePrivacyOptions;
 }
 
 export interface SiteContext {
@@ -41,6 +44,9 @@ export async function openSite(site: SiteConfig, context: SiteContext = { nodeNa
   const train = share(data.splits.train, site.data.partition, 0);
   const val = share(data.splits.val, site.data.partition, 1);
   const info = train.info;
+  const privacy = site.privacy
+    ? { privacy: site.privacy, ledger: resolve(context.dir, site.privacy.ledger ?? 'privacy-ledger.sqlite'), site: site.privacy.site ?? context.nodeName }
+    : undefined;
   const trainer = new TfjsLocalTrainer({
     spec: { arch: site.model.arch, inputShape: [info.height, info.width, info.channels], numClasses: info.classes.length, norm: site.model.norm },
     train,
@@ -53,9 +59,7 @@ export async function openSite(site: SiteConfig, context: SiteContext = { nodeNa
     classWeights: site.training.classWeights === 'balanced' && !site.privacy ? balancedClassWeights(classCounts(train)) : null,
     seed: site.training.seed,
     augment: site.training.augment ? defaultAugmentation(info) : undefined,
-    ...(site.privacy
-      ? { privacy: { privacy: site.privacy, ledger: resolve(context.dir, site.privacy.ledger ?? 'privacy-ledger.sqlite'), site: site.privacy.site ?? context.nodeName } }
-      : {}),
+    ...(privacy ? { privacy } : {}),
   });
-  return { trainer, backend, train, val };
+  return { trainer, backend, train, val, ...(privacy ? { privacy } : {}) };
 }

@@ -86,6 +86,7 @@ export async function runTraining(
       patience: cfg.training.patience,
       preprocess: normaliseTransform(stats),
       augment: cfg.training.augment ? defaultAugmentation(info) : undefined,
+      ...(cfg.training.ema !== undefined ? { ema: cfg.training.ema } : {}),
       outputDir: cfg.output,
       metadata: { spec, classes: info.classes, normalisation: stats, config: cfg },
       resume: opts.resume,

@@ -22,16 +22,14 @@ export const PartitionSchema = z.strictObject({
 });
 
 /**
- * DP-SGD at the node (present = on). The train-config section, with
- * noiseMultiplier required: the node cannot know how many rounds it will be
- * asked for, so targetEpsilon is its budget (fits beyond it are refused), not
- * a calibration target. ledger defaults to privacy-ledger.sqlite next to the
- * node's config file; site (the ledger's name for this data) to the node name.
+ * DP-SGD at the node (present = on), the train-config section. Give
+ * targetEpsilon alone and the node calibrates its noise at the first fit to
+ * the rounds the coordinator plans; give noiseMultiplier too and the noise is
+ * fixed, the target ending the node's participation. ledger defaults to
+ * privacy-ledger.sqlite next to the node's config file; site (the ledger's
+ * name for this data) to the node name.
  */
-export const SitePrivacySchema = PrivacySchema.refine((p) => p.noiseMultiplier !== undefined, {
-  message: 'a noise multiplier for federated DP-SGD (e.g. 1.0)',
-  path: ['noiseMultiplier'],
-});
+export const SitePrivacySchema = PrivacySchema;
 
 export const SiteSchema = z.strictObject({
   data: z.strictObject({

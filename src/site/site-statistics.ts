@@ -4,6 +4,7 @@
  * ledger as a 'statistics' release BEFORE anything is sent.
  */
 import type { Dataset } from '../data/dataset.js';
+import { statisticsNoiseMultiplier } from '../dp/statistics/statistics-budget.js';
 import { exactStatistics, releaseStatistics, type DatasetStatistics } from '../dp/statistics/federated-statistics.js';
 import { withNodeLedger, type NodePrivacyOptions } from './site-privacy.js';
 
@@ -14,5 +15,6 @@ export async function nodeStatistics(train: Dataset, privacy: NodePrivacyOptions
     withNodeLedger(privacy, (ledger) =>
       ledger.append({ site: privacy.site, kind: 'statistics', mechanism, note: 'federated normalisation: image count, per-channel sums and sums of squares' }),
     ),
+    statisticsNoiseMultiplier(privacy.privacy),
   );
 }

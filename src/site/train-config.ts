@@ -26,6 +26,8 @@ export const TrainConfigSchema = z.strictObject({
     selectionMetric: z.enum(['mcc', 'auc', 'accuracy', 'loss']).default('mcc'),
     patience: z.number().int().min(0).default(5),
     augment: z.boolean().default(true),
+    /** Decay of an exponential moving average of the weights used for validation and the saved model (e.g. 0.9); off when absent. */
+    ema: z.number().gt(0).lt(1).optional(),
   }).prefault({}),
   backend: backendField,
   output: z.string().default('runs/latest'),

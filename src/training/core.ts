@@ -11,6 +11,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { batches, TransformedDataset, type Batch, type BatchOptions, type Dataset, type Transform } from '../data/dataset.js';
 import { applyUpdate, makeOptimizer, setLearningRate, type OptimizerConfig } from './optimizer.js';
 import type { BatchLoss, Task, TaskMetrics } from './task.js';
+import { WeightAverage } from './weight-average.js';
 
 /** Computes gradients for one batch; returns the mean loss. DP-SGD supplies its own. */
 export type GradientStep = (
@@ -66,6 +67,8 @@ export interface CoreOptions<M extends TaskMetrics> {
   /** Applied after preprocess, at training only (seeded per epoch and item). */
   augment?: Transform;
   gradientStep?: GradientStep;
+  /** Decay of an exponential moving average of the weights that evaluation uses (weight-average.ts); none when absent. */
+  ema?: number;
   strict?: boolean;
   onSkip?: (item: number, err: Error) => void;
 }
@@ -99,12 +102,14 @@ export class TrainingCore<M extends TaskMetrics> {
   private valView!: TransformedDataset;
   private readonly vars: tf.Variable[];
   private readonly step: GradientStep;
+  private readonly average: WeightAverage | null;
 
   constructor(private readonly o: CoreOptions<M>) {
     this.model = o.model;
     this.optimizer = makeOptimizer(o.optimizer);
     this.vars = o.model.trainableWeights.map((v) => v.read() as tf.Variable);
     this.step = o.gradientStep ?? standardGradientStep;
+    this.average = o.ema !== undefined ? new WeightAverage(this.vars, o.ema) : null;
     this.setPreprocess(o.preprocess);
   }
 
@@ -162,12 +167,19 @@ export class TrainingCore<M extends TaskMetrics> {
     return r;
   }
 
+  /** Scores the model on the validation view; with ema, the averaged weights. */
   evaluate(): Promise<M> {
-    return this.o.task.evaluate(this.model, this.valView);
+    return this.withEvaluationWeights(() => this.o.task.evaluate(this.model, this.valView));
+  }
+
+  /** Runs fn with the weights evaluation uses in the model (the moving average with ema, else the trained ones). */
+  withEvaluationWeights<T>(fn: () => Promise<T>): Promise<T> {
+    return this.average ? this.average.swapIn(fn) : fn();
   }
 
   dispose(): void {
     this.optimizer.dispose();
+    this.average?.dispose();
   }
 
   private async trainOn(batch: Batch, mu: number, anchor: tf.Tensor[]): Promise<number> {
@@ -181,6 +193,7 @@ export class TrainingCore<M extends TaskMetrics> {
       });
     }
     applyUpdate(this.optimizer, grads, this.vars, this.o.optimizer.weightDecay);
+    this.average?.update();
     await yieldToEventLoop();
     return loss;
   }

@@ -39,6 +39,8 @@ export interface TrainOptions<M extends TaskMetrics = ClassificationMetrics> {
   resume?: boolean;
   strict?: boolean;
   gradientStep?: GradientStep;
+  /** Decay of the moving average of the weights that validation and the saved model use; none when absent. */
+  ema?: number;
   /** What is learned; default classification with classWeights. */
   task?: Task<M>;
   /** Defaults to shuffledBatches(batchSize, seed). */
@@ -76,6 +78,7 @@ export async function train<M extends TaskMetrics = ClassificationMetrics>(o: Tr
     preprocess: o.preprocess,
     augment: o.augment,
     gradientStep: o.gradientStep,
+    ...(o.ema !== undefined ? { ema: o.ema } : {}),
     strict: o.strict,
     onSkip: (i, err) => emit({ type: 'skip', item: o.train.describe?.(i) ?? `item ${i}`, reason: err.message }),
   });
@@ -119,7 +122,8 @@ export async function train<M extends TaskMetrics = ClassificationMetrics>(o: Tr
       state.bestMetric = score;
       state.bestEpoch = epoch + 1;
       state.epochsWithoutImprovement = 0;
-      await saveModel(bestDir, o.model, { ...o.metadata, metrics: { epoch: epoch + 1, ...headline } });
+      // The weights that were scored: with ema, the moving average.
+      await core.withEvaluationWeights(() => saveModel(bestDir, o.model, { ...o.metadata, metrics: { epoch: epoch + 1, ...headline } }));
     } else state.epochsWithoutImprovement++;
     await saveCheckpoint(checkpointDir, o.model, o.metadata, core.optimizer, state);
     emit({ type: 'epoch', epoch: epoch + 1, epochs: o.epochs, trainLoss, lr, val, best: improved, seconds, samplesPerSec: ran.seen / seconds });

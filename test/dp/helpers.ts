@@ -21,6 +21,8 @@ export const PRIVACY_DEFAULTS: PrivacyConfig = {
   sampling: 'poisson',
   accountant: 'rdp',
   perSampleGradients: 'auto',
+  statisticsShare: 0.1,
+  augmentationMultiplicity: 1,
 };
 
 export interface DpRun {

@@ -21,10 +21,13 @@ export function registerDemoCommand(program: Command): void {
     .option('--aggregation <kind>', 'secagg (the coordinator learns only the sum) or plain', 'secagg')
     .option('--backend <name>', 'wasm, cpu or tensorflow', 'wasm')
     .option('--output <dir>', 'where the run state and the model go', 'runs/demo')
-    .option('--dp', 'DP-SGD at every hospital (noise multiplier 1.0, clip norm 1, delta 1e-5, Poisson sampling)', false)
+    .option('--dp', 'DP-SGD at every hospital: each calibrates its noise to the budget (--epsilon, delta 1e-5) over the planned rounds', false)
+    .option('--epsilon <e>', 'with --dp: the privacy budget of each hospital', '8')
     .option('--json', 'print the result as JSON', false)
-    .action(async (opts: { data?: string; sites: string; rounds: string; arch: string; aggregation: string; backend: string; output: string; json: boolean; dp: boolean }) => {
+    .action(async (opts: { data?: string; sites: string; rounds: string; arch: string; aggregation: string; backend: string; output: string; json: boolean; dp: boolean; epsilon: string }) => {
       const sites = positiveInt('--sites', opts.sites);
+      const epsilon = Number(opts.epsilon);
+      if (!(epsilon > 0 && Number.isFinite(epsilon))) throw new PrivmedError(`--epsilon: expected a positive number, got '${opts.epsilon}'`);
       const cfg = parseWith(SimulationSchema, {
         sites,
         data: { dataset: 'pneumoniamnist', root: opts.data, partition: { kind: 'dirichlet', alpha: 0.5 } },
@@ -35,12 +38,12 @@ export function registerDemoCommand(program: Command): void {
         output: opts.output,
         // Every demo is a fresh run (a simulation with a fixed run name would resume instead).
         runName: `demo-${new Date().toISOString().replace(/[:.]/g, '-')}`,
-        ...(opts.dp ? { privacy: { noiseMultiplier: 1.0, clipNorm: 1, delta: 1e-5, sampling: 'poisson' } } : {}),
+        ...(opts.dp ? { privacy: { targetEpsilon: epsilon, clipNorm: 1, delta: 1e-5, sampling: 'poisson' } } : {}),
       });
       if (!['secagg', 'plain'].includes(opts.aggregation)) throw new PrivmedError(`--aggregation: expected secagg or plain, got '${opts.aggregation}'`);
       const header =
         `privmed demo: ${cfg.sites} hospitals, non-IID PneumoniaMNIST (Dirichlet alpha 0.5), ${opts.rounds} rounds, ` +
-        `${opts.aggregation === 'secagg' ? 'secure aggregation (SecAgg+)' : 'plain FedAvg'}, ${opts.dp ? 'DP-SGD at every hospital (noise multiplier 1.0), ' : ''}mutual TLS on loopback`;
+        `${opts.aggregation === 'secagg' ? 'secure aggregation (SecAgg+)' : 'plain FedAvg'}, ${opts.dp ? `DP-SGD at every hospital (epsilon ${epsilon} at delta 1e-5 each), ` : ''}mutual TLS on loopback`;
       await runSimulation(cfg, { json: opts.json, logName: 'demo.log', header });
     });
 }

@@ -6,6 +6,7 @@ import { NodeConfigSchema } from '../../federation/node/config.js';
 import { runNode } from '../../federation/node/run-node.js';
 import { openSite } from '../../site/open-site.js';
 import { SiteSchema } from '../../site/site-config.js';
+import { formatSitePrivacy, sitePrivacySummary } from '../../site/privacy-summary.js';
 import { eventLine, type ChildEvent } from '../../simulation/event-lines.js';
 import { observedTrainer } from '../live/observed-trainer.js';
 
@@ -30,5 +31,8 @@ export function registerNodeCommand(program: Command): void {
       const trainer = emit ? observedTrainer(site.trainer, emit) : site.trainer;
       const result = await runNode(job.node, trainer, { signal: abort.signal, onEvent: emit ?? undefined });
       process.stderr.write(`privmed node ${job.node.name}: ${result.message} (${result.fitsSubmitted} updates, ${result.evaluationsSubmitted} evaluations)\n`);
+      const p = site.privacy;
+      const spent = p ? sitePrivacySummary(p.ledger, p.site, p.privacy.delta, p.privacy.accountant) : null;
+      if (spent) process.stderr.write(`privmed node ${job.node.name}: privacy (by the ledger ${p!.ledger}): ${formatSitePrivacy(spent)}\n`);
     });
 }

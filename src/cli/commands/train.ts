@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { loadYamlConfig } from '../../common/config-file.js';
 import { TrainConfigSchema } from '../../site/train-config.js';
 import { runTraining } from '../../site/run-local.js';
+import { formatSitePrivacy, sitePrivacySummary } from '../../site/privacy-summary.js';
 import { formatMetrics, printJson } from '../output.js';
 import { humanRenderer, jsonRenderer } from '../progress.js';
 
@@ -27,6 +28,8 @@ export function registerTrainCommand(program: Command): void {
         if (out.privacy) {
           const p = out.privacy;
           console.log(`privacy: epsilon ${p.epsilon.toFixed(3)} at delta ${p.delta} (${p.accountant} accountant, noise multiplier ${p.noiseMultiplier.toFixed(4)})${p.stoppedByBudget ? ', stopped by the budget' : ''}; ledger ${p.ledger} (privmed privacy report --ledger ${p.ledger})`);
+          const spent = sitePrivacySummary(p.ledger, p.site, p.delta, p.accountant);
+          if (spent) console.log(`privacy, by the ledger: ${formatSitePrivacy(spent)}`);
         }
       }
     });

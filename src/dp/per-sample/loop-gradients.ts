@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { Batch } from '../../data/dataset.js';
-import type { ClippedSum } from '../sgd/clipping.js';
+import type { GradientSink } from '../sgd/clipping.js';
 import type { PerSampleGradients } from './types.js';
 import type { PerSampleLoss } from '../../training/loss.js';
 import { trainableVariables, type DpVariable } from './variables.js';
@@ -18,7 +18,7 @@ export class LoopGradients implements PerSampleGradients {
     this.variables = trainableVariables(model);
   }
 
-  async accumulate(batch: Batch, sink: ClippedSum): Promise<number> {
+  async accumulate(batch: Batch, sink: GradientSink): Promise<number> {
     const [h, w, c] = (this.model.inputs[0]!.shape as number[]).slice(1) as [number, number, number];
     const pixels = h * w * c;
     const vars = this.variables.map((v) => v.variable);

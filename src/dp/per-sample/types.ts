@@ -1,7 +1,7 @@
 /** The per-sample gradient interface its two implementations (loop, vectorised) and DP-SGD share. */
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { Batch } from '../../data/dataset.js';
-import type { ClippedSum } from '../sgd/clipping.js';
+import type { GradientSink } from '../sgd/clipping.js';
 import type { DpVariable } from './variables.js';
 
 export type PerSampleMethod = 'loop' | 'vectorised';
@@ -13,5 +13,5 @@ export interface PerSampleGradients {
   /** The variables, in the order their gradients reach the sink. */
   readonly variables: readonly DpVariable[];
   /** Feeds every sample's gradient to `sink`; returns the sum of the per-sample losses. */
-  accumulate(batch: Batch, sink: ClippedSum): Promise<number>;
+  accumulate(batch: Batch, sink: GradientSink): Promise<number>;
 }

@@ -13,7 +13,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { PrivmedError } from '../../common/errors.js';
 import type { Batch } from '../../data/dataset.js';
-import type { ClippedSum } from '../sgd/clipping.js';
+import type { GradientSink } from '../sgd/clipping.js';
 import { ruleFor, type PerSampleRule } from './layer-rules.js';
 import { batchImages } from './batch-images.js';
 import type { PerSampleGradients } from './types.js';
@@ -48,7 +48,7 @@ export class VectorisedGradients implements PerSampleGradients {
     }
   }
 
-  async accumulate(batch: Batch, sink: ClippedSum): Promise<number> {
+  async accumulate(batch: Batch, sink: GradientSink): Promise<number> {
     const size = batch.size;
     const paramSteps = this.steps.filter((s) => s.rule);
     const probes = paramSteps.map((s) => tf.zeros([size, ...outputShape(s.layer).slice(1)]));

@@ -71,7 +71,13 @@ function checkBound(bound: number, what: string): number {
 }
 
 /** Accumulates clipped per-sample gradients, one variable array each. */
-export class ClippedSum {
+/** Where per-sample gradients go, one sample at a time. */
+export interface GradientSink {
+  /** One sample: grads[v] holds its gradient for variable v at [row * size, (row + 1) * size). */
+  add(grads: readonly Float32Array[], row?: number): void;
+}
+
+export class ClippedSum implements GradientSink {
   readonly sums: Float64Array[];
   /** Samples added (including dropped ones). */
   samples = 0;

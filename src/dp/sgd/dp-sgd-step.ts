@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { PrivmedError } from '../../common/errors.js';
 import type { GradientStep } from '../../training/core.js';
 import { ClippedSum, type ClipPlan } from './clipping.js';
+import { ViewAveragingSink } from './multiplicity.js';
 import { GaussianGridMechanism, planGaussianGrid, type GaussianGridPlan } from '../mechanisms/grid-gaussian.js';
 import type { PerSampleGradients } from '../per-sample/types.js';
 
@@ -23,6 +24,8 @@ export interface DpSgdStepOptions {
    * sampling (the actual size would leak), the batch size for fixed-size batches.
    */
   readonly expectedBatchSize: number;
+  /** Augmentation multiplicity: each run of this many rows is the views of one sample (multiplicity.ts); default 1. */
+  readonly multiplicity?: number;
 }
 
 export interface DpSgdStep {
@@ -38,12 +41,15 @@ export function dpSgdStep(o: DpSgdStepOptions): DpSgdStep {
   const sizes = perSample.variables.map((v) => v.size);
   const noise = planGaussianGrid(clip.sensitivity, o.noiseMultiplier, sizes.reduce((a, b) => a + b, 0));
   const mechanism = new GaussianGridMechanism(noise);
+  const k = o.multiplicity ?? 1;
   const gradientStep: GradientStep = async (batch, model) => {
     if (model !== perSample.model) throw new PrivmedError('DP-SGD: this gradient step was set up for a different model');
     if (batch.size > MAX_BATCH) throw new PrivmedError(`DP-SGD: batch of ${batch.size} samples is larger than the supported ${MAX_BATCH}`);
     const sum = new ClippedSum(sizes, clip);
+    const views = k > 1 ? new ViewAveragingSink(sum, sizes, k) : null;
     // A Poisson batch can be empty; the step still adds noise and updates, as the accountant assumes.
-    const lossSum = batch.size > 0 ? await perSample.accumulate(batch, sum) : 0;
+    const lossSum = batch.size > 0 ? await perSample.accumulate(batch, views ?? sum) : 0;
+    views?.finish();
     const noisy = mechanism.release(sum.flat());
     const grads: tf.NamedTensorMap = {};
     let offset = 0;

@@ -44,11 +44,15 @@ export async function exactStatistics(ds: Dataset): Promise<DatasetStatistics> {
  * refusal there stops it); post-processing keeps the result valid
  * (count >= 1, sums in [0, count]).
  */
-export function releaseStatistics(exact: DatasetStatistics, charge: (mechanism: ReleaseMechanism) => void): DatasetStatistics {
+export function releaseStatistics(
+  exact: DatasetStatistics,
+  charge: (mechanism: ReleaseMechanism) => void,
+  noiseMultiplier = STATISTICS_NOISE_MULTIPLIER,
+): DatasetStatistics {
   const c = exact.sum.length;
   const sensitivity = Math.sqrt(1 + 2 * c);
-  const plan = planGaussianGrid(sensitivity, STATISTICS_NOISE_MULTIPLIER, 1 + 2 * c);
-  charge({ type: 'gaussian', sensitivity, noiseStd: STATISTICS_NOISE_MULTIPLIER * sensitivity });
+  const plan = planGaussianGrid(sensitivity, noiseMultiplier, 1 + 2 * c);
+  charge({ type: 'gaussian', sensitivity, noiseStd: noiseMultiplier * sensitivity });
   const noisy = new GaussianGridMechanism(plan).release(Float64Array.from([exact.count, ...exact.sum, ...exact.sumSquares]));
   const count = Math.max(1, Math.round(noisy[0]!));
   const clamp = (x: number) => Math.min(count, Math.max(0, x));

@@ -4,7 +4,7 @@
  * `privmed coordinator --config` calls; `startCoordinator` gives tests and
  * embedders a handle (port, completion, close).
  */
-import { DP_FIT_KEYS } from '../../site/fit-config.js';
+import { DP_FIT_KEYS, PLANNED_ROUNDS_KEY } from '../../site/fit-config.js';
 import * as grpc from '@grpc/grpc-js';
 import { PrivmedError } from '../../common/errors.js';
 import { coordinatorService } from '../wire/proto.js';
@@ -170,6 +170,7 @@ export async function startCoordinator(rawConfig: unknown, options: CoordinatorO
         fitConfig: {
           ...(Object.fromEntries(Object.entries(config.fit).filter(([, v]) => v !== undefined)) as Record<string, number | string | boolean>),
           ...dpFitConfig(config.privacy),
+          [PLANNED_ROUNDS_KEY]: config.rounds,
         },
         evaluateConfig: config.evaluate.config,
         fractionFit: config.fractionFit,

@@ -13,6 +13,16 @@ export interface RunPrivacy {
   maxEpsilon: number;
 }
 
+/**
+ * Each node's spent epsilon as the node reports it from its own ledger, under
+ * every protocol (it travels beside hidden updates). Not checked by the
+ * coordinator: the nodes' ledgers are the authoritative record.
+ */
+export interface ReportedPrivacy {
+  nodes: { node: string; epsilon: number; delta: number }[];
+  maxEpsilon: number;
+}
+
 export interface RoundSummary {
   round: number;
   status: string;
@@ -35,6 +45,7 @@ export interface RunSummary {
   updatedAt: string;
   rounds: RoundSummary[];
   privacy: RunPrivacy | null;
+  reportedPrivacy: ReportedPrivacy | null;
 }
 
 export function summariseRuns(db: SqliteDatabase): RunSummary[] {
@@ -77,6 +88,7 @@ export function summariseRuns(db: SqliteDatabase): RunSummary[] {
       updatedAt: run.updated_at,
       rounds,
       privacy: runPrivacy(db, run.name, config.privacy?.delta ?? 1e-5, config.privacy?.accountant ?? 'rdp'),
+      reportedPrivacy: reportedPrivacy(db, run.run_id),
     };
   });
 }
@@ -91,6 +103,21 @@ function runPrivacy(db: SqliteDatabase, runName: string, delta: number, accounta
   if (bySite.size === 0) return null;
   const nodes = [...bySite].sort(([a], [b]) => (a < b ? -1 : 1)).map(([node, ms]) => ({ node, rounds: ms.length, epsilon: composeReleases(ms, delta, accountant).epsilon }));
   return { delta, accountant, nodes, maxEpsilon: Math.max(...nodes.map((n) => n.epsilon)) };
+}
+
+/** The latest epsilon each node reported with an accepted fit of this run (its ledger only grows, so the latest is the largest). */
+function reportedPrivacy(db: SqliteDatabase, runId: number): ReportedPrivacy | null {
+  const rows = db
+    .prepare(`SELECT node, metrics_json FROM node_results WHERE run_id = ? AND phase = 'fit' AND status = 'accepted' AND metrics_json IS NOT NULL ORDER BY round, attempt`)
+    .all(runId) as { node: string; metrics_json: string }[];
+  const latest = new Map<string, { epsilon: number; delta: number }>();
+  for (const r of rows) {
+    const m = JSON.parse(r.metrics_json) as Record<string, unknown>;
+    if (typeof m.epsilon === 'number' && typeof m.dpDelta === 'number') latest.set(r.node, { epsilon: m.epsilon, delta: m.dpDelta });
+  }
+  if (latest.size === 0) return null;
+  const nodes = [...latest].sort(([a], [b]) => (a < b ? -1 : 1)).map(([node, v]) => ({ node, ...v }));
+  return { nodes, maxEpsilon: Math.max(...nodes.map((n) => n.epsilon)) };
 }
 
 function fmt(v: number | undefined): string {
@@ -119,6 +146,11 @@ export function formatRunSummary(s: RunSummary): string {
     const p = s.privacy;
     lines.push(`  privacy (federation ledger, delta ${p.delta}, ${p.accountant}): max epsilon ${fmt(p.maxEpsilon)}`);
     for (const n of p.nodes) lines.push(`    ${n.node}: epsilon ${fmt(n.epsilon)} over ${n.rounds} rounds`);
+  }
+  if (s.reportedPrivacy) {
+    const r = s.reportedPrivacy;
+    lines.push(`  privacy (each node's own ledger, as reported): max epsilon ${fmt(r.maxEpsilon)}`);
+    for (const n of r.nodes) lines.push(`    ${n.node}: epsilon ${fmt(n.epsilon)} at delta ${n.delta}`);
   }
   return lines.join('\n');
 }

@@ -7,8 +7,9 @@ import { halvesDataset } from '../../fixtures/synthetic.js';
 export const DP_TRAIN_SIZE = 32;
 export const DP_BATCH = 8; // q = 0.25, 4 Poisson steps per local epoch
 
-export function tinyDpTrainer(dir: string, node: string, index: number, targetEpsilon?: number): TfjsLocalTrainer {
-  const privacy = PrivacySchema.parse({ noiseMultiplier: 1, clipNorm: 1, delta: 1e-5, perSampleGradients: 'loop', ...(targetEpsilon ? { targetEpsilon } : {}) });
+/** calibrate: no noise multiplier, only the budget (targetEpsilon required): the node calibrates at its first fit. */
+export function tinyDpTrainer(dir: string, node: string, index: number, targetEpsilon?: number, o: { calibrate?: boolean; log?: (line: string) => void } = {}): TfjsLocalTrainer {
+  const privacy = PrivacySchema.parse({ ...(o.calibrate ? {} : { noiseMultiplier: 1 }), clipNorm: 1, delta: 1e-5, perSampleGradients: 'loop', ...(targetEpsilon ? { targetEpsilon } : {}) });
   return new TfjsLocalTrainer({
     spec: { arch: 'small-cnn', inputShape: [8, 8, 1], numClasses: 2, norm: 'group' },
     train: halvesDataset(DP_TRAIN_SIZE, 8, 10 + index),
@@ -18,6 +19,6 @@ export function tinyDpTrainer(dir: string, node: string, index: number, targetEp
     optimizer: { name: 'sgd', lr: 0.1, momentum: 0, weightDecay: 0 },
     classWeights: null,
     seed: index,
-    privacy: { privacy, ledger: join(dir, `${node}-ledger.sqlite`), site: node },
+    privacy: { privacy, ledger: join(dir, `${node}-ledger.sqlite`), site: node, ...(o.log ? { log: o.log } : {}) },
   });
 }

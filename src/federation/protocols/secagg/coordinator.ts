@@ -48,6 +48,7 @@ import type { Aggregator, FitPhaseOutcome, FitRound, StatisticsOutcome, Statisti
 import type { Exchange, NodeFailure } from '../../coordinator/exchange.js';
 import type { TaskSpec } from '../../coordinator/task-board.js';
 import { acceptReply } from '../check-reply.js';
+import { publicPrivacyProblem } from '../../../site/fit-config.js';
 
 /** The largest sample count a node may report when validation.maxNumSamples is not set: the fixed-point weight range. */
 export const DEFAULT_SECAGG_MAX_SAMPLES = 100_000;
@@ -78,7 +79,7 @@ interface ProtocolRun {
 }
 
 type ProtocolOutcome =
-  | { ok: true; result: SecAggResult; contributors: string[]; failures: NodeFailure[] }
+  | { ok: true; result: SecAggResult; contributors: string[]; reported: ReadonlyMap<string, Record<string, number>>; failures: NodeFailure[] }
   | { ok: false; reason: string; failures: NodeFailure[] };
 
 type NodeMessageKind = 'advertise-keys' | 'share-keys' | 'masked-input' | 'unmask-response';
@@ -114,7 +115,8 @@ export class SecAggAggregator implements Aggregator {
     try {
       return {
         results: [this.fitResult(r, run.result)],
-        contributors: run.contributors.map((node) => ({ node, metrics: {} })),
+        // Only what publicPrivacyProblem admits: the node's spent epsilon and delta.
+        contributors: run.contributors.map((node) => ({ node, metrics: run.reported.get(node) ?? {} })),
         failures: run.failures,
       };
     } catch (e) {
@@ -157,6 +159,7 @@ export class SecAggAggregator implements Aggregator {
   private async protocol(p: ProtocolRun): Promise<ProtocolOutcome> {
     const { cohort } = p;
     const failures = new Map<string, NodeFailure>();
+    const reported = new Map<string, Record<string, number>>();
     const failed = (reason: string): ProtocolOutcome => ({ ok: false, failures: [...failures.values()], reason });
     if (cohort.length < 2) return failed(`secure aggregation needs at least 2 nodes in a round, the strategy chose ${cohort.length}`);
 
@@ -191,9 +194,12 @@ export class SecAggAggregator implements Aggregator {
           p.firstTask(node, encodeSetupEnvelope({ nodeId: idOf.get(node)!, maxUpdateNorm: p.maxUpdateNorm, setup })),
         ]),
       );
-      await this.exchange(p, failures, { name: SECAGG_STAGES.setup, deadline: p.deadline }, firstTasks, (node, reply) =>
-        server.receiveAdvertiseKeys(decode(node, reply, 'advertise-keys')),
-      );
+      await this.exchange(p, failures, { name: SECAGG_STAGES.setup, deadline: p.deadline }, firstTasks, (node, reply) => {
+        const problem = publicPrivacyProblem(reply.metrics);
+        if (problem) throw new SecAggError('malformed', `${node}'s privacy report: ${problem}`);
+        server.receiveAdvertiseKeys(decode(node, reply, 'advertise-keys'));
+        reported.set(node, { ...reply.metrics });
+      });
 
       const shareKeys = this.steps(p, nodeOf, server.finishAdvertiseStage(), SECAGG_STAGES.shareKeys, 'none');
       await this.exchange(p, failures, { name: SECAGG_STAGES.shareKeys, deadline: stageDeadline() }, shareKeys, (node, reply) =>
@@ -218,7 +224,7 @@ export class SecAggAggregator implements Aggregator {
       const contributors = result.contributors.map((id) => nodeOf.get(id)!);
       // A contributor that missed only the unmasking is still in the sum: it did not fail the round.
       for (const node of contributors) failures.delete(node);
-      return { ok: true, result, contributors, failures: [...failures.values()] };
+      return { ok: true, result, contributors, reported, failures: [...failures.values()] };
     } catch (e) {
       if (e instanceof SecAggError) return failed(e.message);
       throw e;

@@ -18,6 +18,7 @@ import { flattenUpdate, type FlatUpdate } from './update-vector.js';
 import { refusalReply } from '../../wire/refusal.js';
 import type { NodeReply, ReceivedTask } from '../../wire/task.js';
 import type { FitOutput } from '../../../site/local-trainer.js';
+import { publicPrivacyMetrics } from '../../../site/fit-config.js';
 import type { NodeAggregation } from '../../node/node-aggregation.js';
 import type { NodeProtocolOptions } from '../types.js';
 
@@ -88,7 +89,8 @@ export class SecAggNodeAggregation implements NodeAggregation {
       if (update.clippedFraction > 0) {
         this.options.log?.(`secure aggregation: ${(100 * update.clippedFraction).toFixed(2)}% of the update's coordinates exceed the clip of ${params.clip}`);
       }
-      return this.begin(envelope, { values: update.values, weight: output.numSamples });
+      // The site's spent epsilon is public (a function of public mechanism parameters): it rides beside the keys.
+      return { ...this.begin(envelope, { values: update.values, weight: output.numSamples }), metrics: publicPrivacyMetrics(output.metrics) };
     });
   }
 
