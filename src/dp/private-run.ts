@@ -142,6 +142,28 @@ export async function setupDpTraining(o: DpTrainingOptions): Promise<DpTraining>
   }
 }
 
+/** Above this a run is warned at its start: the guarantee is weak. */
+const EPSILON_WARNING = 10;
+
+/** With a fixed noise: what the planned epochs will cost, when that is over the budget or above epsilon 10. */
+function planWarning(dp: PrivateTraining, epochs: number): string {
+  const p = dp.privacy;
+  const perEpoch = dp.sampler.stepsPerEpoch;
+  const projected = dp.epsilon([dp.mechanism(epochs * perEpoch)]);
+  if (p.targetEpsilon !== undefined && projected > p.targetEpsilon) {
+    let affordable = 0;
+    while (affordable < epochs && dp.epsilon([dp.mechanism((affordable + 1) * perEpoch)]) <= p.targetEpsilon) affordable++;
+    return (
+      `\nWARNING: privacy: ${epochs} epochs at noise multiplier ${fmt(dp.noiseMultiplier)} would reach epsilon ${fmt(projected)}, over the budget of ${p.targetEpsilon}: ` +
+      `training stops after ${affordable} epoch(s). To train them all, set training.epochs to ${affordable}, or leave privacy.noiseMultiplier out so privmed calibrates the noise to the budget.`
+    );
+  }
+  if (projected > EPSILON_WARNING) {
+    return `\nWARNING: privacy: ${epochs} epochs will reach epsilon ${fmt(projected)} at delta ${p.delta}, above ${EPSILON_WARNING}: a weak guarantee; set privacy.targetEpsilon (without noiseMultiplier) to calibrate the noise to a budget.`;
+  }
+  return '';
+}
+
 function planEvent(dp: PrivateTraining, calibrated: boolean, epochs: number): PrivacyEvent {
   const { privacy: p, sampler, clip } = dp;
   return {
@@ -157,7 +179,9 @@ function planEvent(dp: PrivateTraining, calibrated: boolean, epochs: number): Pr
       `privacy: DP-SGD with noise multiplier ${fmt(dp.noiseMultiplier)}` +
       (calibrated ? ` (calibrated: epsilon ${p.targetEpsilon} at delta ${p.delta} over ${epochs} epochs, ${p.accountant} accountant)` : '') +
       `, clipping ${clip.groupNames.length > 1 ? `per layer (total ${fmt(clip.sensitivity)})` : `norm ${fmt(clip.sensitivity)}`}, ` +
-      `${sampler.sampling} sampling at rate ${fmt(sampler.sampleRate)}, ${sampler.stepsPerEpoch} steps/epoch, per-sample gradients: ${dp.perSampleMethod}`,
+      `${sampler.sampling} sampling at rate ${fmt(sampler.sampleRate)}, ${sampler.stepsPerEpoch} steps/epoch, per-sample gradients: ${dp.perSampleMethod}` +
+      (p.augmentationMultiplicity > 1 ? `, ${p.augmentationMultiplicity} augmented views per image` : '') +
+      (calibrated ? '' : planWarning(dp, epochs)),
   };
 }
 

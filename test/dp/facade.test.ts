@@ -105,6 +105,6 @@ test('makePrivate refuses bad privacy settings with the key path, before anythin
   const data = halvesDataset(64, 8, 7);
   assert.throws(() => makePrivate({ model, data, batchSize: 16, privacy: { targetEpsilon: 1, delta: 0.5 } }), /privacy\.delta 0.5 is not below 1\/n/);
   assert.throws(() => makePrivate({ model, data, batchSize: 16, privacy: { clipNorm: 1 } }), /targetEpsilon or noiseMultiplier/);
-  assert.throws(() => makePrivate({ model, data, batchSize: 16, privacy: { targetEpsilon: 1 } }), /give noiseMultiplier, or epochs/);
+  assert.throws(() => makePrivate({ model, data, batchSize: 16, privacy: { targetEpsilon: 1 } }), /give noiseMultiplier, or the epochs or steps to calibrate/);
   assert.throws(() => makePrivate({ model: smallCnn('batch', 8, 3), data, batchSize: 16, privacy: { noiseMultiplier: 1 } }), /BatchNorm/i);
 });

@@ -15,6 +15,8 @@ test('the privacy section: absent means no DP; present gets the documented defau
     sampling: 'poisson',
     accountant: 'rdp',
     perSampleGradients: 'auto',
+    augmentationMultiplicity: 1,
+    statisticsShare: 0.1,
   });
   assert.deepEqual(parse({ noiseMultiplier: 1.1, clipping: 'per-layer', clipNorm: { conv: 0.5, fc: 1 }, sampling: 'uniform', ledger: 'l.sqlite', site: 'hospital-a' }), {
     noiseMultiplier: 1.1,
@@ -24,6 +26,8 @@ test('the privacy section: absent means no DP; present gets the documented defau
     sampling: 'uniform',
     accountant: 'rdp',
     perSampleGradients: 'auto',
+    augmentationMultiplicity: 1,
+    statisticsShare: 0.1,
     ledger: 'l.sqlite',
     site: 'hospital-a',
   });

@@ -83,3 +83,17 @@ test('the CLI prints the BatchNorm refusal as one line with the fix', () => {
   assert.match(r.stderr, /model uses BatchNorm \(layer 'block1_norm' and 2 more\), which mixes samples and breaks per-sample privacy; use norm: group, or convertBatchNorm\(model, 'group'\)/);
   assert.doesNotMatch(r.stderr, /^\s+at /m);
 });
+
+test('privmed train with a fixed noise over its budget says so before training, with the epochs it affords; the moving average and view multiplicity run', async () => {
+  const output = join(dir, 'over-budget');
+  const events: PrivacyEvent[] = [];
+  // Noise 1.2 at q = 0.125: one epoch (8 steps) costs about epsilon 2.7, two about 3.3.
+  const cfg = config(output, { noiseMultiplier: 1.2, targetEpsilon: 3, delta: 1e-5, augmentationMultiplicity: 2 });
+  const out = await runTraining({ ...cfg, training: { ...cfg.training, augment: true, ema: 0.9 } }, { onPrivacy: (e) => events.push(e) });
+  const plan = events.find((e) => e.type === 'privacy-plan')!;
+  assert.match(plan.message, /2 augmented views per image/);
+  const m = /WARNING: privacy: 2 epochs at noise multiplier 1\.2 would reach epsilon [\d.]+, over the budget of 3: training stops after (\d) epoch\(s\)\. To train them all, set training\.epochs to \1/.exec(plan.message);
+  assert.ok(m, plan.message);
+  assert.ok(out.privacy!.epsilon <= 3, `the watchdog kept the budget: ${out.privacy!.epsilon}`);
+  assert.equal(events.filter((e) => e.type === 'privacy-charge').length, Number(m[1]), 'it trained exactly the epochs the warning said');
+});
