@@ -1,0 +1,114 @@
+import { createCipheriv } from 'node:crypto';
+import { hkdfSha256 } from '../crypto/hkdf.js';
+import type { RandomSource } from '../crypto/random.js';
+import { HeError } from './errors.js';
+import { fromNtt, loadPair, mulPoly, plainWords, toNtt, type HeContext } from './context.js';
+import { plaintextImage } from './layout.js';
+import { decodeCoefficients } from './packing.js';
+import { addInto, constantPoly, fromIntegers, polyWords, uniformPoly } from './rns.js';
+import { lagrangeAtZero } from './threshold.js';
+import type { SealLibrary } from './seal.js';
+
+/**
+ * Threshold decryption of an aggregate (c0, c1) without the coordinator
+ * learning the result. Holder h of active set T sends
+ *   d_h = c1 * lambda_h^T S(h) + NTT(E_h) + R_h   (mod q_j, NTT form)
+ * E_h: smudging (discrete Gaussian, sigma 2^46, CSPRNG) so that the
+ *   released values do not leak the key (Li-Micciancio, noise flooding);
+ * R_h: a pad, uniform mod q_j, from the consortium key that only nodes hold.
+ * The coordinator returns F = c0 + sum d_h = Delta m + e + sum E_h + sum R_h;
+ * each node subtracts sum R_h over T, inverts the NTT and decodes.
+ */
+export type Decryptor = ReturnType<SealLibrary['Decryptor']>;
+
+/** SEAL decryptor under lambda_h^T S(h) (special-prime part zero: decryption happens at data level). */
+export function partialDecryptor(he: HeContext, keyShare: Uint32Array, holder: number, active: readonly number[]): Decryptor {
+  const scaled = mulPoly(he, keyShare, constantPoly(he.data, lagrangeAtZero(he, holder, active)));
+  return additiveDecryptor(he, scaled);
+}
+
+/** SEAL decryptor under an additive share given at data level. */
+export function additiveDecryptor(he: HeContext, dataLevelShare: Uint32Array): Decryptor {
+  const words = new Uint32Array(2 * polyWords(he.key));
+  words.set(dataLevelShare);
+  const sk = he.seal.SecretKey();
+  sk.loadArray(he.ctx, plaintextImage(he.templates.secretKey, words));
+  const dec = he.seal.Decryptor(he.ctx, sk);
+  sk.delete();
+  return dec;
+}
+
+/** N integers from a discrete Gaussian of sigma 2^bits (Box-Muller over 53-bit CSPRNG uniforms, rounded). */
+export function smudgingNoise(n: number, sigmaBits: number, random: RandomSource): Float64Array {
+  const raw = random(16 * Math.ceil(n / 2));
+  const u = new Uint32Array(raw.buffer, raw.byteOffset, raw.length / 4);
+  const out = new Float64Array(n);
+  const sigma = 2 ** sigmaBits;
+  const unit = (i: number) => (u[i]! * 2 ** 21 + (u[i + 1]! >>> 11) + 0.5) / 2 ** 53; // in (0, 1)
+  for (let k = 0; k < n; k += 2) {
+    const r = Math.sqrt(-2 * Math.log(unit(4 * (k / 2)))) * sigma;
+    const t = 2 * Math.PI * unit(4 * (k / 2) + 2);
+    out[k] = Math.round(r * Math.cos(t));
+    if (k + 1 < n) out[k + 1] = Math.round(r * Math.sin(t));
+  }
+  return out;
+}
+
+/** c1 * key + NTT(E): the share before its pad. */
+export function smudgedShare(he: HeContext, dec: Decryptor, c1: Uint32Array, random: RandomSource): Uint32Array {
+  const ct = loadPair(he, new Uint32Array(c1.length), c1, true, 2 ** he.params.scaleBits);
+  const pt = dec.decrypt(ct)!;
+  const share = plainWords(he, pt);
+  ct.delete();
+  pt.delete();
+  const e = smudgingNoise(he.params.polyModulusDegree, he.params.smudgingSigmaBits, random);
+  addInto(he.data, share, toNtt(he, fromIntegers(he.data, e)));
+  return share;
+}
+
+/** R_h for one chunk of one aggregate: AES-256-CTR under a key derived for exactly this use. */
+export function padPoly(he: HeContext, consortiumKey: Uint8Array, aggregateId: Uint8Array, holder: number, chunk: number): Uint32Array {
+  const info = new TextEncoder().encode(`privmed/he/pad/v1\0${holder}\0${chunk}`);
+  const cipher = createCipheriv('aes-256-ctr', hkdfSha256(consortiumKey, aggregateId, info), new Uint8Array(16));
+  return uniformPoly(he.data, (bytes) => new Uint8Array(cipher.update(new Uint8Array(bytes))));
+}
+
+export interface PadBinding {
+  consortiumKey: Uint8Array;
+  aggregateId: Uint8Array;
+  holder: number;
+  chunk: number;
+}
+
+/** d_h = c1 * key + NTT(E_h) + R_h: what a node sends for one chunk. */
+export function decryptionShare(he: HeContext, dec: Decryptor, c1: Uint32Array, pad: PadBinding, random: RandomSource): Uint32Array {
+  const share = smudgedShare(he, dec, c1, random);
+  addInto(he.data, share, padPoly(he, pad.consortiumKey, pad.aggregateId, pad.holder, pad.chunk));
+  return share;
+}
+
+/** Coordinator side: F = c0 + sum of the (padded) shares. Sees only uniform values. */
+export function combineShares(he: HeContext, c0: Uint32Array, shares: readonly Uint32Array[]): Uint32Array {
+  const f = Uint32Array.from(c0);
+  for (const s of shares) addInto(he.data, f, s);
+  return f;
+}
+
+/** Node side: remove the pads of T, leave the NTT, decode the first `count` values. */
+export function openCombined(
+  he: HeContext,
+  combined: Uint32Array,
+  consortiumKey: Uint8Array,
+  aggregateId: Uint8Array,
+  active: readonly number[],
+  chunk: number,
+  count: number,
+): Float64Array {
+  const f = Uint32Array.from(combined);
+  for (const h of active) addInto(he.data, f, padPoly(he, consortiumKey, aggregateId, h, chunk), -1);
+  return decodeCoefficients(he, fromNtt(he, f), count);
+}
+
+export function requireThreshold(active: readonly number[], threshold: number): void {
+  if (active.length < threshold) throw new HeError('below-threshold', `${active.length} nodes active, ${threshold} needed to decrypt`);
+}
