@@ -2,12 +2,11 @@ import { createCipheriv } from 'node:crypto';
 import { hkdfSha256 } from '../crypto/hkdf.js';
 import type { RandomSource } from '../crypto/random.js';
 import { HeError } from './errors.js';
-import { fromNtt, loadPair, mulPoly, plainWords, toNtt, type HeContext } from './context.js';
-import { plaintextImage } from './layout.js';
+import { fromNtt, loadPair, loadPlain, mulPoly, pairOf, type HeContext } from './context.js';
 import { decodeCoefficients } from './packing.js';
-import { addInto, constantPoly, fromIntegers, polyWords, uniformPoly } from './rns.js';
+import { addInto, constantPoly, fromIntegers, uniformPoly } from './rns.js';
 import { lagrangeAtZero } from './threshold.js';
-import type { SealLibrary } from './seal.js';
+import type { SealPlainText } from './seal.js';
 
 /**
  * Threshold decryption of an aggregate (c0, c1) without the coordinator
@@ -19,23 +18,14 @@ import type { SealLibrary } from './seal.js';
  * The coordinator returns F = c0 + sum d_h = Delta m + e + sum E_h + sum R_h;
  * each node subtracts sum R_h over T, inverts the NTT and decodes.
  */
-export type Decryptor = ReturnType<SealLibrary['Decryptor']>;
-
-/** SEAL decryptor under lambda_h^T S(h) (special-prime part zero: decryption happens at data level). */
-export function partialDecryptor(he: HeContext, keyShare: Uint32Array, holder: number, active: readonly number[]): Decryptor {
-  const scaled = mulPoly(he, keyShare, constantPoly(he.data, lagrangeAtZero(he, holder, active)));
-  return additiveDecryptor(he, scaled);
+/** lambda_h^T S(h) as a SEAL plaintext (data level, NTT form): the node's additive key share for set T. */
+export function partialKey(he: HeContext, keyShare: Uint32Array, holder: number, active: readonly number[]): SealPlainText {
+  return additiveKey(he, mulPoly(he, keyShare, constantPoly(he.data, lagrangeAtZero(he, holder, active))));
 }
 
-/** SEAL decryptor under an additive share given at data level. */
-export function additiveDecryptor(he: HeContext, dataLevelShare: Uint32Array): Decryptor {
-  const words = new Uint32Array(2 * polyWords(he.key));
-  words.set(dataLevelShare);
-  const sk = he.seal.SecretKey();
-  sk.loadArray(he.ctx, plaintextImage(he.templates.secretKey, words));
-  const dec = he.seal.Decryptor(he.ctx, sk);
-  sk.delete();
-  return dec;
+/** An additive key share given at data level, as a plaintext that multiplies c1 pointwise. */
+export function additiveKey(he: HeContext, dataLevelShare: Uint32Array): SealPlainText {
+  return loadPlain(he, dataLevelShare, 1);
 }
 
 /** N integers from a discrete Gaussian of sigma 2^bits (Box-Muller over 53-bit CSPRNG uniforms, rounded). */
@@ -54,16 +44,32 @@ export function smudgingNoise(n: number, sigmaBits: number, random: RandomSource
   return out;
 }
 
-/** c1 * key + NTT(E): the share before its pad. */
-export function smudgedShare(he: HeContext, dec: Decryptor, c1: Uint32Array, random: RandomSource): Uint32Array {
-  const ct = loadPair(he, new Uint32Array(c1.length), c1, true, 2 ** he.params.scaleBits);
-  const pt = dec.decrypt(ct)!;
-  const share = plainWords(he, pt);
-  ct.delete();
-  pt.delete();
-  const e = smudgingNoise(he.params.polyModulusDegree, he.params.smudgingSigmaBits, random);
-  addInto(he.data, share, toNtt(he, fromIntegers(he.data, e)));
-  return share;
+/**
+ * c1 * key + NTT(E) per chunk: the shares before their pads. Two chunks ride
+ * one ciphertext image: multiplyPlain by the key, add the NTT'd noise.
+ */
+export function smudgedShares(he: HeContext, key: SealPlainText, c1s: readonly Uint32Array[], random: RandomSource): Uint32Array[] {
+  const out: Uint32Array[] = [];
+  const { polyModulusDegree: n, smudgingSigmaBits: bits } = he.params;
+  for (let i = 0; i < c1s.length; i += 2) {
+    const a = c1s[i]!;
+    const b = c1s[i + 1] ?? a;
+    const ct = loadPair(he, a, b, true);
+    he.evaluator.multiplyPlain(ct, key, ct);
+    const noise = loadPair(he, fromIntegers(he.data, smudgingNoise(n, bits, random)), fromIntegers(he.data, smudgingNoise(n, bits, random)), false);
+    he.evaluator.cipherTransformToNtt(noise, noise);
+    he.evaluator.add(ct, noise, ct);
+    const [s0, s1] = pairOf(he, ct);
+    ct.delete();
+    noise.delete();
+    out.push(s0);
+    if (i + 1 < c1s.length) out.push(s1);
+  }
+  return out;
+}
+
+export function smudgedShare(he: HeContext, key: SealPlainText, c1: Uint32Array, random: RandomSource): Uint32Array {
+  return smudgedShares(he, key, [c1], random)[0]!;
 }
 
 /** R_h for one chunk of one aggregate: AES-256-CTR under a key derived for exactly this use. */
@@ -81,15 +87,15 @@ export interface PadBinding {
 }
 
 /** d_h = c1 * key + NTT(E_h) + R_h: what a node sends for one chunk. */
-export function decryptionShare(he: HeContext, dec: Decryptor, c1: Uint32Array, pad: PadBinding, random: RandomSource): Uint32Array {
-  const share = smudgedShare(he, dec, c1, random);
+export function decryptionShare(he: HeContext, key: SealPlainText, c1: Uint32Array, pad: PadBinding, random: RandomSource): Uint32Array {
+  const share = smudgedShare(he, key, c1, random);
   addInto(he.data, share, padPoly(he, pad.consortiumKey, pad.aggregateId, pad.holder, pad.chunk));
   return share;
 }
 
 /** Coordinator side: F = c0 + sum of the (padded) shares. Sees only uniform values. */
 export function combineShares(he: HeContext, c0: Uint32Array, shares: readonly Uint32Array[]): Uint32Array {
-  const f = Uint32Array.from(c0);
+  const f = c0.slice();
   for (const s of shares) addInto(he.data, f, s);
   return f;
 }
@@ -104,7 +110,7 @@ export function openCombined(
   chunk: number,
   count: number,
 ): Float64Array {
-  const f = Uint32Array.from(combined);
+  const f = combined.slice();
   for (const h of active) addInto(he.data, f, padPoly(he, consortiumKey, aggregateId, h, chunk), -1);
   return decodeCoefficients(he, fromNtt(he, f), count);
 }

@@ -1,6 +1,6 @@
 import { HeError } from './errors.js';
 import { parseDataCiphertext, type HeContext } from './context.js';
-import { encodeCoefficients } from './packing.js';
+import { encodeChunks } from './packing.js';
 import type { SealCipherText, SealPublicKey } from './seal.js';
 
 /**
@@ -17,12 +17,17 @@ export function collectiveEncryptor(he: HeContext, pk: SealPublicKey): Encryptor
 
 /** One chunk (<= N values, pre-weighted, clipped) as SEAL ciphertext bytes. */
 export function encryptChunk(he: HeContext, enc: Encryptor, values: ArrayLike<number>, what: string): Uint8Array {
-  const pt = encodeCoefficients(he, values, what);
-  const ct = enc.encrypt(pt)!;
-  const bytes = ct.saveArray(he.seal.ComprModeType.none);
-  pt.delete();
-  ct.delete();
-  return bytes;
+  return encryptChunks(he, enc, [values], what)[0]!;
+}
+
+export function encryptChunks(he: HeContext, enc: Encryptor, chunks: readonly ArrayLike<number>[], what: string): Uint8Array[] {
+  return encodeChunks(he, chunks, what).map((pt) => {
+    const ct = enc.encrypt(pt)!;
+    const bytes = ct.saveArray(he.seal.ComprModeType.none);
+    pt.delete();
+    ct.delete();
+    return bytes;
+  });
 }
 
 /** Running sum of uploaded ciphertexts for one chunk, in SEAL. */

@@ -33,7 +33,7 @@ export function crsPolynomial(he: HeContext, seed: Uint8Array): Uint32Array {
 
 function seededImage(he: HeContext, c0: Uint32Array, seed: Uint8Array): Uint8Array {
   if (seed.length !== CRS_SEED_BYTES) throw new RangeError(`a CRS seed is ${CRS_SEED_BYTES} bytes, got ${seed.length}`);
-  const out = Uint8Array.from(he.templates.seededPublicKey);
+  const out = he.templates.seededPublicKey.slice();
   out.set(new Uint8Array(c0.buffer, c0.byteOffset, c0.byteLength), CIPHERTEXT_DATA_OFFSET);
   out.set(seed, seededSeedOffset(he.key));
   return out;
@@ -56,9 +56,9 @@ export function generateKeyShare(he: HeContext, a: Uint32Array): KeyShare {
   // p = b' + (a' - a) s = -(a s + e').
   const pk = wordsOf(kg.createPublicKey().saveArray(none), CIPHERTEXT_DATA_OFFSET, 2 * w);
   kg.delete();
-  const diff = Uint32Array.from(pk.subarray(2 * w));
+  const diff = pk.subarray(2 * w).slice();
   addInto(he.key, diff, a, -1);
-  const share = Uint32Array.from(pk.subarray(0, 2 * w));
+  const share = pk.subarray(0, 2 * w).slice();
   addInto(he.key, share, mulPointwise(he.key, diff, secret));
   return { secret, ckgShare: share };
 }
@@ -66,7 +66,7 @@ export function generateKeyShare(he: HeContext, a: Uint32Array): KeyShare {
 /** b = sum of the parties' CKG shares. */
 export function aggregateCkgShares(he: HeContext, shares: readonly Uint32Array[]): Uint32Array {
   if (shares.length === 0) throw new HeError('below-threshold', 'no CKG shares to aggregate');
-  const b = Uint32Array.from(shares[0]!);
+  const b = shares[0]!.slice();
   for (const s of shares.slice(1)) addInto(he.key, b, s);
   return b;
 }

@@ -100,7 +100,7 @@ export function parsePlaintext(bytes: Uint8Array, ex: Expected): { scale: number
 
 /** A copy of a SEAL-made ciphertext image with its words, NTT flag and scale replaced. */
 export function ciphertextImage(template: Uint8Array, words: Uint32Array, ntt: boolean, scale: number): Uint8Array {
-  const out = Uint8Array.from(template);
+  const out = template.slice();
   const dataBytes = out.length - CIPHERTEXT_DATA_OFFSET;
   if (words.byteLength !== dataBytes) throw new RangeError(`ciphertext image holds ${dataBytes} data bytes, got ${words.byteLength}`);
   out.set(new Uint8Array(words.buffer, words.byteOffset, words.byteLength), CIPHERTEXT_DATA_OFFSET);
@@ -111,7 +111,7 @@ export function ciphertextImage(template: Uint8Array, words: Uint32Array, ntt: b
 
 /** A copy of a SEAL-made plaintext or secret-key image with its words (and scale) replaced. */
 export function plaintextImage(template: Uint8Array, words: Uint32Array, scale?: number): Uint8Array {
-  const out = Uint8Array.from(template);
+  const out = template.slice();
   const dataBytes = out.length - PLAINTEXT_DATA_OFFSET;
   if (words.byteLength !== dataBytes) throw new RangeError(`plaintext image holds ${dataBytes} data bytes, got ${words.byteLength}`);
   out.set(new Uint8Array(words.buffer, words.byteOffset, words.byteLength), PLAINTEXT_DATA_OFFSET);

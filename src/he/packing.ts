@@ -1,5 +1,5 @@
 import { HeError } from './errors.js';
-import { loadPlain, mulPoly, toNtt, type HeContext } from './context.js';
+import { loadPair, loadPlain, pairOf, type HeContext } from './context.js';
 import { constantPoly, fromIntegers, modPow, type RnsBasis } from './rns.js';
 import type { SealPlainText } from './seal.js';
 
@@ -11,6 +11,28 @@ import type { SealPlainText } from './seal.js';
  * NTT'd and multiplied by 2^(scaleBits - f) by SEAL.
  */
 export function encodeCoefficients(he: HeContext, values: ArrayLike<number>, what: string): SealPlainText {
+  return encodeChunks(he, [values], what)[0]!;
+}
+
+/** Several chunks; two at a time ride one ciphertext image through SEAL's NTT and scaling. */
+export function encodeChunks(he: HeContext, chunks: readonly ArrayLike<number>[], what: string): SealPlainText[] {
+  const out: SealPlainText[] = [];
+  const delta = 2 ** he.params.scaleBits;
+  for (let i = 0; i < chunks.length; i += 2) {
+    const a = fixedPoint(he, chunks[i]!, `${what}, chunk ${i}`);
+    const b = i + 1 < chunks.length ? fixedPoint(he, chunks[i + 1]!, `${what}, chunk ${i + 1}`) : a;
+    const ct = loadPair(he, a, b, false);
+    he.evaluator.cipherTransformToNtt(ct, ct);
+    he.evaluator.multiplyPlain(ct, scalingPlain(he), ct);
+    const [c0, c1] = pairOf(he, ct);
+    ct.delete();
+    out.push(loadPlain(he, c0, delta));
+    if (i + 1 < chunks.length) out.push(loadPlain(he, c1, delta));
+  }
+  return out;
+}
+
+function fixedPoint(he: HeContext, values: ArrayLike<number>, what: string): Uint32Array {
   const p = he.params;
   const n = p.polyModulusDegree;
   if (values.length > n) throw new HeError('invalid-input', `${what}: ${values.length} values do not fit one ciphertext (${n})`);
@@ -23,8 +45,18 @@ export function encodeCoefficients(he: HeContext, values: ArrayLike<number>, wha
     }
     ints[k] = Math.round(x * fp);
   }
-  const scaled = mulPoly(he, toNtt(he, fromIntegers(he.data, ints)), constantPoly(he.data, 2n ** BigInt(p.scaleBits - p.fixedPointBits)));
-  return loadPlain(he, scaled, 2 ** p.scaleBits);
+  return fromIntegers(he.data, ints);
+}
+
+/** 2^(scaleBits - fixedPointBits) as a plaintext, made once per context. */
+const scaling = new WeakMap<HeContext, SealPlainText>();
+function scalingPlain(he: HeContext): SealPlainText {
+  let pt = scaling.get(he);
+  if (pt === undefined) {
+    pt = loadPlain(he, constantPoly(he.data, 2n ** BigInt(he.params.scaleBits - he.params.fixedPointBits)), 1);
+    scaling.set(he, pt);
+  }
+  return pt;
 }
 
 /** CRT constants: x = sum_j r_j * M_j mod Q. */

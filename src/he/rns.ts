@@ -172,7 +172,7 @@ export function uniformPoly(b: RnsBasis, stream: (bytes: number) => Uint8Array):
   const next = (): [number, number] => {
     if (at >= pool.length) {
       const bytes = stream(8 * 1024);
-      pool = new Uint32Array(Uint8Array.from(bytes).buffer);
+      pool = new Uint32Array(bytes.slice().buffer);
       at = 0;
     }
     at += 2;

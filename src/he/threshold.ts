@@ -62,7 +62,7 @@ export function dealShares(
 /** S(h): the sum of the shares holder h received from every dealer. */
 export function sumShares(he: HeContext, received: readonly Uint32Array[]): Uint32Array {
   if (received.length === 0) throw new HeError('below-threshold', 'no key shares received');
-  const acc = Uint32Array.from(received[0]!);
+  const acc = received[0]!.slice();
   for (const r of received.slice(1)) addInto(he.data, acc, r);
   return acc;
 }

@@ -17,7 +17,7 @@ import {
   loadCollectivePublicKey,
   openCombined,
   parseCiphertext,
-  partialDecryptor,
+  partialKey,
   sumShares,
   type HeContext,
   type KeyShare,
@@ -83,7 +83,7 @@ export function roundTrip(he: HeContext, c: Committee, inputs: readonly Float32A
   const c1 = agg.words.subarray(w);
   const aggregateId = createHash('sha256').update(aggregateLabel).digest();
   const shares = active.map((h) => {
-    const dec = partialDecryptor(he, c.keyShares.get(h)!, h, active);
+    const dec = partialKey(he, c.keyShares.get(h)!, h, active);
     const s = decryptionShare(he, dec, c1, { consortiumKey: c.consortiumKey, aggregateId, holder: h, chunk: 0 }, systemRandom);
     dec.delete();
     return s;

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { systemRandom } from '../../src/crypto/random.js';
-import { HeError, ShareLedger, decryptionShare, partialDecryptor, wordsPayload } from '../../src/he/index.js';
+import { HeError, ShareLedger, decryptionShare, partialKey, wordsPayload } from '../../src/he/index.js';
 import { heContext, setupCommittee } from './helpers.js';
 
 test('retry returns the identical share, across a restart; another active set or a worn-out key is refused', async (t) => {
@@ -20,7 +20,7 @@ test('retry returns the identical share, across a restart; another active set or
   let made = 0;
   const make = () => {
     made++;
-    const dec = partialDecryptor(he, c.keyShares.get(2)!, 2, [2, 3]);
+    const dec = partialKey(he, c.keyShares.get(2)!, 2, [2, 3]);
     const share = decryptionShare(he, dec, c1, { consortiumKey: c.consortiumKey, aggregateId: aggregate, holder: 2, chunk: 0 }, systemRandom);
     dec.delete();
     return Uint8Array.from(wordsPayload(share));

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { systemRandom } from '../../src/crypto/random.js';
 import {
-  additiveDecryptor,
+  additiveKey,
   collectiveEncryptor,
   combineShares,
   decodeCoefficients,
@@ -30,7 +30,7 @@ test('a decryption share opens a symmetric per-node upload, not a collective-key
   const words = 2 * he.data.n * he.data.q.length;
   const open = (ct: Uint8Array) => {
     const p = parseCiphertext(ct, { what: 'upload of node 1', basis: he.data, parmsId: he.dataParmsId });
-    const dec = additiveDecryptor(he, dataPart(he, c.parties[0]!.secret)); // node 1's share s_1
+    const dec = additiveKey(he, dataPart(he, c.parties[0]!.secret)); // node 1's share s_1
     const h1 = smudgedShare(he, dec, p.words.subarray(words), systemRandom); // what node 1 sends: c1 s_1 + E_1
     dec.delete();
     return decodeCoefficients(he, fromNtt(he, combineShares(he, p.words.subarray(0, words), [h1])), m1.length);
