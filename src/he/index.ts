@@ -17,3 +17,4 @@ export { CiphertextSum, collectiveEncryptor, encryptChunk, encryptChunks, type E
 export { additiveKey, combineShares, decryptionShare, openCombined, padPoly, partialKey, requireThreshold, smudgedShare, smudgedShares, smudgingNoise, type PadBinding } from './decrypt.js';
 export { ShareLedger } from './ledger.js';
 export { BINDING_ID_BYTES, frame, parseUpload, parseWords, wordsPayload, type Binding, type FrameKind } from './frames.js';
+export { inProcessCommittee, type Committee } from './committee.js';

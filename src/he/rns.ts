@@ -167,30 +167,30 @@ export function fromIntegers(b: RnsBasis, values: Float64Array): Uint32Array {
  */
 export function uniformPoly(b: RnsBasis, stream: (bytes: number) => Uint8Array): Uint32Array {
   const out = new Uint32Array(2 * polyWords(b));
-  let pool: Uint32Array = new Uint32Array(0);
-  let at = 0;
-  const next = (): [number, number] => {
-    if (at >= pool.length) {
-      const bytes = stream(8 * 1024);
-      pool = new Uint32Array(bytes.slice().buffer);
-      at = 0;
-    }
-    at += 2;
-    return [pool[at - 2]!, pool[at - 1]!];
+  // One draw per word plus 1/64 spare; more only if that runs out.
+  const refill = (words: number) => {
+    const bytes = stream(8 * words);
+    return new Uint32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
   };
+  let pool = refill(polyWords(b) + (polyWords(b) >> 6) + 1);
+  let at = 0;
   for (let j = 0; j < b.q.length; j++) {
     const qh = b.qHi[j]!;
     const ql = b.qLo[j]!;
     const mask = 2 ** (32 - Math.clz32(qh)) - 1;
-    for (let k = 0; k < b.n; k++) {
-      for (;;) {
-        const [lo, rawHi] = next();
-        const hi = rawHi & mask;
-        if (hi < qh || (hi === qh && lo < ql)) {
-          out[2 * (j * b.n + k)] = lo;
-          out[2 * (j * b.n + k) + 1] = hi;
-          break;
-        }
+    const end = 2 * (j + 1) * b.n;
+    for (let w = 2 * j * b.n; w < end; ) {
+      if (at >= pool.length) {
+        pool = refill(256);
+        at = 0;
+      }
+      const lo = pool[at]!;
+      const hi = pool[at + 1]! & mask;
+      at += 2;
+      if (hi < qh || (hi === qh && lo < ql)) {
+        out[w] = lo;
+        out[w + 1] = hi;
+        w += 2;
       }
     }
   }

@@ -3,24 +3,18 @@ import { systemRandom } from '../../src/crypto/random.js';
 import {
   CiphertextSum,
   DEFAULT_CKKS_PARAMS,
-  aggregateCkgShares,
   collectiveEncryptor,
-  collectivePublicKeyBytes,
   combineShares,
   createHeContext,
-  crsPolynomial,
-  crsSeed,
-  dealShares,
   decryptionShare,
   encryptChunk,
-  generateKeyShare,
   loadCollectivePublicKey,
   openCombined,
   parseCiphertext,
   partialKey,
-  sumShares,
+  inProcessCommittee,
+  type Committee,
   type HeContext,
-  type KeyShare,
 } from '../../src/he/index.js';
 
 let shared: Promise<HeContext> | undefined;
@@ -38,26 +32,9 @@ export function dataPart(he: HeContext, keyLevel: Uint32Array): Uint32Array {
   return keyLevel.subarray(0, 2 * he.data.n * he.data.q.length);
 }
 
-export interface Committee {
-  ids: number[];
-  threshold: number;
-  seed: Uint8Array;
-  publicKeyBytes: Uint8Array;
-  parties: KeyShare[];
-  keyShares: Map<number, Uint32Array>; // S(h)
-  consortiumKey: Uint8Array;
-}
-
-/** Key generation and Shamir re-sharing among n in-process parties (what each node does, in one loop). */
+/** Key generation and Shamir re-sharing among n in-process parties. */
 export function setupCommittee(he: HeContext, n: number, threshold: number, label: string): Committee {
-  const members = ids(n);
-  const seed = crsSeed(`${label}/${n}/${threshold}`);
-  const a = crsPolynomial(he, seed);
-  const parties = members.map(() => generateKeyShare(he, a));
-  const publicKeyBytes = collectivePublicKeyBytes(he, aggregateCkgShares(he, parties.map((p) => p.ckgShare)), seed);
-  const dealt = parties.map((p) => dealShares(he, dataPart(he, p.secret), members, threshold, systemRandom));
-  const keyShares = new Map(members.map((h) => [h, sumShares(he, dealt.map((d) => d.get(h)!))]));
-  return { ids: members, threshold, seed, publicKeyBytes, parties, keyShares, consortiumKey: systemRandom(32) };
+  return inProcessCommittee(he, n, threshold, `${label}/${n}/${threshold}`, systemRandom);
 }
 
 /** A random subset of `size` members (the nodes still alive). */
