@@ -67,9 +67,46 @@ function crt(b: RnsBasis): { Q: bigint; m: bigint[] } {
 
 /**
  * The first `count` coefficients of a coefficient-form polynomial, centred
- * in (-Q/2, Q/2] and divided by the scale.
+ * in (-Q/2, Q/2] and divided by the scale. Two data primes (the default):
+ * Garner's CRT in float64, X = x0 + q0 k with k = (x1 - x0) q0^-1 mod q1,
+ * exact integer steps and one final float rounding (at most
+ * 2^-52 (|value| + q0 / Delta), q0 / Delta = 2^-28). Other prime counts: BigInt.
  */
 export function decodeCoefficients(he: HeContext, coeffs: Uint32Array, count: number): Float64Array {
+  return he.data.q.length === 2 ? decodeTwoPrimes(he, coeffs, count) : decodeBigInt(he, coeffs, count);
+}
+
+function decodeTwoPrimes(he: HeContext, coeffs: Uint32Array, count: number): Float64Array {
+  const b = he.data;
+  const [q0, q1] = b.q as [bigint, bigint];
+  if (q1 >= 2n ** 52n) return decodeBigInt(he, coeffs, count);
+  const q1f = Number(q1);
+  const q1h = b.qHi[1]!;
+  const q1l = b.qLo[1]!;
+  const inv = modPow(q0 % q1, q1 - 2n, q1);
+  const halfQ1 = Math.floor(q1f / 2);
+  const q0OverDelta = Number(q0) / 2 ** he.params.scaleBits;
+  const invDelta = 2 ** -he.params.scaleBits;
+  const out = new Float64Array(count);
+  for (let k = 0; k < count; k++) {
+    const x0l = coeffs[2 * k]!;
+    const x0h = coeffs[2 * k + 1]!;
+    const x1 = coeffs[2 * (b.n + k) + 1]! * 2 ** 32 + coeffs[2 * (b.n + k)]!; // < q1 < 2^52: exact
+    // x0 mod q1: estimate the quotient (off by at most one), subtract in 32-bit halves (all exact)
+    const e = Math.floor((x0h * 2 ** 32 + x0l) / q1f);
+    let r = (x0h - e * q1h) * 2 ** 32 + (x0l - e * q1l);
+    if (r < 0) r += q1f;
+    else if (r >= q1f) r -= q1f;
+    let d = x1 - r;
+    if (d < 0) d += q1f;
+    const g = Number((BigInt(d) * inv) % q1); // Garner's digit: X = x0 + q0 g
+    const centred = g > halfQ1 ? g - q1f : g;
+    out[k] = (x0h * 2 ** 32 + x0l) * invDelta + centred * q0OverDelta;
+  }
+  return out;
+}
+
+export function decodeBigInt(he: HeContext, coeffs: Uint32Array, count: number): Float64Array {
   const b = he.data;
   const { Q, m } = crt(b);
   const half = Q >> 1n;

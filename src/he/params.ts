@@ -63,10 +63,11 @@ export function checkParams(p: CkksParams): void {
  * up to maxParties inputs: input rounding (2^-(fixedPointBits+1) per party),
  * plus smudging at 16 sigma of the sum of maxParties Gaussians plus the
  * ciphertext noise (measured below 2^13 for 50 parties; we allow 2^16),
- * divided by the scale. The 16-sigma tail is below 2^-180.
+ * divided by the scale, plus the float64 rounding of the decoded value
+ * (2^-52 of the largest sum). The 16-sigma tail is below 2^-180.
  */
 export function errorBound(p: CkksParams): number {
   const rounding = p.maxParties * 2 ** -(p.fixedPointBits + 1);
   const noise = 16 * Math.sqrt(p.maxParties) * 2 ** p.smudgingSigmaBits + 2 ** 16;
-  return rounding + noise / 2 ** p.scaleBits;
+  return rounding + noise / 2 ** p.scaleBits + p.maxAbsInput * p.maxParties * 2 ** -52;
 }

@@ -78,12 +78,13 @@ export function addInto(b: RnsBasis, acc: Uint32Array, x: Uint32Array, sign: 1 |
 }
 
 /**
- * In place: y = y * m (mod q) for a small integer 0 <= m < 2^16, in float64
+ * In place: y = (y + addend) * m (mod q) for a small integer 0 <= m < 2^16, in float64
  * without BigInt: the quotient estimate floor(y m / q) is off by at most one
  * (y m < 2^76, q > 2^40), and every partial product stays below 2^53.
  */
-export function mulSmallInto(b: RnsBasis, y: Uint32Array, m: number): void {
+export function mulSmallInto(b: RnsBasis, y: Uint32Array, m: number, addend?: Uint32Array): void {
   if (!Number.isInteger(m) || m < 0 || m >= 2 ** 16) throw new RangeError(`small multiplier must be an integer in [0, 2^16), got ${m}`);
+  if (addend !== undefined && addend.length !== y.length) throw new RangeError('addend differs in length');
   const blocks = y.length / 2 / b.n;
   for (let blk = 0; blk < blocks; blk++) {
     const j = blk % b.q.length;
@@ -92,8 +93,25 @@ export function mulSmallInto(b: RnsBasis, y: Uint32Array, m: number): void {
     const qf = qh * TWO32 + ql;
     const end = 2 * (blk + 1) * b.n;
     for (let at = 2 * blk * b.n; at < end; at += 2) {
-      const yl = y[at]!;
-      const yh = y[at + 1]!;
+      let yl = y[at]!;
+      let yh = y[at + 1]!;
+      if (addend !== undefined) {
+        // y + addend, reduced below q first (Horner's step is (y + c) m)
+        yl += addend[at]!;
+        yh += addend[at + 1]!;
+        if (yl >= TWO32) {
+          yl -= TWO32;
+          yh += 1;
+        }
+        if (yh > qh || (yh === qh && yl >= ql)) {
+          yl -= ql;
+          yh -= qh;
+          if (yl < 0) {
+            yl += TWO32;
+            yh -= 1;
+          }
+        }
+      }
       const e = Math.floor(((yh * m) * TWO32 + yl * m) / qf);
       let hi = yh * m - e * qh;
       let lo = yl * m - e * ql;

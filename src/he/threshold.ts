@@ -49,10 +49,7 @@ export function dealShares(
   for (const h of holders) {
     // Horner: y = ((c_{t-1} h + c_{t-2}) h + ... + c_1) h + s
     const y = new Uint32Array(secret.length);
-    for (let k = coeffs.length - 1; k >= 0; k--) {
-      addInto(he.data, y, coeffs[k]!);
-      mulSmallInto(he.data, y, h);
-    }
+    for (let k = coeffs.length - 1; k >= 0; k--) mulSmallInto(he.data, y, h, coeffs[k]!);
     addInto(he.data, y, secret);
     out.set(h, y);
   }

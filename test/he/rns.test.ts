@@ -27,6 +27,9 @@ test('add, subtract and small multiply agree with BigInt mod q_j, edges included
     const p = Uint32Array.from(x);
     mulSmallInto(b, p, m);
     assert.deepEqual(asBig(p), X.map((v, w) => (v * BigInt(m)) % prime(w)), `multiplier ${m}`);
+    const h = Uint32Array.from(x);
+    mulSmallInto(b, h, m, y);
+    assert.deepEqual(asBig(h), X.map((v, w) => ((v + Y[w]!) * BigInt(m)) % prime(w)), `Horner step with multiplier ${m}`);
   }
 });
 
