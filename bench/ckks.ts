@@ -26,7 +26,7 @@ import {
   frame,
   inProcessCommittee,
   loadCollectivePublicKey,
-  openCombined,
+  openCombinedChunks,
   parseCiphertext,
   partialKey,
   smudgedShares,
@@ -99,13 +99,13 @@ export async function benchCkks(report: Report, opts: { quick?: boolean } = {}):
       t0 = performance.now();
       const key = partialKey(he, committee.keyShares.get(1)!, 1, active);
       const own = smudgedShares(he, key, c1s, systemRandom);
-      own.forEach((s, c) => addInto(he.data, s, padPoly(he, committee.consortiumKey, ID, 1, c)));
+      own.forEach((s, c) => addInto(he.data, s, padPoly(he, committee.consortiumKey, ID, active, 1, c)));
       const shareMs = (performance.now() - t0) * scaleUp;
       const shareBytes = own.reduce((s, w) => s + wordFrame(w), 0) * scaleUp;
       // the other active nodes' shares, for the coordinator to combine
       const others = active.slice(1).map((h) => {
         const k = partialKey(he, committee.keyShares.get(h)!, h, active);
-        return c1s.map((c1, c) => decryptionShare(he, k, c1, { consortiumKey: committee.consortiumKey, aggregateId: ID, holder: h, chunk: c }, systemRandom));
+        return c1s.map((c1, c) => decryptionShare(he, k, c1, { consortiumKey: committee.consortiumKey, aggregateId: ID, active, holder: h, chunk: c }, systemRandom));
       });
 
       // coordinator: combine; node: unpad, leave the NTT, decode
@@ -115,8 +115,8 @@ export async function benchCkks(report: Report, opts: { quick?: boolean } = {}):
       const combinedBytes = combined.reduce((s, w) => s + wordFrame(w), 0) * scaleUp;
       t0 = performance.now();
       let maxErr = 0;
-      combined.forEach((f, c) => {
-        const got = openCombined(he, f, committee.consortiumKey, ID, active, c, plainValues[c]!.length);
+      const opened = openCombinedChunks(he, combined, committee.consortiumKey, ID, 0, plainValues.map((v) => v.length));
+      opened.forEach((got, c) => {
         for (let k = 0; k < got.length; k++) maxErr = Math.max(maxErr, Math.abs(got[k]! - nodes * plainValues[c]![k]!));
       });
       const decodeMs = (performance.now() - t0) * scaleUp;

@@ -2,7 +2,7 @@ import { createCipheriv } from 'node:crypto';
 import { hkdfSha256 } from '../crypto/hkdf.js';
 import type { RandomSource } from '../crypto/random.js';
 import { HeError } from './errors.js';
-import { fromNtt, loadPair, loadPlain, mulPoly, pairOf, type HeContext } from './context.js';
+import { loadPair, loadPlain, mulPoly, pairOf, type HeContext } from './context.js';
 import { decodeCoefficients } from './packing.js';
 import { addInto, constantPoly, fromIntegers, uniformPoly } from './rns.js';
 import { lagrangeAtZero } from './threshold.js';
@@ -72,16 +72,32 @@ export function smudgedShare(he: HeContext, key: SealPlainText, c1: Uint32Array,
   return smudgedShares(he, key, [c1], random)[0]!;
 }
 
-/** R_h for one chunk of one aggregate: AES-256-CTR under a key derived for exactly this use. */
-export function padPoly(he: HeContext, consortiumKey: Uint8Array, aggregateId: Uint8Array, holder: number, chunk: number): Uint32Array {
-  const info = new TextEncoder().encode(`privmed/he/pad/v1\0${holder}\0${chunk}`);
+/** G_label for one chunk of one aggregate: AES-256-CTR under a key derived for exactly this use. */
+function padStream(he: HeContext, consortiumKey: Uint8Array, aggregateId: Uint8Array, label: number, chunk: number): Uint32Array {
+  const info = new TextEncoder().encode(`privmed/he/pad/v1\0${label}\0${chunk}`);
   const cipher = createCipheriv('aes-256-ctr', hkdfSha256(consortiumKey, aggregateId, info), new Uint8Array(16));
   return uniformPoly(he.data, (bytes) => new Uint8Array(cipher.update(new Uint8Array(bytes))));
+}
+
+/**
+ * R_h = G_h - G_next(h) (cyclic over T), plus G_0 for the first node of T.
+ * Every share is hidden by a uniform pad, the pads of T sum to G_0, so a
+ * node unpads the combined result with one stream instead of t.
+ */
+export function padPoly(he: HeContext, consortiumKey: Uint8Array, aggregateId: Uint8Array, active: readonly number[], holder: number, chunk: number): Uint32Array {
+  const set = [...active].sort((a, b) => a - b);
+  const at = set.indexOf(holder);
+  if (at < 0) throw new HeError('protocol', `node ${holder} is not in the active set [${set.join(', ')}]`);
+  const pad = padStream(he, consortiumKey, aggregateId, holder, chunk);
+  addInto(he.data, pad, padStream(he, consortiumKey, aggregateId, set[(at + 1) % set.length]!, chunk), -1);
+  if (at === 0) addInto(he.data, pad, padStream(he, consortiumKey, aggregateId, 0, chunk));
+  return pad;
 }
 
 export interface PadBinding {
   consortiumKey: Uint8Array;
   aggregateId: Uint8Array;
+  active: readonly number[];
   holder: number;
   chunk: number;
 }
@@ -89,7 +105,7 @@ export interface PadBinding {
 /** d_h = c1 * key + NTT(E_h) + R_h: what a node sends for one chunk. */
 export function decryptionShare(he: HeContext, key: SealPlainText, c1: Uint32Array, pad: PadBinding, random: RandomSource): Uint32Array {
   const share = smudgedShare(he, key, c1, random);
-  addInto(he.data, share, padPoly(he, pad.consortiumKey, pad.aggregateId, pad.holder, pad.chunk));
+  addInto(he.data, share, padPoly(he, pad.consortiumKey, pad.aggregateId, pad.active, pad.holder, pad.chunk));
   return share;
 }
 
@@ -100,19 +116,37 @@ export function combineShares(he: HeContext, c0: Uint32Array, shares: readonly U
   return f;
 }
 
-/** Node side: remove the pads of T, leave the NTT, decode the first `count` values. */
-export function openCombined(
+/**
+ * Node side: remove the pads (G_0), leave the NTT, decode the first
+ * `counts[i]` values of each chunk; two chunks share one inverse NTT.
+ */
+export function openCombinedChunks(
   he: HeContext,
-  combined: Uint32Array,
+  combined: readonly Uint32Array[],
   consortiumKey: Uint8Array,
   aggregateId: Uint8Array,
-  active: readonly number[],
-  chunk: number,
-  count: number,
-): Float64Array {
-  const f = combined.slice();
-  for (const h of active) addInto(he.data, f, padPoly(he, consortiumKey, aggregateId, h, chunk), -1);
-  return decodeCoefficients(he, fromNtt(he, f), count);
+  firstChunk: number,
+  counts: readonly number[],
+): Float64Array[] {
+  const unpadded = combined.map((c, i) => {
+    const f = c.slice();
+    addInto(he.data, f, padStream(he, consortiumKey, aggregateId, 0, firstChunk + i), -1);
+    return f;
+  });
+  const out: Float64Array[] = [];
+  for (let i = 0; i < unpadded.length; i += 2) {
+    const ct = loadPair(he, unpadded[i]!, unpadded[i + 1] ?? unpadded[i]!, true);
+    he.evaluator.cipherTransformFromNtt(ct, ct);
+    const [a, b] = pairOf(he, ct);
+    ct.delete();
+    out.push(decodeCoefficients(he, a, counts[i]!));
+    if (i + 1 < unpadded.length) out.push(decodeCoefficients(he, b, counts[i + 1]!));
+  }
+  return out;
+}
+
+export function openCombined(he: HeContext, combined: Uint32Array, consortiumKey: Uint8Array, aggregateId: Uint8Array, chunk: number, count: number): Float64Array {
+  return openCombinedChunks(he, [combined], consortiumKey, aggregateId, chunk, [count])[0]!;
 }
 
 export function requireThreshold(active: readonly number[], threshold: number): void {

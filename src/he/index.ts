@@ -14,7 +14,7 @@ export { encodeChunks, encodeCoefficients, decodeCoefficients } from './packing.
 export { CRS_SEED_BYTES, aggregateCkgShares, collectivePublicKeyBytes, crsPolynomial, crsSeed, generateKeyShare, loadCollectivePublicKey, type KeyShare } from './keygen.js';
 export { dealShares, defaultThreshold, lagrangeAtZero, sumShares } from './threshold.js';
 export { CiphertextSum, collectiveEncryptor, encryptChunk, encryptChunks, type Encryptor } from './encrypt.js';
-export { additiveKey, combineShares, decryptionShare, openCombined, padPoly, partialKey, requireThreshold, smudgedShare, smudgedShares, smudgingNoise, type PadBinding } from './decrypt.js';
+export { additiveKey, combineShares, decryptionShare, openCombined, openCombinedChunks, padPoly, partialKey, requireThreshold, smudgedShare, smudgedShares, smudgingNoise, type PadBinding } from './decrypt.js';
 export { ShareLedger } from './ledger.js';
 export { BINDING_ID_BYTES, frame, parseUpload, parseWords, wordsPayload, type Binding, type FrameKind } from './frames.js';
 export { inProcessCommittee, type Committee } from './committee.js';

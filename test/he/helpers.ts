@@ -49,6 +49,11 @@ export function randomActive(members: readonly number[], size: number): number[]
 
 /** Every member encrypts its vector (one chunk), the sum is decrypted by `active`. */
 export function roundTrip(he: HeContext, c: Committee, inputs: readonly Float32Array[], active: readonly number[], aggregateLabel = 'agg'): Float64Array {
+  return roundTripSeen(he, c, inputs, active, aggregateLabel).opened;
+}
+
+/** The round trip, with what the coordinator saw: the padded shares and the combined result. */
+export function roundTripSeen(he: HeContext, c: Committee, inputs: readonly Float32Array[], active: readonly number[], aggregateLabel = 'agg') {
   const pk = loadCollectivePublicKey(he, c.publicKeyBytes, c.seed);
   const enc = collectiveEncryptor(he, pk);
   const sum = new CiphertextSum(he);
@@ -61,12 +66,12 @@ export function roundTrip(he: HeContext, c: Committee, inputs: readonly Float32A
   const aggregateId = createHash('sha256').update(aggregateLabel).digest();
   const shares = active.map((h) => {
     const dec = partialKey(he, c.keyShares.get(h)!, h, active);
-    const s = decryptionShare(he, dec, c1, { consortiumKey: c.consortiumKey, aggregateId, holder: h, chunk: 0 }, systemRandom);
+    const s = decryptionShare(he, dec, c1, { consortiumKey: c.consortiumKey, aggregateId, active, holder: h, chunk: 0 }, systemRandom);
     dec.delete();
     return s;
   });
   const combined = combineShares(he, c0, shares);
-  return openCombined(he, combined, c.consortiumKey, aggregateId, active, 0, inputs[0]!.length);
+  return { opened: openCombined(he, combined, c.consortiumKey, aggregateId, 0, inputs[0]!.length), shares, combined };
 }
 
 /** Float64 reference sum. */

@@ -21,7 +21,7 @@ test('retry returns the identical share, across a restart; another active set or
   const make = () => {
     made++;
     const dec = partialKey(he, c.keyShares.get(2)!, 2, [2, 3]);
-    const share = decryptionShare(he, dec, c1, { consortiumKey: c.consortiumKey, aggregateId: aggregate, holder: 2, chunk: 0 }, systemRandom);
+    const share = decryptionShare(he, dec, c1, { consortiumKey: c.consortiumKey, aggregateId: aggregate, active: [2, 3], holder: 2, chunk: 0 }, systemRandom);
     dec.delete();
     return Uint8Array.from(wordsPayload(share));
   };

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DEFAULT_CKKS_PARAMS, HeError, errorBound } from '../../src/he/index.js';
-import { heContext, maxAbsDiff, plainSum, randomActive, roundTrip, setupCommittee, weightedInputs } from './helpers.js';
+import { decodeCoefficients, fromNtt } from '../../src/he/index.js';
+import { heContext, maxAbsDiff, plainSum, randomActive, roundTrip, roundTripSeen, setupCommittee, weightedInputs } from './helpers.js';
 
 // encrypt -> add n -> threshold decrypt == plaintext weighted sum within the documented bound.
 const BOUND = 2 ** -24;
@@ -37,4 +38,14 @@ test('fewer than t shares do not decrypt', async () => {
   const got = roundTrip(he, c, inputs, active);
   assert.ok(maxAbsDiff(got, plainSum(inputs)) > 1);
   assert.ok(HeError);
+});
+
+test('what the coordinator holds decodes to noise: the combined result without the consortium pads is not the sum', async () => {
+  const he = await heContext();
+  const c = setupCommittee(he, 3, 2, 'coordinator-view');
+  const inputs = weightedInputs(3, 256);
+  const seen = roundTripSeen(he, c, inputs, [1, 3]);
+  const expected = plainSum(inputs);
+  assert.ok(maxAbsDiff(seen.opened, expected) <= BOUND);
+  assert.ok(maxAbsDiff(decodeCoefficients(he, fromNtt(he, seen.combined), 256), expected) > 1e3);
 });
