@@ -1,11 +1,14 @@
-import * as sealModule from 'node-seal';
+import * as sealModule from 'node-seal/allows_wasm_node_umd.js';
 import type { SEALLibrary } from 'node-seal/implementation/seal.js';
 
 /**
- * node-seal 6.0.x (SEAL 4.1) loaded once per process. Its default build
- * throws on transparent results (c1 = 0), which is what we want: every
- * image we build keeps c1 non-zero. The package is CommonJS (UMD); its
- * factory is the default export, nested once more under some loaders.
+ * node-seal 6.0.x (SEAL 4.1) loaded once per process, its "allows" build:
+ * the default build throws when an evaluator result has c1 = 0
+ * ("transparent"), which our polynomial images hit whenever a chunk is all
+ * zeros (a frozen layer, the zero used for re-randomisation). Real
+ * encryptions come from the Encryptor and are never transparent. The
+ * package is CommonJS (UMD); its factory is the default export, nested once
+ * more under some loaders.
  */
 export type SealLibrary = SEALLibrary;
 export type SealContext = ReturnType<SealLibrary['Context']>;

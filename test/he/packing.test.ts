@@ -19,6 +19,8 @@ test('coefficient packing: encode then decode returns the values; float64 CRT ag
   const viaFloat = decodeCoefficients(he, fromIntegers(he.data, big), 8192);
   const viaBigInt = decodeBigInt(he, fromIntegers(he.data, big), 8192);
   for (let k = 0; k < 8192; k++) assert.ok(Math.abs(viaFloat[k]! - viaBigInt[k]!) <= (Math.abs(viaBigInt[k]!) + 2 ** -28) * 2 ** -51, `coefficient ${k}`);
+  // an all-zero chunk (a frozen layer) encodes too (its NTT image is 'transparent' to SEAL)
+  assert.deepEqual(decodeCoefficients(he, fromNtt(he, plainWords(he, encodeCoefficients(he, new Float64Array(8192), 'zeros'))), 4), new Float64Array(4));
   assert.throws(() => encodeCoefficients(he, [Number.NaN], 'node 4 update'), (e: unknown) => e instanceof HeError && /node 4 update, chunk 0: value 0 is NaN/.test(e.message));
   assert.throws(() => encodeCoefficients(he, [5000], 'node 4 update'), /\|x\| <= 4096/);
 });
