@@ -41,14 +41,24 @@ export class ShareLedger {
   }
 
   /**
-   * The share for (aggregate, chunk): the stored bytes if it was made before,
-   * else `make()`'s, stored before they are returned.
+   * The shares for every chunk of an aggregate: the stored bytes if they
+   * were made before, else `make(chunk)`'s for each chunk, stored together
+   * (one file, one fsync) before they are returned.
    */
-  share(aggregateHex: string, active: readonly number[], chunks: number, chunk: number, make: () => Uint8Array): Uint8Array {
+  shares(aggregateHex: string, active: readonly number[], chunks: number, make: (chunk: number) => Uint8Array): Uint8Array[] {
     if (!/^[0-9a-f]{64}$/.test(aggregateHex)) throw new HeError('protocol', `aggregate id must be 64 hex digits, got '${aggregateHex.slice(0, 80)}'`);
-    if (!Number.isInteger(chunk) || chunk < 0 || chunk >= chunks) throw new HeError('protocol', `chunk ${chunk} outside [0, ${chunks})`);
+    if (!Number.isInteger(chunks) || chunks < 1) throw new HeError('protocol', `an aggregate has at least one chunk, got ${chunks}`);
+    this.reserve(aggregateHex, [...active].sort((a, b) => a - b), chunks);
+    const path = join(this.dir, 'shares', `${aggregateHex}.bin`);
+    if (existsSync(path)) return unpack(new Uint8Array(readFileSync(path)), chunks, path);
+    const out = Array.from({ length: chunks }, (_, c) => make(c));
+    writeFileAtomic(path, pack(out));
+    return out;
+  }
+
+  /** Registers the aggregate's active set and counts its decryptions, on disk, before any share exists. */
+  private reserve(aggregateHex: string, set: number[], chunks: number): void {
     const known = this.state.aggregates[aggregateHex];
-    const set = [...active].sort((a, b) => a - b);
     if (known === undefined) {
       if (this.state.decryptions + chunks > this.maxDecryptions) {
         throw new HeError('refused', `key ${this.state.keyId} has made ${this.state.decryptions} decryptions; ${chunks} more would pass its budget of ${this.maxDecryptions}`, {
@@ -63,10 +73,32 @@ export class ShareLedger {
         hint: 're-randomise the aggregate (a new aggregate id) to decrypt under another set',
       });
     }
-    const path = join(this.dir, 'shares', `${aggregateHex}-${chunk}.bin`);
-    if (existsSync(path)) return new Uint8Array(readFileSync(path));
-    const bytes = make();
-    writeFileAtomic(path, bytes);
-    return bytes;
   }
+}
+
+/** u32 count, u32 length per part, then the parts. */
+function pack(parts: readonly Uint8Array[]): Uint8Array {
+  const head = new Uint32Array(1 + parts.length);
+  head[0] = parts.length;
+  parts.forEach((p, i) => (head[1 + i] = p.length));
+  const out = new Uint8Array(head.byteLength + parts.reduce((n, p) => n + p.length, 0));
+  out.set(new Uint8Array(head.buffer));
+  let at = head.byteLength;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+function unpack(bytes: Uint8Array, chunks: number, path: string): Uint8Array[] {
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (bytes.length < 4 || dv.getUint32(0, true) !== chunks) throw new HeError('protocol', `${path}: expected ${chunks} stored shares`);
+  let at = 4 + 4 * chunks;
+  return Array.from({ length: chunks }, (_, i) => {
+    const len = dv.getUint32(4 + 4 * i, true);
+    const part = bytes.slice(at, at + len);
+    at += len;
+    return part;
+  });
 }

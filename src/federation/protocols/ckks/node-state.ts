@@ -150,14 +150,13 @@ export class CkksNode {
     const hex = Buffer.from(aggregate).toString('hex');
     let key: ReturnType<typeof partialKey> | undefined;
     try {
-      return c1Frames.map((f, chunk) =>
-        this.ledger!.share(hex, active, c1Frames.length, chunk, () => {
+      return this.ledger.shares(hex, active, c1Frames.length, (chunk) => {
+          const f = c1Frames[chunk]!;
           const c1 = parseWords(this.he, 'combined', f, { node: 0, chunk, id: aggregate }, `c1 of chunk ${chunk} from the coordinator`);
           key ??= partialKey(this.he, this.keyShare!, this.id, active);
           const d = decryptionShare(this.he, key, c1, { consortiumKey: this.consortiumKey!, aggregateId: aggregate, active, holder: this.id, chunk }, this.random);
           return frame('share', { node: this.id, chunk, id: aggregate }, wordsPayload(d));
-        }),
-      );
+        });
     } finally {
       key?.delete();
     }
