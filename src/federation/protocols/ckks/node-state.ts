@@ -6,6 +6,7 @@
  * retry), open the combined result. Secrets (S(h), the consortium key)
  * stay in this object and the node's directory.
  */
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { PrivmedError } from '../../../common/errors.js';
 import { systemRandom, type RandomSource, type X25519KeyPair } from '../../../crypto/index.js';
@@ -125,7 +126,7 @@ export class CkksNode {
     }
     this.ownShares = undefined;
     this.encryptor = collectiveEncryptor(he, loadCollectivePublicKey(he, publicKey, seed));
-    const keyId = Buffer.from(publicKey.subarray(113, 145)).toString('hex');
+    const keyId = createHash('sha256').update(publicKey).digest('hex');
     this.ledger = new ShareLedger(join(this.dir, 'ckks-ledger'), keyId, he.params.maxDecryptionsPerKey);
     return publicKey;
   }
@@ -147,6 +148,10 @@ export class CkksNode {
   share(aggregate: Uint8Array, active: readonly number[], c1Frames: readonly Uint8Array[]): Uint8Array[] {
     if (!this.ledger || !this.keyShare || !this.consortiumKey) throw new PrivmedError('ckks: decryption before the key setup finished');
     if (active.length < this.run.threshold) throw new HeError('below-threshold', `asked to decrypt with ${active.length} nodes, the run's threshold is ${this.run.threshold}`);
+    const ids = new Set(active);
+    if (ids.size !== active.length || active.some((h) => !Number.isInteger(h) || h < 1 || h > this.run.roster.length) || !ids.has(this.id)) {
+      throw new HeError('protocol', `active set [${active.join(', ')}] must be distinct roster positions 1..${this.run.roster.length} including this node (${this.id})`);
+    }
     const hex = Buffer.from(aggregate).toString('hex');
     let key: ReturnType<typeof partialKey> | undefined;
     try {
