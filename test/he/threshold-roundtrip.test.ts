@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULT_CKKS_PARAMS, HeError, errorBound } from '../../src/he/index.js';
+import { DEFAULT_CKKS_PARAMS, errorBound } from '../../src/he/index.js';
 import { decodeCoefficients, fromNtt } from '../../src/he/index.js';
 import { heContext, maxAbsDiff, plainSum, randomActive, roundTrip, roundTripSeen, setupCommittee, weightedInputs } from './helpers.js';
 
@@ -37,7 +37,6 @@ test('fewer than t shares do not decrypt', async () => {
   // Lagrange over 3 points of a degree-3 sharing gives a wrong key: the result is noise, not the sum
   const got = roundTrip(he, c, inputs, active);
   assert.ok(maxAbsDiff(got, plainSum(inputs)) > 1);
-  assert.ok(HeError);
 });
 
 test('what the coordinator holds decodes to noise: the combined result without the consortium pads is not the sum', async () => {
