@@ -70,7 +70,7 @@ export async function createHeContext(params: CkksParams): Promise<HeContext> {
   };
 }
 
-export function expectAtData(he: HeContext, what: string): Expected {
+function expectAtData(he: HeContext, what: string): Expected {
   return { what, basis: he.data, parmsId: he.dataParmsId };
 }
 
@@ -100,15 +100,6 @@ export function loadPlain(he: HeContext, words: Uint32Array, scale: number): Sea
 
 export function plainWords(he: HeContext, pt: SealPlainText): Uint32Array {
   return wordsOf(pt.saveArray(none(he.seal)), PLAINTEXT_DATA_OFFSET, polyWords(he.data));
-}
-
-/** NTT of one data-level polynomial, by SEAL (the polynomial rides as both c0 and c1). */
-export function toNtt(he: HeContext, x: Uint32Array): Uint32Array {
-  const ct = loadPair(he, x, x, false);
-  he.evaluator.cipherTransformToNtt(ct, ct);
-  const out = pairOf(he, ct)[0];
-  ct.delete();
-  return out;
 }
 
 export function fromNtt(he: HeContext, x: Uint32Array): Uint32Array {

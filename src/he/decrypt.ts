@@ -148,7 +148,3 @@ export function openCombinedChunks(
 export function openCombined(he: HeContext, combined: Uint32Array, consortiumKey: Uint8Array, aggregateId: Uint8Array, chunk: number, count: number): Float64Array {
   return openCombinedChunks(he, [combined], consortiumKey, aggregateId, chunk, [count])[0]!;
 }
-
-export function requireThreshold(active: readonly number[], threshold: number): void {
-  if (active.length < threshold) throw new HeError('below-threshold', `${active.length} nodes active, ${threshold} needed to decrypt`);
-}

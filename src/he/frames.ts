@@ -11,7 +11,7 @@ import { firstWordOutOfRange, polyWords } from './rns.js';
  * raw words (they are uniform to the coordinator, nothing else to check
  * but the range).
  */
-export const BINDING_ID_BYTES = 32;
+const BINDING_ID_BYTES = 32;
 const HEAD = 4 + 4 + 4 + BINDING_ID_BYTES;
 
 export type FrameKind = 'upload' | 'share' | 'combined';

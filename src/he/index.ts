@@ -7,14 +7,14 @@
  * (ledger) and wire frames (frames). Depends only on common/ and crypto/.
  */
 export { HeError, type HeErrorCode } from './errors.js';
-export { DEFAULT_CKKS_PARAMS, checkParams, dataModulusBits, errorBound, type CkksParams } from './params.js';
-export { createHeContext, fromNtt, toNtt, type HeContext } from './context.js';
+export { DEFAULT_CKKS_PARAMS, checkParams, errorBound, type CkksParams } from './params.js';
+export { createHeContext, fromNtt, type HeContext } from './context.js';
 export { parseCiphertext, parsePlaintext, readSeeded } from './layout.js';
 export { encodeChunks, encodeCoefficients, decodeCoefficients } from './packing.js';
-export { CRS_SEED_BYTES, aggregateCkgShares, collectivePublicKeyBytes, crsPolynomial, crsSeed, generateKeyShare, loadCollectivePublicKey, type KeyShare } from './keygen.js';
+export { aggregateCkgShares, collectivePublicKeyBytes, crsPolynomial, crsSeed, generateKeyShare, loadCollectivePublicKey, type KeyShare } from './keygen.js';
 export { dealShares, defaultThreshold, lagrangeAtZero, sumShares } from './threshold.js';
 export { CiphertextSum, collectiveEncryptor, encryptChunk, encryptChunks, type Encryptor } from './encrypt.js';
-export { additiveKey, combineShares, decryptionShare, openCombined, openCombinedChunks, padPoly, partialKey, requireThreshold, smudgedShare, smudgedShares, smudgingNoise, type PadBinding } from './decrypt.js';
+export { additiveKey, combineShares, decryptionShare, openCombined, openCombinedChunks, padPoly, partialKey, smudgedShare, smudgedShares, smudgingNoise, type PadBinding } from './decrypt.js';
 export { ShareLedger } from './ledger.js';
-export { BINDING_ID_BYTES, frame, parseUpload, parseWords, wordsPayload, type Binding, type FrameKind } from './frames.js';
+export { frame, parseUpload, parseWords, wordsPayload, type Binding, type FrameKind } from './frames.js';
 export { inProcessCommittee, type Committee } from './committee.js';

@@ -13,7 +13,7 @@ import type { SealPublicKey } from './seal.js';
  * collective key is (sum p_i, a) for s = sum s_i. Everything is at the key
  * level (data primes + special prime) and in NTT form, as SEAL keeps keys.
  */
-export const CRS_SEED_BYTES = 64;
+const CRS_SEED_BYTES = 64;
 
 /** The public CRS seed: SHA-512 over the run's public context (run id, roster, parameters). */
 export function crsSeed(publicContext: string): Uint8Array {

@@ -34,7 +34,7 @@ export const DEFAULT_CKKS_PARAMS: CkksParams = {
 };
 
 /** Bits of the data modulus Q (the primes ciphertexts travel under). */
-export function dataModulusBits(p: CkksParams): number {
+function dataModulusBits(p: CkksParams): number {
   return p.coeffModulusBits.slice(0, -1).reduce((a, b) => a + b, 0);
 }
 
