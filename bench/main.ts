@@ -5,6 +5,7 @@
 import { silenceIpServerNameWarning } from '../src/common/warnings.js';
 import { makeReporter, type Report } from './harness.js';
 import { benchAccounting } from './accounting.js';
+import { benchCkks } from './ckks.js';
 import { benchDp } from './dp.js';
 import { benchEngine } from './engine.js';
 import { benchFederation } from './federation.js';
@@ -14,6 +15,7 @@ import { benchSecAgg } from './secagg.js';
 
 const BENCHES: Record<string, (report: Report, quick: boolean) => Promise<void>> = {
   accounting: (r, quick) => benchAccounting(r, { quick }),
+  ckks: (r, quick) => benchCkks(r, { quick }),
   dp: (r, quick) => benchDp(r, { quick }),
   engine: (r, quick) => benchEngine(r, { quick }),
   federation: (r, quick) => benchFederation(r, { quick }),
