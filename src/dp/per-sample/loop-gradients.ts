@@ -7,6 +7,9 @@ import type { PerSampleGradients } from './types.js';
 import type { PerSampleLoss } from '../../training/loss.js';
 import { trainableVariables, type DpVariable } from './variables.js';
 
+/** How long the sample loop runs before letting the event loop in. */
+const YIELD_EVERY_MS = 200;
+
 export class LoopGradients implements PerSampleGradients {
   readonly method = 'loop' as const;
   readonly variables: readonly DpVariable[];
@@ -23,7 +26,13 @@ export class LoopGradients implements PerSampleGradients {
     const pixels = h * w * c;
     const vars = this.variables.map((v) => v.variable);
     let lossSum = 0;
+    let since = performance.now();
     for (let i = 0; i < batch.size; i++) {
+      // A large batch on a busy machine takes minutes: timers (the node's heartbeats) must still run.
+      if (performance.now() - since > YIELD_EVERY_MS) {
+        await new Promise<void>((r) => setImmediate(r));
+        since = performance.now();
+      }
       const { value, grads } = tf.variableGrads(() => {
         const x = tf.tensor4d(batch.x.subarray(i * pixels, (i + 1) * pixels), [1, h, w, c]);
         const logits = this.model.apply(x, { training: true }) as tf.Tensor2D;
