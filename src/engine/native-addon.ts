@@ -41,7 +41,7 @@ const ISAS: readonly NativeIsa[] = ['avx512', 'avx2', 'scalar'];
 
 let addon: NativeAddon | null = null;
 let choice: EngineChoice | null = null;
-let active = false;
+let pinned: EngineName | null = null;
 
 function firstExisting(candidates: string[]): string | undefined {
   return candidates.map((rel) => fileURLToPath(new URL(rel, import.meta.url))).find((p) => existsSync(p));
@@ -113,23 +113,21 @@ export function chooseEngine(threads: number, env: NodeJS.ProcessEnv = process.e
       }
     }
   }
-  active = choice.engine === 'native';
   return choice;
 }
 
 /** The loaded add-on while the native engine is active, else null (the wasm kernels run). */
 export function nativeKernels(): NativeAddon | null {
-  return active ? addon : null;
+  return activeEngine() === 'native' ? addon : null;
 }
 
 /**
- * Tests and benchmarks switch engines inside one process. 'native' needs the
- * add-on loaded by chooseEngine; returns whether the switch happened.
+ * Tests and benchmarks switch engines inside one process (null: back to the
+ * chosen one). 'native' needs the add-on loaded; returns whether it is.
  */
-export function useEngine(engine: EngineName): boolean {
-  if (engine === 'native' && addon === null) return false;
-  active = engine === 'native';
-  return true;
+export function useEngine(engine: EngineName | null): boolean {
+  pinned = engine;
+  return engine !== 'native' || addon !== null;
 }
 
 /** Re-initialises the add-on with another instruction set (tests); returns the one now in use. */
@@ -139,5 +137,11 @@ export function useNativeIsa(isa: NativeIsa): NativeIsa | null {
 }
 
 export function activeEngine(): EngineName {
-  return active ? 'native' : 'wasm';
+  const engine = pinned ?? choice?.engine ?? 'wasm';
+  return engine === 'native' && addon !== null ? 'native' : 'wasm';
+}
+
+/** The choice made at initialisation, or null before it. */
+export function engineChoice(): EngineChoice | null {
+  return choice;
 }
