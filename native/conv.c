@@ -33,13 +33,18 @@ static void im2col_task(void *ctx, int task) {
     const long b = row / c->OH, oy = row % c->OH;
     for (int ox = 0; ox < c->OW; ox++) {
       float *dst = j->cols + (row * c->OW + ox) * K;
-      for (int kh = 0; kh < c->KH; kh++) {
+      const long ix0 = (long)ox * c->sx - c->pl;
+      /* Taps kw in [lo, hi) lie inside the row: one contiguous copy. */
+      const long lo = ix0 < 0 ? -ix0 : 0, hi = c->W - ix0 < c->KW ? c->W - ix0 : c->KW;
+      for (int kh = 0; kh < c->KH; kh++, dst += (long)c->KW * c->CI) {
         const long iy = oy * c->sy - c->pt + kh;
-        for (int kw = 0; kw < c->KW; kw++, dst += c->CI) {
-          const long ix = (long)ox * c->sx - c->pl + kw;
-          if (iy < 0 || iy >= c->H || ix < 0 || ix >= c->W) memset(dst, 0, (size_t)c->CI * sizeof(float));
-          else memcpy(dst, j->x + ((b * c->H + iy) * c->W + ix) * c->CI, (size_t)c->CI * sizeof(float));
+        if (iy < 0 || iy >= c->H || lo >= hi) {
+          memset(dst, 0, (size_t)c->KW * c->CI * sizeof(float));
+          continue;
         }
+        if (lo > 0) memset(dst, 0, (size_t)lo * c->CI * sizeof(float));
+        memcpy(dst + lo * c->CI, j->x + ((b * c->H + iy) * c->W + ix0 + lo) * c->CI, (size_t)(hi - lo) * c->CI * sizeof(float));
+        if (hi < c->KW) memset(dst + hi * c->CI, 0, (size_t)(c->KW - hi) * c->CI * sizeof(float));
       }
     }
   }
@@ -173,26 +178,14 @@ int pm_conv_filter_grad(const pm_conv *cv, const float *x, const float *dy, floa
   fg_job j = {cv, x, dy, dw, (cv->CI + MR - 1) / MR, (cv->CO + NR - 1) / NR, 0, 0, 0};
   j.ntiles = (long)taps * j.CT * j.NT;
   j.ntasks = (int)(j.ntiles < 2L * pm_pool_threads() ? j.ntiles : 2L * pm_pool_threads());
-  j.rows_per_chunk = imax(1, imin(MAX_SEGS, K2_CHUNK / imax(1, cv->OW)));
+  /* Pixels per chunk: their x and dy rows stay within ~128 KB of cache. */
+  const int px = imax(16, imin(K2_CHUNK, (128 * 1024) / ((cv->CI + cv->CO) * (int)sizeof(float))));
+  j.rows_per_chunk = imax(1, imin(MAX_SEGS, px / imax(1, cv->OW)));
   pm_pool_run(fg_task, &j, j.ntasks);
   return 0;
 }
 
 /* ---- input gradient: one implicit GEMM over dy per stride phase ---- */
-
-typedef struct {
-  const float *w;
-  float *wt;
-  int taps, CI, CO;
-} wt_job;
-
-static void wt_task(void *ctx, int t) {
-  wt_job *j = ctx;
-  const float *src = j->w + (long)t * j->CI * j->CO;
-  float *dst = j->wt + (long)t * j->CI * j->CO;
-  for (int ci = 0; ci < j->CI; ci++)
-    for (int co = 0; co < j->CO; co++) dst[(long)co * j->CI + ci] = src[(long)ci * j->CO + co];
-}
 
 int pm_conv_input_grad(const pm_conv *cv, const float *dy, const float *w, float *dx) {
   const int taps = cv->KH * cv->KW;
@@ -207,8 +200,7 @@ int pm_conv_input_grad(const pm_conv *cv, const float *dy, const float *w, float
   }
   float *wt = malloc((size_t)taps * cv->CI * cv->CO * sizeof(float) + 64);
   if (!wt) return -1;
-  wt_job wj = {w, wt, taps, cv->CI, cv->CO};
-  pm_pool_run(wt_task, &wj, taps);
+  for (int t = 0; t < taps; t++) pm_transpose(w + (long)t * cv->CI * cv->CO, wt + (long)t * cv->CI * cv->CO, cv->CI, cv->CO);
   for (int ry = 0; ry < cv->sy; ry++) {
     for (int rx = 0; rx < cv->sx; rx++) {
       pm_igemm g;
@@ -252,19 +244,12 @@ int pm_conv_input_grad(const pm_conv *cv, const float *dy, const float *w, float
 
 /* ---- matrix product c[M, N] = op(a) op(b) (+ bias, activation) ---- */
 
-static float *transpose(const float *src, int rows, int cols) {
-  float *dst = malloc((size_t)rows * cols * sizeof(float) + 64);
-  if (!dst) return NULL;
-  for (int r = 0; r < rows; r++)
-    for (int c = 0; c < cols; c++) dst[(long)c * rows + r] = src[(long)r * cols + c];
-  return dst;
-}
-
 int pm_matmul(const float *a, const float *b, float *c, const float *bias, int act, int M, int K, int N, int ta, int tb) {
   float *bt = NULL;
   if (tb) { /* b is [N, K] */
-    bt = transpose(b, N, K);
+    bt = malloc((size_t)N * K * sizeof(float) + 64);
     if (!bt) return -1;
+    pm_transpose(b, bt, N, K);
     b = bt;
   }
   if (ta) { /* a is [K, M] */

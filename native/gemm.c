@@ -31,21 +31,6 @@ typedef struct {
   const float *zeros; /* at least C floats: the source row of taps outside the image */
 } igemm_job;
 
-static void store_tile(const float *tile, int NR, int mr, int nr, float *const *crow, const float *bias, int act, int accumulate) {
-  for (int r = 0; r < mr; r++) {
-    float *c = crow[r];
-    const float *t = tile + r * NR;
-    for (int j = 0; j < nr; j++) {
-      float v = t[j];
-      if (accumulate) v += c[j];
-      if (bias) v += bias[j];
-      if (act == PM_ACT_RELU) v = v > 0 ? v : 0;
-      else if (act == PM_ACT_RELU6) v = v < 0 ? 0 : v > 6 ? 6 : v;
-      c[j] = v;
-    }
-  }
-}
-
 static void igemm_task(void *ctx, int task) {
   igemm_job *j = ctx;
   pm_igemm *g = j->g;
@@ -58,7 +43,6 @@ static void igemm_task(void *ctx, int task) {
   const float *rows[PM_MAX_TAPS * PM_MAX_MR];
   const float *bt[PM_MAX_TAPS];
   float *crow[PM_MAX_MR];
-  float tile[PM_MAX_MR * PM_MAX_NR] __attribute__((aligned(64)));
   const long pix = (long)g->gh * g->gw;
   for (int mt = mt0; mt < mt1; mt++) {
     const long m0 = (long)mt * MR;
@@ -89,8 +73,7 @@ static void igemm_task(void *ctx, int task) {
       for (int t = 0; t < g->ntaps; t++) bt[t] = g->bt[t] + n0;
       float *cr[PM_MAX_MR];
       for (int r = 0; r < mr; r++) cr[r] = crow[r] + n0;
-      isa->k1(rows, bt, g->ntaps, g->C, g->ldb, nr, tile);
-      store_tile(tile, NR, mr, nr, cr, g->bias ? g->bias + n0 : NULL, g->act, g->accumulate);
+      isa->k1(rows, bt, g->ntaps, g->C, g->ldb, mr, nr, cr, g->bias ? g->bias + n0 : NULL, g->act, g->accumulate);
     }
   }
 }
@@ -130,15 +113,18 @@ static void atb_task(void *ctx, int task) {
   const long ntiles = (long)j->MT * j->NT;
   const long t0 = ntiles * task / j->ntasks, t1 = ntiles * (task + 1) / j->ntasks;
   for (long t = t0; t < t1; t++) {
-    const int mt = (int)(t / j->NT), np = (int)(t % j->NT);
-    const int m0 = mt * MR, n0 = np * NR;
+    const int m0 = (int)(t / j->NT) * MR, n0 = (int)(t % j->NT) * NR;
     const int mr = imin(MR, j->M - m0), nr = imin(NR, j->N - n0);
-    float *c = j->c + (long)m0 * j->ldc + n0;
-    for (int r = 0; r < mr; r++) memset(c + r * j->ldc, 0, (size_t)nr * sizeof(float));
-    for (int k0 = 0; k0 < j->K; k0 += K2_CHUNK) {
+    for (int r = 0; r < mr; r++) memset(j->c + (long)(m0 + r) * j->ldc + n0, 0, (size_t)nr * sizeof(float));
+  }
+  /* All of this task's tiles take one chunk of K while it is in cache. */
+  for (int k0 = 0; k0 < j->K; k0 += K2_CHUNK) {
+    const int n = imin(K2_CHUNK, j->K - k0);
+    for (long t = t0; t < t1; t++) {
+      const int m0 = (int)(t / j->NT) * MR, n0 = (int)(t % j->NT) * NR;
+      const int mr = imin(MR, j->M - m0), nr = imin(NR, j->N - n0);
       const float *p = j->a + (long)k0 * j->lda + m0, *b = j->b + (long)k0 * j->ldb + n0;
-      int n = imin(K2_CHUNK, j->K - k0);
-      isa->k2(&p, &b, &n, 1, j->lda, j->ldb, mr, nr, c, j->ldc);
+      isa->k2(&p, &b, &n, 1, j->lda, j->ldb, mr, nr, j->c + (long)m0 * j->ldc + n0, j->ldc);
     }
   }
 }
@@ -148,6 +134,36 @@ void pm_gemm_atb(const float *a, long lda, const float *b, long ldb, float *c, l
   if (M == 0 || N == 0) return;
   atb_job j = {a, b, c, lda, ldb, ldc, M, N, K, (M + MR - 1) / MR, (N + NR - 1) / NR, 0};
   long ntiles = (long)j.MT * j.NT;
-  j.ntasks = (int)(ntiles < 4L * pm_pool_threads() ? ntiles : 4L * pm_pool_threads());
+  j.ntasks = (int)(ntiles < pm_pool_threads() ? ntiles : pm_pool_threads());
   pm_pool_run(atb_task, &j, j.ntasks);
+}
+
+/* ---- cache-blocked transpose ---- */
+
+typedef struct {
+  const float *src;
+  float *dst;
+  long rows, cols;
+  int nblocks;
+} tr_job;
+
+#define TB 32
+
+static void tr_task(void *ctx, int task) {
+  tr_job *j = ctx;
+  const long rb = (j->rows + TB - 1) / TB;
+  for (long blk = (long)task * rb / j->nblocks; blk < (long)(task + 1) * rb / j->nblocks; blk++) {
+    const long r0 = blk * TB, r1 = r0 + TB < j->rows ? r0 + TB : j->rows;
+    for (long c0 = 0; c0 < j->cols; c0 += TB) {
+      const long c1 = c0 + TB < j->cols ? c0 + TB : j->cols;
+      for (long r = r0; r < r1; r++)
+        for (long c = c0; c < c1; c++) j->dst[c * j->rows + r] = j->src[r * j->cols + c];
+    }
+  }
+}
+
+void pm_transpose(const float *src, float *dst, long rows, long cols) {
+  const long rb = (rows + TB - 1) / TB;
+  tr_job j = {src, dst, rows, cols, (int)(rb < 4L * pm_pool_threads() ? rb : 4L * pm_pool_threads())};
+  pm_pool_run(tr_task, &j, j.nblocks);
 }

@@ -17,7 +17,8 @@
 #define VFMA(a, b, c) ((a) * (b) + (c))
 #define VADD(a, b) ((a) + (b))
 #define VSTORE(p, v, m) do { if (m) *(p) = (v); } while (0)
-#define VSTOREU(p, v) (*(p) = (v))
+#define VMAX(a, b) ((a) > (b) ? (a) : (b))
+#define VMIN(a, b) ((a) < (b) ? (a) : (b))
 #include "ukernel.h"
 #undef SFX
 #undef TGT
@@ -33,7 +34,8 @@
 #undef VFMA
 #undef VADD
 #undef VSTORE
-#undef VSTOREU
+#undef VMAX
+#undef VMIN
 
 static const pm_isa ISA_SCALAR = {"scalar", 4, 8, k1_scalar, k2_scalar};
 
@@ -55,7 +57,8 @@ static const pm_isa ISA_SCALAR = {"scalar", 4, 8, k1_scalar, k2_scalar};
 #define VFMA(a, b, c) _mm256_fmadd_ps((a), (b), (c))
 #define VADD(a, b) _mm256_add_ps((a), (b))
 #define VSTORE(p, v, m) _mm256_maskstore_ps((p), (m), (v))
-#define VSTOREU(p, v) _mm256_storeu_ps((p), (v))
+#define VMAX(a, b) _mm256_max_ps((a), (b))
+#define VMIN(a, b) _mm256_min_ps((a), (b))
 #include "ukernel.h"
 #undef SFX
 #undef TGT
@@ -71,7 +74,8 @@ static const pm_isa ISA_SCALAR = {"scalar", 4, 8, k1_scalar, k2_scalar};
 #undef VFMA
 #undef VADD
 #undef VSTORE
-#undef VSTOREU
+#undef VMAX
+#undef VMIN
 
 /* AVX-512: 12 x 32 tile, 24 accumulators. */
 #define SFX avx512
@@ -88,7 +92,8 @@ static const pm_isa ISA_SCALAR = {"scalar", 4, 8, k1_scalar, k2_scalar};
 #define VFMA(a, b, c) _mm512_fmadd_ps((a), (b), (c))
 #define VADD(a, b) _mm512_add_ps((a), (b))
 #define VSTORE(p, v, m) _mm512_mask_storeu_ps((p), (m), (v))
-#define VSTOREU(p, v) _mm512_storeu_ps((p), (v))
+#define VMAX(a, b) _mm512_max_ps((a), (b))
+#define VMIN(a, b) _mm512_min_ps((a), (b))
 #include "ukernel.h"
 
 static const pm_isa ISA_AVX2 = {"avx2", 6, 16, k1_avx2, k2_avx2};

@@ -7,7 +7,8 @@
 #define PM_MAX_NR 32
 #define PM_MAX_TAPS 64
 
-typedef void (*pm_k1_fn)(const float *const *rows, const float *const *bt, int ntaps, int C, long ldb, int nr, float *tile);
+typedef void (*pm_k1_fn)(const float *const *rows, const float *const *bt, int ntaps, int C, long ldb, int mr, int nr, float *const *crow,
+                         const float *bias, int act, int accumulate);
 typedef void (*pm_k2_fn)(const float *const *ps, const float *const *bs, const int *ns, int nseg, long sp, long sb, int mr, int nr,
                          float *c, long ldc);
 
@@ -55,6 +56,8 @@ void pm_igemm_run(pm_igemm *g);
 /* c[M,N] (ldc) = a^T b with a [K, M] (lda), b [K, N] (ldb). */
 void pm_gemm_atb(const float *a, long lda, const float *b, long ldb, float *c, long ldc, int M, int N, int K);
 const float *pm_zeros(size_t n);
+/* dst[c][r] = src[r][c] for a rows x cols matrix, cache-blocked. */
+void pm_transpose(const float *src, float *dst, long rows, long cols);
 
 /* conv.c: NHWC tensors, filter [KH, KW, CI, CO]. */
 typedef struct {

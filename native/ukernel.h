@@ -9,8 +9,12 @@
 #define CAT_(a, b) a##b
 #define CAT(a, b) CAT_(a, b)
 
-/* tile[r][j] = sum_t sum_c rows[t][r][c] * bt[t][c*ldb + j], j < nr; tile is MR x NR. */
-TGT static void CAT(k1_, SFX)(const float *const *rows, const float *const *bt, int ntaps, int C, long ldb, int nr, float *tile) {
+/*
+ * crow[r][j] = act((accumulate ? crow[r][j] : 0) + bias[j] + sum_t sum_c rows[t][r][c] * bt[t][c*ldb + j])
+ * for r < mr, j < nr (bias may be NULL).
+ */
+TGT static void CAT(k1_, SFX)(const float *const *rows, const float *const *bt, int ntaps, int C, long ldb, int mr, int nr,
+                              float *const *crow, const float *bias, int act, int accumulate) {
   MT mk[NV];
   VT acc[MR][NV];
 #pragma GCC unroll 4
@@ -36,10 +40,22 @@ TGT static void CAT(k1_, SFX)(const float *const *rows, const float *const *bt, 
       }
     }
   }
-#pragma GCC unroll 16
-  for (int r = 0; r < MR; r++)
+  VT bb[NV];
 #pragma GCC unroll 4
-    for (int v = 0; v < NV; v++) VSTOREU(tile + r * NR + v * W, acc[r][v]);
+  for (int v = 0; v < NV; v++) bb[v] = bias ? VLOAD(bias + v * W, mk[v]) : VZERO;
+#pragma GCC unroll 16
+  for (int r = 0; r < MR; r++) {
+    if (r >= mr) break;
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; v++) {
+      float *q = crow[r] + v * W;
+      VT o = VADD(acc[r][v], bb[v]);
+      if (accumulate) o = VADD(o, VLOAD(q, mk[v]));
+      if (act == 1) o = VMAX(o, VZERO);
+      else if (act == 2) o = VMIN(VMAX(o, VZERO), VSET1(6.0f));
+      VSTORE(q, o, mk[v]);
+    }
+  }
 }
 
 /*
