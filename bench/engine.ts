@@ -2,13 +2,15 @@
  * `npm run bench -- engine`: training and inference samples/s of the small CNN
  * (1x64x64, batch 32) and ResNet-18 (1x224x224, batch 8) on the active backend.
  * When python3 can import torch, PyTorch CPU (2 threads) runs the same shapes
- * in the same bench run and becomes the baseline of each ratio.
+ * in the same bench run and becomes the baseline of each ratio. With the
+ * native add-on built, every case runs on both engines (native, then wasm).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, type BackendName } from '../src/engine/backend.js';
+import { engineChoice, useEngine, type EngineName } from '../src/engine/native-addon.js';
 import { buildModel } from '../src/models/build.js';
 import type { ModelSpec } from '../src/models/spec.js';
 import { initWeights } from '../src/training/init.js';
@@ -47,6 +49,19 @@ export async function benchEngine(report: Report, opts: { backend?: BackendName;
   process.stderr.write(line + '\n');
   const torch = pytorchFigures(opts.quick ? 2 : 5);
   if (torch.note) process.stderr.write(torch.note + '\n');
+  const engines: EngineName[] = (opts.backend ?? 'wasm') === 'wasm' && engineChoice()?.engine === 'native' ? ['native', 'wasm'] : ['wasm'];
+  try {
+    for (const engine of engines) {
+      useEngine(engine);
+      await benchCases(report, torch, engines.length > 1 ? ` (${engine})` : '', opts.quick);
+    }
+  } finally {
+    useEngine(null);
+  }
+}
+
+async function benchCases(report: Report, torch: { figures: TorchFigures[] }, suffix: string, quick?: boolean): Promise<void> {
+  const opts = { quick };
   for (const c of CASES) {
     const model = buildModel(c.spec);
     initWeights(model, 1);
@@ -69,8 +84,8 @@ export async function benchEngine(report: Report, opts: { backend?: BackendName;
     }, steps);
     const ref = torch.figures.find((f) => f.model === c.name);
     const label = ref ? `PyTorch ${ref.torch} CPU ${ref.threads} threads` : undefined;
-    report({ metric: `${c.name} train`, value: (c.batch * 1000) / trainMs, unit: 'samples/s', baseline: ref?.train, baselineLabel: label });
-    report({ metric: `${c.name} inference`, value: (c.batch * 1000) / inferMs, unit: 'samples/s', baseline: ref?.infer, baselineLabel: label });
+    report({ metric: `${c.name} train${suffix}`, value: (c.batch * 1000) / trainMs, unit: 'samples/s', baseline: ref?.train, baselineLabel: label });
+    report({ metric: `${c.name} inference${suffix}`, value: (c.batch * 1000) / inferMs, unit: 'samples/s', baseline: ref?.infer, baselineLabel: label });
     optimizer.dispose();
     model.dispose();
   }
