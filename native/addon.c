@@ -184,12 +184,26 @@ static napi_value js_matmul(napi_env env, napi_callback_info info) {
   return int_value(env, pm_matmul(a, b, out, bias, act, M, K, N, ta, tb));
 }
 
+/* binary(heap, op, a, na, b, nb, out, n) */
+static napi_value js_binary(napi_env env, napi_callback_info info) {
+  call_t c = {.env = env};
+  if (!get_args(&c, info, 8)) return NULL;
+  heap_arg(&c, 0);
+  int op = dim_arg(&c, 1);
+  int64_t na = int_arg(&c, 3), nb = int_arg(&c, 5), n = int_arg(&c, 7);
+  if (c.failed) return NULL;
+  const float *a = tensor_arg(&c, 2, na, 0), *b = tensor_arg(&c, 4, nb, 0);
+  float *out = tensor_arg(&c, 6, n, 0);
+  if (c.failed) return NULL;
+  return int_value(env, pm_binary(op, a, (long)na, b, (long)nb, out, (long)n));
+}
+
 static napi_value init_module(napi_env env, napi_value exports) {
   struct {
     const char *name;
     napi_callback fn;
   } fns[] = {{"init", js_init}, {"conv2d", js_conv2d}, {"conv2dBackpropFilter", js_filter_grad},
-             {"conv2dBackpropInput", js_input_grad}, {"matMul", js_matmul}};
+             {"conv2dBackpropInput", js_input_grad}, {"matMul", js_matmul}, {"binary", js_binary}};
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value f;
     napi_create_function(env, fns[i].name, NAPI_AUTO_LENGTH, fns[i].fn, NULL, &f);

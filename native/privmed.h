@@ -68,4 +68,8 @@ int pm_conv_filter_grad(const pm_conv *cv, const float *x, const float *dy, floa
 int pm_conv_input_grad(const pm_conv *cv, const float *dy, const float *w, float *dx);
 int pm_matmul(const float *a, const float *b, float *c, const float *bias, int act, int M, int K, int N, int ta, int tb);
 
+/* elementwise.c: out[i] = a[i % na] op b[i % nb]; na and nb divide n. */
+enum { PM_OP_ADD = 0, PM_OP_SUB = 1, PM_OP_MUL = 2, PM_OP_DIV = 3 };
+int pm_binary(int op, const float *a, long na, const float *b, long nb, float *out, long n);
+
 #endif

@@ -128,3 +128,22 @@ test('a dense layer and a conv net train to the same gradients on the native eng
   });
   assert.ok(err <= TOLERANCE, `relative error ${err}`);
 });
+
+test('native Add, Sub, Multiply and RealDiv match cpu for equal shapes, scalars and channel broadcasts', { skip }, async () => {
+  const big = [2, 16, 32, 33];
+  const partners = [big, [33], [1, 1, 1, 33], [], [32, 33]];
+  const ops: [string, (a: tf.Tensor, b: tf.Tensor) => tf.Tensor][] = [
+    ['add', tf.add], ['sub', tf.sub], ['mul', tf.mul], ['div', (a, b) => tf.div(a, tf.add(tf.abs(b), 0.5))],
+  ];
+  for (const [i, other] of partners.entries()) {
+    const x = randomInput(big, 40 + i), y = randomInput(other, 50 + i);
+    for (const [name, op] of ops) {
+      for (const [first, second, order] of [[x, y, 'big first'], [y, x, 'big second']] as const) {
+        const before = nativeRunCount();
+        const err = await wasmVsCpu([first, second], (p, q) => op(p!, q!));
+        assert.ok(nativeRunCount() > before, `${name} [${first.shape}] [${second.shape}] ran natively`);
+        assert.ok(err <= TOLERANCE, `${name} [${first.shape}] [${second.shape}] (${order}): relative error ${err}`);
+      }
+    }
+  }
+});

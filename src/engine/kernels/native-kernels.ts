@@ -7,6 +7,7 @@ import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { nativeKernels, type NativeAddon } from '../native-addon.js';
 import { nativeConv2D, nativeConv2DBackpropFilter, nativeConv2DBackpropInput } from './native-conv.js';
+import { nativeBinary } from './native-elementwise.js';
 import { nativeMatMul } from './native-matmul.js';
 
 type NativeImpl = (addon: NativeAddon, backend: BackendWasm, inputs: never, attrs: never) => TensorInfo | null;
@@ -18,6 +19,10 @@ const IMPLS: Record<string, NativeImpl> = {
   Conv2DBackpropInput: nativeConv2DBackpropInput,
   BatchMatMul: nativeMatMul,
   _FusedMatMul: nativeMatMul,
+  Add: nativeBinary('Add'),
+  Sub: nativeBinary('Sub'),
+  Multiply: nativeBinary('Multiply'),
+  RealDiv: nativeBinary('RealDiv'),
 };
 
 /** Kernels with a native version, in the order the engine line lists them. */
