@@ -19,8 +19,8 @@ typedef struct {
   for (long i = i0; i < i1;) {                                            \
     long ka = i % j->na, kb = i % j->nb;                                  \
     long run = i1 - i;                                                    \
-    if (j->na - ka < run) run = j->na - ka;                               \
-    if (j->nb - kb < run) run = j->nb - kb;                               \
+    if (j->na > 1 && j->na - ka < run) run = j->na - ka; /* scalars never wrap */ \
+    if (j->nb > 1 && j->nb - kb < run) run = j->nb - kb;                  \
     const float *pa = j->a + ka, *pb = j->b + kb;                         \
     float *po = j->out + i;                                               \
     if (j->na == 1) {                                                     \

@@ -1,27 +1,30 @@
 /*
  * A persistent thread pool. Workers spin briefly after a job (kernels of one
  * training step follow each other closely), then sleep on a condition
- * variable, so an idle process burns no CPU.
+ * variable, so an idle process burns no CPU. A job is done when all its
+ * tasks are: the caller never waits for a worker that has not woken up yet
+ * (on a loaded machine that could take a whole scheduler slice), it runs the
+ * remaining tasks itself.
  */
 #include <pthread.h>
-#include <sched.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include "privmed.h"
 
 #define PM_MAX_THREADS 64
-#define SPIN_ROUNDS 20000
+#define SPIN_ROUNDS 4000
 
-static pthread_t workers[PM_MAX_THREADS];
 static int nthreads = 1;
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
 static pthread_cond_t done = PTHREAD_COND_INITIALIZER;
 static atomic_uint generation;
-static atomic_int next_task;
-static atomic_int busy;
+/* job id (16 bits) | task count (24 bits) | next task (24 bits): a stale worker cannot take a newer job's task. */
+static _Atomic uint64_t ticket;
+static atomic_int finished;
 static pm_task_fn job_fn;
 static void *job_ctx;
-static int job_tasks;
+static uint32_t job_id;
 
 static inline void cpu_relax(void) {
 #if defined(__x86_64__) || defined(__i386__)
@@ -29,11 +32,28 @@ static inline void cpu_relax(void) {
 #endif
 }
 
-static void drain(void) {
+/* Takes the next task of the current job; -1 when none is left. */
+static int grab(int *ntasks) {
+  uint64_t v = atomic_load_explicit(&ticket, memory_order_acquire);
   for (;;) {
-    int t = atomic_fetch_add_explicit(&next_task, 1, memory_order_relaxed);
-    if (t >= job_tasks) return;
+    const int n = (int)((v >> 24) & 0xFFFFFF), t = (int)(v & 0xFFFFFF);
+    if (t >= n) return -1;
+    if (atomic_compare_exchange_weak_explicit(&ticket, &v, v + 1, memory_order_acq_rel, memory_order_acquire)) {
+      *ntasks = n;
+      return t;
+    }
+  }
+}
+
+static void drain(void) {
+  int n, t;
+  while ((t = grab(&n)) >= 0) {
     job_fn(job_ctx, t);
+    if (atomic_fetch_add_explicit(&finished, 1, memory_order_acq_rel) + 1 == n) {
+      pthread_mutex_lock(&mu);
+      pthread_cond_signal(&done);
+      pthread_mutex_unlock(&mu);
+    }
   }
 }
 
@@ -41,11 +61,7 @@ static void *worker_main(void *arg) {
   (void)arg;
   unsigned seen = atomic_load(&generation);
   for (;;) {
-    int spins = 0;
-    while (atomic_load_explicit(&generation, memory_order_acquire) == seen && spins < SPIN_ROUNDS) {
-      cpu_relax();
-      spins++;
-    }
+    for (int spins = 0; atomic_load_explicit(&generation, memory_order_acquire) == seen && spins < SPIN_ROUNDS; spins++) cpu_relax();
     if (atomic_load_explicit(&generation, memory_order_acquire) == seen) {
       pthread_mutex_lock(&mu);
       while (atomic_load(&generation) == seen) pthread_cond_wait(&wake, &mu);
@@ -53,11 +69,6 @@ static void *worker_main(void *arg) {
     }
     seen = atomic_load(&generation);
     drain();
-    if (atomic_fetch_sub(&busy, 1) == 1) {
-      pthread_mutex_lock(&mu);
-      pthread_cond_signal(&done);
-      pthread_mutex_unlock(&mu);
-    }
   }
   return NULL;
 }
@@ -71,7 +82,8 @@ int pm_pool_start(int threads) {
   pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
   int started = 1;
   for (int i = 1; i < threads; i++) {
-    if (pthread_create(&workers[i], &attr, worker_main, NULL) != 0) break;
+    pthread_t th;
+    if (pthread_create(&th, &attr, worker_main, NULL) != 0) break;
     started++;
   }
   pthread_attr_destroy(&attr);
@@ -87,24 +99,21 @@ void pm_pool_run(pm_task_fn fn, void *ctx, int ntasks) {
     for (int t = 0; t < ntasks; t++) fn(ctx, t);
     return;
   }
+  if (ntasks > 0xFFFFFF) ntasks = 0xFFFFFF; /* callers keep task counts far below this */
   job_fn = fn;
   job_ctx = ctx;
-  job_tasks = ntasks;
-  atomic_store(&next_task, 0);
-  atomic_store(&busy, nthreads - 1);
+  job_id = (job_id + 1) & 0xFFFF;
+  atomic_store(&finished, 0);
+  atomic_store_explicit(&ticket, ((uint64_t)job_id << 48) | ((uint64_t)ntasks << 24), memory_order_release);
   pthread_mutex_lock(&mu);
   atomic_fetch_add_explicit(&generation, 1, memory_order_release);
   pthread_cond_broadcast(&wake);
   pthread_mutex_unlock(&mu);
   drain();
-  int spins = 0;
-  while (atomic_load_explicit(&busy, memory_order_acquire) != 0 && spins < SPIN_ROUNDS) {
-    cpu_relax();
-    spins++;
-  }
-  if (atomic_load(&busy) != 0) {
+  for (int spins = 0; atomic_load_explicit(&finished, memory_order_acquire) < ntasks && spins < SPIN_ROUNDS; spins++) cpu_relax();
+  if (atomic_load(&finished) < ntasks) {
     pthread_mutex_lock(&mu);
-    while (atomic_load(&busy) != 0) pthread_cond_wait(&done, &mu);
+    while (atomic_load(&finished) < ntasks) pthread_cond_wait(&done, &mu);
     pthread_mutex_unlock(&mu);
   }
 }
