@@ -1,7 +1,7 @@
 /**
  * `npm run bench -- engine`: training and inference samples/s of the small CNN
  * (1x64x64, batch 32) and ResNet-18 (1x224x224, batch 8) on the active backend.
- * When python3 can import torch, PyTorch CPU (2 threads) runs the same shapes
+ * When python3 can import torch, PyTorch CPU (as many threads as privmed) runs the same shapes
  * in the same bench run and becomes the baseline of each ratio. With the
  * native add-on built, every case runs on both engines (native, then wasm).
  */
@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, type BackendName } from '../src/engine/backend.js';
 import { engineChoice, useEngine, type EngineName } from '../src/engine/native-addon.js';
+import { defaultThreadCount } from '../src/engine/wasm-threads.js';
 import { buildModel } from '../src/models/build.js';
 import type { ModelSpec } from '../src/models/spec.js';
 import { initWeights } from '../src/training/init.js';
@@ -31,7 +32,7 @@ const CASES: { name: string; spec: ModelSpec; batch: number; steps: number }[] =
   { name: 'resnet18', spec: { arch: 'resnet18', inputShape: [224, 224, 1], numClasses: 2, norm: 'batch' }, batch: 8, steps: 3 },
 ];
 
-function pytorchFigures(steps: number): { figures: TorchFigures[]; note?: string } {
+function pytorchFigures(steps: number, threads: number): { figures: TorchFigures[]; note?: string } {
   // Beside this file when run from source, two levels up when run from dist/bench.
   const script = ['./pytorch_reference.py', '../../bench/pytorch_reference.py']
     .map((rel) => fileURLToPath(new URL(rel, import.meta.url)))
@@ -39,7 +40,7 @@ function pytorchFigures(steps: number): { figures: TorchFigures[]; note?: string
   // Debian's python3-torch lives under /usr/bin/python3, which may not be the python3 on PATH.
   const python = ['python3', '/usr/bin/python3'].find((py) => spawnSync(py, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0);
   if (!python) return { figures: [], note: 'PyTorch comparison skipped: python3 cannot import torch (apt-get install python3-torch to enable)' };
-  const r = spawnSync(python, [script, '2', String(steps)], { encoding: 'utf8', timeout: 20 * 60_000 });
+  const r = spawnSync(python, [script, String(threads), String(steps)], { encoding: 'utf8', timeout: 20 * 60_000 });
   if (r.status !== 0) return { figures: [], note: `PyTorch comparison failed: ${r.stderr.trim().split('\n').pop()}` };
   return { figures: r.stdout.trim().split('\n').map((l) => JSON.parse(l) as TorchFigures) };
 }
@@ -47,7 +48,8 @@ function pytorchFigures(steps: number): { figures: TorchFigures[]; note?: string
 export async function benchEngine(report: Report, opts: { backend?: BackendName; quick?: boolean } = {}): Promise<void> {
   const line = await initBackend(opts.backend ?? 'wasm');
   process.stderr.write(line + '\n');
-  const torch = pytorchFigures(opts.quick ? 2 : 5);
+  // PyTorch gets the threads privmed runs with (PRIVMED_THREADS, else one per core).
+  const torch = pytorchFigures(opts.quick ? 2 : 5, engineChoice()?.threads ?? defaultThreadCount());
   if (torch.note) process.stderr.write(torch.note + '\n');
   const engines: EngineName[] = (opts.backend ?? 'wasm') === 'wasm' && engineChoice()?.engine === 'native' ? ['native', 'wasm'] : ['wasm'];
   try {

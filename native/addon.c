@@ -198,12 +198,30 @@ static napi_value js_binary(napi_env env, napi_callback_info info) {
   return int_value(env, pm_binary(op, a, (long)na, b, (long)nb, out, (long)n));
 }
 
+/* maxPool(heap, x, y, N, H, W, C, OH, OW, fh, fw, sy, sx, pt, pl) */
+static napi_value js_max_pool(napi_env env, napi_callback_info info) {
+  call_t c = {.env = env};
+  if (!get_args(&c, info, 15)) return NULL;
+  heap_arg(&c, 0);
+  int d[12];
+  for (int k = 0; k < 12; k++) d[k] = dim_arg(&c, 3 + k);
+  if (c.failed) return NULL;
+  if (d[8] < 1 || d[9] < 1 || d[6] < 1 || d[7] < 1) {
+    fail(&c, "privmed native: bad pooling geometry");
+    return NULL;
+  }
+  const float *x = tensor_arg(&c, 1, (int64_t)d[0] * d[1] * d[2] * d[3], 0);
+  float *y = tensor_arg(&c, 2, (int64_t)d[0] * d[4] * d[5] * d[3], 0);
+  if (c.failed) return NULL;
+  return int_value(env, pm_max_pool(x, y, d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7], d[8], d[9], d[10], d[11]));
+}
+
 static napi_value init_module(napi_env env, napi_value exports) {
   struct {
     const char *name;
     napi_callback fn;
   } fns[] = {{"init", js_init}, {"conv2d", js_conv2d}, {"conv2dBackpropFilter", js_filter_grad},
-             {"conv2dBackpropInput", js_input_grad}, {"matMul", js_matmul}, {"binary", js_binary}};
+             {"conv2dBackpropInput", js_input_grad}, {"matMul", js_matmul}, {"binary", js_binary}, {"maxPool", js_max_pool}};
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value f;
     napi_create_function(env, fns[i].name, NAPI_AUTO_LENGTH, fns[i].fn, NULL, &f);

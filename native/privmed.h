@@ -72,4 +72,7 @@ int pm_matmul(const float *a, const float *b, float *c, const float *bias, int a
 enum { PM_OP_ADD = 0, PM_OP_SUB = 1, PM_OP_MUL = 2, PM_OP_DIV = 3 };
 int pm_binary(int op, const float *a, long na, const float *b, long nb, float *out, long n);
 
+/* pooling.c */
+int pm_max_pool(const float *x, float *y, int N, int H, int W, int C, int OH, int OW, int fh, int fw, int sy, int sx, int pt, int pl);
+
 #endif

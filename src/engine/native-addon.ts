@@ -23,6 +23,7 @@ export interface NativeAddon {
   conv2dBackpropInput(heap: Uint8Array, dy: number, w: number, dx: number, ...geometry: number[]): number;
   matMul(heap: Uint8Array, a: number, b: number, bias: number, c: number, m: number, k: number, n: number, ta: number, tb: number, act: number): number;
   binary(heap: Uint8Array, op: number, a: number, na: number, b: number, nb: number, out: number, n: number): number;
+  maxPool(heap: Uint8Array, x: number, y: number, ...geometry: number[]): number;
 }
 
 export interface EngineChoice {

@@ -147,3 +147,15 @@ test('native Add, Sub, Multiply and RealDiv match cpu for equal shapes, scalars 
     }
   }
 });
+
+test('native MaxPool matches cpu (windows 2x2/2, 3x3/2 same, 3x3/1 valid, odd sizes)', { skip }, async () => {
+  const cases: [number[], number, number, Pad][] = [
+    [[4, 16, 16, 32], 2, 2, 'valid'], [[2, 15, 13, 64], 3, 2, 'same'], [[3, 9, 11, 5], 3, 1, 'valid'], [[2, 8, 8, 3], 2, 2, 'same'],
+  ];
+  for (const [i, [shape, size, stride, pad]] of cases.entries()) {
+    const before = nativeRunCount();
+    const err = await wasmVsCpu([randomInput(shape, 70 + i)], (x) => tf.maxPool(x as tf.Tensor4D, size, stride, pad));
+    assert.equal(nativeRunCount() - before, 1, `[${shape}] ${size}/${stride} ${pad} ran natively`);
+    assert.ok(err <= TOLERANCE, `[${shape}] ${size}/${stride} ${pad}: relative error ${err}`);
+  }
+});

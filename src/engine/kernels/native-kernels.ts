@@ -9,6 +9,7 @@ import { nativeKernels, type NativeAddon } from '../native-addon.js';
 import { nativeConv2D, nativeConv2DBackpropFilter, nativeConv2DBackpropInput } from './native-conv.js';
 import { nativeBinary } from './native-elementwise.js';
 import { nativeMatMul } from './native-matmul.js';
+import { nativeMaxPool } from './native-pool.js';
 
 type NativeImpl = (addon: NativeAddon, backend: BackendWasm, inputs: never, attrs: never) => TensorInfo | null;
 
@@ -23,6 +24,7 @@ const IMPLS: Record<string, NativeImpl> = {
   Sub: nativeBinary('Sub'),
   Multiply: nativeBinary('Multiply'),
   RealDiv: nativeBinary('RealDiv'),
+  MaxPool: nativeMaxPool,
 };
 
 /** Kernels with a native version, in the order the engine line lists them. */

@@ -26,7 +26,7 @@ const ADDED_KERNELS = new Set<string>(['Conv2DBackpropFilter', RELU_GRAD]);
 const USED_BUILTINS = ['Conv2D', 'Transpose', 'Slice', 'BatchMatMul'];
 
 /** Built-ins privmed does not replace in wasm, but puts the native add-on in front of. */
-const NATIVE_FRONTED_BUILTINS = ['Conv2D', 'FusedConv2D', '_FusedMatMul', 'Add', 'Sub', 'Multiply', 'RealDiv'];
+const NATIVE_FRONTED_BUILTINS = ['Conv2D', 'FusedConv2D', '_FusedMatMul', 'Add', 'Sub', 'Multiply', 'RealDiv', 'MaxPool'];
 
 const makers: Record<(typeof PRIVMED_WASM_KERNELS)[number], () => KernelConfig> = {
   Conv2DBackpropFilter: () => conv2DBackpropFilterConfig,
