@@ -1,5 +1,6 @@
-/* Max pooling forward, NHWC, any window, stride and padding (padding never wins). */
-#include <float.h>
+/* Max pooling forward, NHWC, any window, stride and padding. As tfjs-backend-cpu: padding never
+ * wins, NaN never wins, a window without a pixel gives -Infinity. */
+#include <math.h>
 #include "privmed.h"
 
 typedef struct {
@@ -15,8 +16,7 @@ static void mp_task(void *ctx, int task) {
     const long b = row / j->OH, oy = row % j->OH;
     for (int ox = 0; ox < j->OW; ox++) {
       float *out = j->y + (row * j->OW + ox) * j->C;
-      for (int c = 0; c < j->C; c++) out[c] = -FLT_MAX;
-      int any = 0;
+      for (int c = 0; c < j->C; c++) out[c] = -INFINITY;
       for (int kh = 0; kh < j->fh; kh++) {
         const long iy = oy * j->sy - j->pt + kh;
         if (iy < 0 || iy >= j->H) continue;
@@ -25,10 +25,8 @@ static void mp_task(void *ctx, int task) {
           if (ix < 0 || ix >= j->W) continue;
           const float *in = j->x + ((b * j->H + iy) * j->W + ix) * j->C;
           for (int c = 0; c < j->C; c++) out[c] = in[c] > out[c] ? in[c] : out[c];
-          any = 1;
         }
       }
-      if (!any) for (int c = 0; c < j->C; c++) out[c] = 0.0f; /* a window entirely in padding */
     }
   }
 }
