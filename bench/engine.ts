@@ -1,14 +1,17 @@
 /**
  * `npm run bench -- engine`: training and inference samples/s of the small CNN
  * (1x64x64, batch 32) and ResNet-18 (1x224x224, batch 8) on the active backend.
- * When python3 can import torch, PyTorch CPU (2 threads) runs the same shapes
- * in the same bench run and becomes the baseline of each ratio.
+ * When python3 can import torch, PyTorch CPU (as many threads as privmed) runs the same shapes
+ * in the same bench run and becomes the baseline of each ratio. With the
+ * native add-on built, every case runs on both engines (native, then wasm).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, type BackendName } from '../src/engine/backend.js';
+import { engineChoice, useEngine, type EngineName } from '../src/engine/native-addon.js';
+import { defaultThreadCount } from '../src/engine/wasm-threads.js';
 import { buildModel } from '../src/models/build.js';
 import type { ModelSpec } from '../src/models/spec.js';
 import { initWeights } from '../src/training/init.js';
@@ -29,7 +32,7 @@ const CASES: { name: string; spec: ModelSpec; batch: number; steps: number }[] =
   { name: 'resnet18', spec: { arch: 'resnet18', inputShape: [224, 224, 1], numClasses: 2, norm: 'batch' }, batch: 8, steps: 3 },
 ];
 
-function pytorchFigures(steps: number): { figures: TorchFigures[]; note?: string } {
+function pytorchFigures(steps: number, threads: number): { figures: TorchFigures[]; note?: string } {
   // Beside this file when run from source, two levels up when run from dist/bench.
   const script = ['./pytorch_reference.py', '../../bench/pytorch_reference.py']
     .map((rel) => fileURLToPath(new URL(rel, import.meta.url)))
@@ -37,7 +40,7 @@ function pytorchFigures(steps: number): { figures: TorchFigures[]; note?: string
   // Debian's python3-torch lives under /usr/bin/python3, which may not be the python3 on PATH.
   const python = ['python3', '/usr/bin/python3'].find((py) => spawnSync(py, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0);
   if (!python) return { figures: [], note: 'PyTorch comparison skipped: python3 cannot import torch (apt-get install python3-torch to enable)' };
-  const r = spawnSync(python, [script, '2', String(steps)], { encoding: 'utf8', timeout: 20 * 60_000 });
+  const r = spawnSync(python, [script, String(threads), String(steps)], { encoding: 'utf8', timeout: 20 * 60_000 });
   if (r.status !== 0) return { figures: [], note: `PyTorch comparison failed: ${r.stderr.trim().split('\n').pop()}` };
   return { figures: r.stdout.trim().split('\n').map((l) => JSON.parse(l) as TorchFigures) };
 }
@@ -45,8 +48,22 @@ function pytorchFigures(steps: number): { figures: TorchFigures[]; note?: string
 export async function benchEngine(report: Report, opts: { backend?: BackendName; quick?: boolean } = {}): Promise<void> {
   const line = await initBackend(opts.backend ?? 'wasm');
   process.stderr.write(line + '\n');
-  const torch = pytorchFigures(opts.quick ? 2 : 5);
+  // PyTorch gets the threads privmed runs with (PRIVMED_THREADS, else one per core).
+  const torch = pytorchFigures(opts.quick ? 2 : 5, engineChoice()?.threads ?? defaultThreadCount());
   if (torch.note) process.stderr.write(torch.note + '\n');
+  const engines: EngineName[] = (opts.backend ?? 'wasm') === 'wasm' && engineChoice()?.engine === 'native' ? ['native', 'wasm'] : ['wasm'];
+  try {
+    for (const engine of engines) {
+      useEngine(engine);
+      await benchCases(report, torch, engines.length > 1 ? ` (${engine})` : '', opts.quick);
+    }
+  } finally {
+    useEngine(null);
+  }
+}
+
+async function benchCases(report: Report, torch: { figures: TorchFigures[] }, suffix: string, quick?: boolean): Promise<void> {
+  const opts = { quick };
   for (const c of CASES) {
     const model = buildModel(c.spec);
     initWeights(model, 1);
@@ -69,8 +86,8 @@ export async function benchEngine(report: Report, opts: { backend?: BackendName;
     }, steps);
     const ref = torch.figures.find((f) => f.model === c.name);
     const label = ref ? `PyTorch ${ref.torch} CPU ${ref.threads} threads` : undefined;
-    report({ metric: `${c.name} train`, value: (c.batch * 1000) / trainMs, unit: 'samples/s', baseline: ref?.train, baselineLabel: label });
-    report({ metric: `${c.name} inference`, value: (c.batch * 1000) / inferMs, unit: 'samples/s', baseline: ref?.infer, baselineLabel: label });
+    report({ metric: `${c.name} train${suffix}`, value: (c.batch * 1000) / trainMs, unit: 'samples/s', baseline: ref?.train, baselineLabel: label });
+    report({ metric: `${c.name} inference${suffix}`, value: (c.batch * 1000) / inferMs, unit: 'samples/s', baseline: ref?.infer, baselineLabel: label });
     optimizer.dispose();
     model.dispose();
   }

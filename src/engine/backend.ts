@@ -2,7 +2,9 @@
  * Chooses and initialises the TensorFlow.js backend privmed computes on.
  *
  *  - wasm (default): tfjs-backend-wasm with XNNPACK, plus the privmed kernels
- *    that make training a conv net on it possible and fast.
+ *    that make training a conv net on it possible and fast; convolutions and
+ *    matrix products run on privmed's native add-on when it is built
+ *    (native-addon.ts), on the same tensors.
  *  - cpu: the pure-JS reference backend; slow, but the ground truth in tests.
  *  - tensorflow: libtensorflow through @tensorflow/tfjs-node, used only if the
  *    user installed it; privmed never depends on it.
@@ -19,6 +21,8 @@ import { getThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { PrivmedError } from '../common/errors.js';
 import { PRIVMED_WASM_KERNELS, registerPrivmedWasmKernels } from './kernels/register.js';
 import { defaultThreadCount, registerThreadedWasmBackend } from './wasm-threads.js';
+import { chooseEngine } from './native-addon.js';
+import { NATIVE_KERNELS } from './kernels/native-kernels.js';
 
 export type BackendName = 'wasm' | 'cpu' | 'tensorflow';
 
@@ -60,12 +64,17 @@ async function initWasm(threads?: number): Promise<string> {
     // One thread: tfjs's own loader and single-threaded build, as tfjs ships it.
     if (wasmThreads > 1) registerThreadedWasmBackend(wasmThreads);
   }
+  const engine = chooseEngine(wasmThreads);
   pointWasmLoaderAtPackage();
   registerPrivmedWasmKernels();
   await activate('wasm');
   const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
-  const active = getThreadsCount();
-  return `backend: wasm (${simd ? 'SIMD' : 'no SIMD'}, ${active} thread${active === 1 ? '' : 's'}, privmed kernels: ${PRIVMED_WASM_KERNELS.join(', ')})`;
+  const count = (n: number) => `${n} thread${n === 1 ? '' : 's'}`;
+  const wasmPart = `wasm ${simd ? 'simd' : 'no simd'}, ${count(getThreadsCount())}`;
+  if (engine.engine === 'native') {
+    return `engine: native ${engine.isa}, ${count(engine.threads)} (native kernels: ${NATIVE_KERNELS.join(', ')}; ${wasmPart} with privmed kernels: ${PRIVMED_WASM_KERNELS.join(', ')})`;
+  }
+  return `engine: ${wasmPart} (${engine.reason}; privmed kernels: ${PRIVMED_WASM_KERNELS.join(', ')})`;
 }
 
 /**

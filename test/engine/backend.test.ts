@@ -11,7 +11,9 @@ test('wasm backend initialises idempotently and describes itself in one line', a
   const second = await initBackend();
   assert.equal(first, second);
   assert.equal(tf.getBackend(), 'wasm');
-  assert.match(first, /^backend: wasm \(SIMD, \d+ threads?, privmed kernels: /);
+  assert.match(first, /^engine: (native (avx512|avx2|scalar)|wasm simd), \d+ threads? \(/);
+  assert.match(first, /wasm simd, \d+ threads?.* privmed kernels: /);
+  if (first.startsWith('engine: wasm')) assert.match(first, /\((native add-on|PRIVMED_ENGINE=wasm)[^;]*;/, 'the line says why the native kernels do not run');
   assert.ok(!first.includes('\n'));
   for (const name of PRIVMED_WASM_KERNELS) {
     assert.ok(first.includes(name), name);

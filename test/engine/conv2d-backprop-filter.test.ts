@@ -4,7 +4,10 @@ import fc from 'fast-check';
 import * as tf from '@tensorflow/tfjs-core';
 import { forceFilterGradMethod } from '../../src/engine/kernels/conv2d-backprop-filter.js';
 import { forceTapLayout, type TapLayoutName } from '../../src/engine/kernels/tap-layouts.js';
+import { useEngine } from '../../src/engine/native-addon.js';
 import { CONV_SHAPE, convOutShape, fits, randomInput, TOLERANCE, wasmVsCpu } from './compare.js';
+
+// These pin the wasm formulations, so they run on the wasm engine (native.test.ts covers the add-on).
 
 type Pad = 'same' | 'valid';
 
@@ -45,7 +48,9 @@ const VARIANTS: { name: string; pin(): void }[] = [
 for (const variant of VARIANTS) {
   test(`Conv2DBackpropFilter matches cpu (${variant.name})`, async (t) => {
     variant.pin();
+    useEngine('wasm');
     t.after(() => {
+      useEngine(null);
       forceTapLayout(null);
       forceFilterGradMethod('tap-gemm');
     });
@@ -64,6 +69,7 @@ test('Conv2DBackpropFilter matches cpu on random shapes (property)', async () =>
       maxK: fc.constantFrom<number | null>(null, 1, 60),
     })
     .filter(fits);
+  useEngine('wasm');
   try {
     await fc.assert(
       fc.asyncProperty(shapes, async (s) => {
@@ -75,5 +81,6 @@ test('Conv2DBackpropFilter matches cpu on random shapes (property)', async () =>
     );
   } finally {
     forceTapLayout(null);
+    useEngine(null);
   }
 });

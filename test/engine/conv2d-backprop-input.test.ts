@@ -4,7 +4,10 @@ import fc from 'fast-check';
 import * as tf from '@tensorflow/tfjs-core';
 import { forceInputGradMethod, type InputGradMethod } from '../../src/engine/kernels/conv2d-backprop-input.js';
 import { phasesAlongAxis } from '../../src/engine/kernels/polyphase.js';
+import { useEngine } from '../../src/engine/native-addon.js';
 import { CONV_SHAPE, convOutShape, fits, randomInput, TOLERANCE, wasmVsCpu } from './compare.js';
+
+// These pin the wasm formulations, so they run on the wasm engine (native.test.ts covers the add-on).
 
 type Pad = 'same' | 'valid';
 
@@ -30,7 +33,11 @@ const CASES: [number[], number[], number, Pad][] = [
 for (const method of ['polyphase', 'col2im', 'auto'] as InputGradMethod[]) {
   test(`Conv2DBackpropInput matches cpu (${method})`, async (t) => {
     forceInputGradMethod(method);
-    t.after(() => forceInputGradMethod('auto'));
+    useEngine('wasm');
+    t.after(() => {
+      forceInputGradMethod('auto');
+      useEngine(null);
+    });
     for (const [i, [xShape, filterShape, stride, pad]] of CASES.entries()) {
       const err = await errorFor(xShape, filterShape, stride, pad, 200 + i);
       assert.ok(err <= TOLERANCE, `x [${xShape}] w [${filterShape}] stride ${stride} ${pad}: relative error ${err}`);
@@ -45,6 +52,7 @@ test('Conv2DBackpropInput matches cpu on random shapes (property)', async () => 
       method: fc.constantFrom<InputGradMethod>('polyphase', 'col2im'),
     })
     .filter(fits);
+  useEngine('wasm');
   try {
     await fc.assert(
       fc.asyncProperty(shapes, async (s) => {
@@ -55,6 +63,7 @@ test('Conv2DBackpropInput matches cpu on random shapes (property)', async () => 
     );
   } finally {
     forceInputGradMethod('auto');
+    useEngine(null);
   }
 });
 

@@ -13,7 +13,8 @@ import { meanConfig, sumConfig } from './leading-axes-reduction.js';
 import { maxPoolGradConfig } from './max-pool-grad.js';
 import { registerReluGradient, RELU_GRAD, reluGradConfig } from './relu-grad.js';
 import { tileConfig } from './tile.js';
-import { rememberBuiltin } from './builtin-kernels.js';
+import { builtinKernel, rememberBuiltin } from './builtin-kernels.js';
+import { withNative } from './native-kernels.js';
 
 /** Kernels privmed adds to (see ADDED_KERNELS) or replaces in tfjs-backend-wasm. */
 export const PRIVMED_WASM_KERNELS = ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'BatchMatMul', 'MaxPoolGrad', 'Sum', 'Mean', 'Tile', 'Identity', 'PrivmedReluGrad'] as const;
@@ -23,6 +24,9 @@ const ADDED_KERNELS = new Set<string>(['Conv2DBackpropFilter', RELU_GRAD]);
 
 /** Built-in kernels the privmed kernels call. */
 const USED_BUILTINS = ['Conv2D', 'Transpose', 'Slice', 'BatchMatMul'];
+
+/** Built-ins privmed does not replace in wasm, but puts the native add-on in front of. */
+const NATIVE_FRONTED_BUILTINS = ['Conv2D', 'FusedConv2D', '_FusedMatMul', 'Add', 'Sub', 'Multiply', 'RealDiv', 'MaxPool'];
 
 const makers: Record<(typeof PRIVMED_WASM_KERNELS)[number], () => KernelConfig> = {
   Conv2DBackpropFilter: () => conv2DBackpropFilterConfig,
@@ -42,10 +46,13 @@ export function registerPrivmedWasmKernels(): readonly KernelConfig[] {
   registerReluGradient();
   if (installed !== null && installed.every((c) => getKernel(c.kernelName, 'wasm') === c)) return installed;
   const replaced = PRIVMED_WASM_KERNELS.filter((name) => !ADDED_KERNELS.has(name));
-  for (const name of [...USED_BUILTINS, ...replaced]) {
+  for (const name of [...USED_BUILTINS, ...NATIVE_FRONTED_BUILTINS, ...replaced]) {
     if (rememberBuiltin(name) === undefined) throw new Error(`tfjs-backend-wasm is not loaded: kernel '${name}' is missing`);
   }
-  const configs = installed ?? PRIVMED_WASM_KERNELS.map((name) => makers[name]());
+  const configs = installed ?? [
+    ...PRIVMED_WASM_KERNELS.map((name) => withNative(makers[name]())),
+    ...NATIVE_FRONTED_BUILTINS.map((name) => withNative(builtinKernel(name))),
+  ];
   for (const config of configs) {
     if (getKernel(config.kernelName, 'wasm') !== undefined) unregisterKernel(config.kernelName, 'wasm');
     registerKernel(config);

@@ -1,0 +1,233 @@
+/*
+ * Node-API entry points. Tensors are passed as byte offsets into the wasm
+ * backend's heap (a Uint8Array over its memory): the kernels read and write
+ * them in place. Every offset and size is checked against the heap first.
+ */
+#include <node_api.h>
+#include <stdint.h>
+#include <string.h>
+#include "privmed.h"
+
+#define MAX_ARGS 24
+
+typedef struct {
+  napi_env env;
+  napi_value argv[MAX_ARGS];
+  size_t argc;
+  uint8_t *heap;
+  size_t heap_len;
+  int failed;
+} call_t;
+
+static void fail(call_t *c, const char *msg) {
+  if (!c->failed) napi_throw_error(c->env, "PRIVMED_NATIVE", msg);
+  c->failed = 1;
+}
+
+static int get_args(call_t *c, napi_callback_info info, size_t want) {
+  c->argc = MAX_ARGS;
+  c->failed = 0;
+  if (napi_get_cb_info(c->env, info, &c->argc, c->argv, NULL, NULL) != napi_ok || c->argc < want) {
+    fail(c, "privmed native: wrong number of arguments");
+    return 0;
+  }
+  return 1;
+}
+
+static int64_t int_arg(call_t *c, size_t i) {
+  int64_t v = 0;
+  if (napi_get_value_int64(c->env, c->argv[i], &v) != napi_ok) fail(c, "privmed native: expected an integer argument");
+  return v;
+}
+
+static int dim_arg(call_t *c, size_t i) {
+  int64_t v = int_arg(c, i);
+  if (v < 0 || v > (1 << 30)) fail(c, "privmed native: dimension out of range");
+  return (int)v;
+}
+
+static void heap_arg(call_t *c, size_t i) {
+  napi_typedarray_type type;
+  size_t length;
+  void *data;
+  napi_value ab;
+  size_t off;
+  if (napi_get_typedarray_info(c->env, c->argv[i], &type, &length, &data, &ab, &off) != napi_ok || type != napi_uint8_array) {
+    fail(c, "privmed native: expected the wasm heap as a Uint8Array");
+    return;
+  }
+  c->heap = data;
+  c->heap_len = length;
+}
+
+/* The tensor at byte offset argv[i] holding n floats, or NULL for offset -1 when optional. */
+static float *tensor_arg(call_t *c, size_t i, int64_t n, int optional) {
+  int64_t off = int_arg(c, i);
+  if (c->failed) return NULL;
+  if (optional && off == -1) return NULL;
+  if (off < 0 || (off & 3) != 0 || n < 0 || (uint64_t)off + (uint64_t)n * 4 > c->heap_len) {
+    fail(c, "privmed native: tensor outside the wasm heap");
+    return NULL;
+  }
+  return (float *)(c->heap + off);
+}
+
+static napi_value int_value(napi_env env, int v) {
+  napi_value out;
+  napi_create_int32(env, v, &out);
+  return out;
+}
+
+static napi_value string_value(napi_env env, const char *s) {
+  napi_value out;
+  napi_create_string_utf8(env, s, NAPI_AUTO_LENGTH, &out);
+  return out;
+}
+
+/* init(threads, isa?) -> { isa, best, threads } */
+static napi_value js_init(napi_env env, napi_callback_info info) {
+  call_t c = {.env = env};
+  if (!get_args(&c, info, 1)) return NULL;
+  int threads = dim_arg(&c, 0);
+  if (c.failed) return NULL;
+  const pm_isa *isa = pm_isa_best();
+  if (c.argc > 1) {
+    char name[16] = {0};
+    size_t len;
+    napi_valuetype t;
+    napi_typeof(env, c.argv[1], &t);
+    if (t == napi_string) {
+      napi_get_value_string_utf8(env, c.argv[1], name, sizeof name, &len);
+      const pm_isa *want = pm_isa_by_name(name);
+      if (!want) {
+        fail(&c, "privmed native: this CPU does not support the requested instruction set");
+        return NULL;
+      }
+      isa = want;
+    }
+  }
+  pm_cur = isa;
+  int started = pm_pool_start(threads);
+  napi_value out;
+  napi_create_object(env, &out);
+  napi_set_named_property(env, out, "isa", string_value(env, pm_cur->name));
+  napi_set_named_property(env, out, "best", string_value(env, pm_isa_best()->name));
+  napi_set_named_property(env, out, "threads", int_value(env, started));
+  return out;
+}
+
+static int conv_args(call_t *c, size_t i, pm_conv *cv) {
+  int *f[] = {&cv->N, &cv->H, &cv->W, &cv->CI, &cv->KH, &cv->KW, &cv->CO, &cv->OH, &cv->OW, &cv->sy, &cv->sx, &cv->pt, &cv->pl};
+  for (size_t k = 0; k < sizeof f / sizeof f[0]; k++) *f[k] = dim_arg(c, i + k);
+  if (c->failed) return 0;
+  if (cv->sy < 1 || cv->sx < 1 || cv->KH < 1 || cv->KW < 1) fail(c, "privmed native: bad convolution geometry");
+  return !c->failed;
+}
+
+#define X_SIZE(cv) ((int64_t)(cv).N * (cv).H * (cv).W * (cv).CI)
+#define Y_SIZE(cv) ((int64_t)(cv).N * (cv).OH * (cv).OW * (cv).CO)
+#define W_SIZE(cv) ((int64_t)(cv).KH * (cv).KW * (cv).CI * (cv).CO)
+
+/* conv2d(heap, x, w, bias|-1, y, N, H, W, CI, KH, KW, CO, OH, OW, sy, sx, pt, pl, act) -> 0 | -1 */
+static napi_value js_conv2d(napi_env env, napi_callback_info info) {
+  call_t c = {.env = env};
+  pm_conv cv;
+  if (!get_args(&c, info, 19)) return NULL;
+  heap_arg(&c, 0);
+  if (c.failed || !conv_args(&c, 5, &cv)) return NULL;
+  const float *x = tensor_arg(&c, 1, X_SIZE(cv), 0), *w = tensor_arg(&c, 2, W_SIZE(cv), 0);
+  const float *bias = tensor_arg(&c, 3, cv.CO, 1);
+  float *y = tensor_arg(&c, 4, Y_SIZE(cv), 0);
+  int act = dim_arg(&c, 18);
+  if (c.failed) return NULL;
+  return int_value(env, pm_conv_forward(&cv, x, w, bias, act, y));
+}
+
+/* conv2dBackpropFilter(heap, x, dy, dw, N, H, W, CI, KH, KW, CO, OH, OW, sy, sx, pt, pl) */
+static napi_value js_filter_grad(napi_env env, napi_callback_info info) {
+  call_t c = {.env = env};
+  pm_conv cv;
+  if (!get_args(&c, info, 17)) return NULL;
+  heap_arg(&c, 0);
+  if (c.failed || !conv_args(&c, 4, &cv)) return NULL;
+  const float *x = tensor_arg(&c, 1, X_SIZE(cv), 0), *dy = tensor_arg(&c, 2, Y_SIZE(cv), 0);
+  float *dw = tensor_arg(&c, 3, W_SIZE(cv), 0);
+  if (c.failed) return NULL;
+  return int_value(env, pm_conv_filter_grad(&cv, x, dy, dw));
+}
+
+/* conv2dBackpropInput(heap, dy, w, dx, N, H, W, CI, KH, KW, CO, OH, OW, sy, sx, pt, pl) */
+static napi_value js_input_grad(napi_env env, napi_callback_info info) {
+  call_t c = {.env = env};
+  pm_conv cv;
+  if (!get_args(&c, info, 17)) return NULL;
+  heap_arg(&c, 0);
+  if (c.failed || !conv_args(&c, 4, &cv)) return NULL;
+  const float *dy = tensor_arg(&c, 1, Y_SIZE(cv), 0), *w = tensor_arg(&c, 2, W_SIZE(cv), 0);
+  float *dx = tensor_arg(&c, 3, X_SIZE(cv), 0);
+  if (c.failed) return NULL;
+  return int_value(env, pm_conv_input_grad(&cv, dy, w, dx));
+}
+
+/* matMul(heap, a, b, bias|-1, c, M, K, N, transposeA, transposeB, act) */
+static napi_value js_matmul(napi_env env, napi_callback_info info) {
+  call_t c = {.env = env};
+  if (!get_args(&c, info, 11)) return NULL;
+  heap_arg(&c, 0);
+  int M = dim_arg(&c, 5), K = dim_arg(&c, 6), N = dim_arg(&c, 7);
+  int ta = dim_arg(&c, 8), tb = dim_arg(&c, 9), act = dim_arg(&c, 10);
+  if (c.failed) return NULL;
+  const float *a = tensor_arg(&c, 1, (int64_t)M * K, 0), *b = tensor_arg(&c, 2, (int64_t)K * N, 0);
+  const float *bias = tensor_arg(&c, 3, N, 1);
+  float *out = tensor_arg(&c, 4, (int64_t)M * N, 0);
+  if (c.failed) return NULL;
+  return int_value(env, pm_matmul(a, b, out, bias, act, M, K, N, ta, tb));
+}
+
+/* binary(heap, op, a, na, b, nb, out, n) */
+static napi_value js_binary(napi_env env, napi_callback_info info) {
+  call_t c = {.env = env};
+  if (!get_args(&c, info, 8)) return NULL;
+  heap_arg(&c, 0);
+  int op = dim_arg(&c, 1);
+  int64_t na = int_arg(&c, 3), nb = int_arg(&c, 5), n = int_arg(&c, 7);
+  if (c.failed) return NULL;
+  const float *a = tensor_arg(&c, 2, na, 0), *b = tensor_arg(&c, 4, nb, 0);
+  float *out = tensor_arg(&c, 6, n, 0);
+  if (c.failed) return NULL;
+  return int_value(env, pm_binary(op, a, (long)na, b, (long)nb, out, (long)n));
+}
+
+/* maxPool(heap, x, y, N, H, W, C, OH, OW, fh, fw, sy, sx, pt, pl) */
+static napi_value js_max_pool(napi_env env, napi_callback_info info) {
+  call_t c = {.env = env};
+  if (!get_args(&c, info, 15)) return NULL;
+  heap_arg(&c, 0);
+  int d[12];
+  for (int k = 0; k < 12; k++) d[k] = dim_arg(&c, 3 + k);
+  if (c.failed) return NULL;
+  if (d[8] < 1 || d[9] < 1 || d[6] < 1 || d[7] < 1) {
+    fail(&c, "privmed native: bad pooling geometry");
+    return NULL;
+  }
+  const float *x = tensor_arg(&c, 1, (int64_t)d[0] * d[1] * d[2] * d[3], 0);
+  float *y = tensor_arg(&c, 2, (int64_t)d[0] * d[4] * d[5] * d[3], 0);
+  if (c.failed) return NULL;
+  return int_value(env, pm_max_pool(x, y, d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7], d[8], d[9], d[10], d[11]));
+}
+
+static napi_value init_module(napi_env env, napi_value exports) {
+  struct {
+    const char *name;
+    napi_callback fn;
+  } fns[] = {{"init", js_init}, {"conv2d", js_conv2d}, {"conv2dBackpropFilter", js_filter_grad},
+             {"conv2dBackpropInput", js_input_grad}, {"matMul", js_matmul}, {"binary", js_binary}, {"maxPool", js_max_pool}};
+  for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
+    napi_value f;
+    napi_create_function(env, fns[i].name, NAPI_AUTO_LENGTH, fns[i].fn, NULL, &f);
+    napi_set_named_property(env, exports, fns[i].name, f);
+  }
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, init_module)

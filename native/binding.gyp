@@ -1,0 +1,13 @@
+{
+  "targets": [
+    {
+      "target_name": "privmed_native",
+      "sources": ["addon.c", "isa.c", "pool.c", "gemm.c", "conv.c", "elementwise.c", "pooling.c"],
+      "cflags": ["-O3", "-std=c11", "-pthread", "-fno-strict-aliasing"],
+      "cflags!": ["-O2", "-O0"],
+      "ldflags": ["-pthread"],
+      "defines": ["NAPI_VERSION=8"],
+      "xcode_settings": {"OTHER_CFLAGS": ["-O3", "-std=c11"]}
+    }
+  ]
+}

@@ -1,0 +1,40 @@
+/* Max pooling forward, NHWC, any window, stride and padding. As tfjs-backend-cpu: padding never
+ * wins, NaN never wins, a window without a pixel gives -Infinity. */
+#include <math.h>
+#include "privmed.h"
+
+typedef struct {
+  const float *x;
+  float *y;
+  int N, H, W, C, OH, OW, fh, fw, sy, sx, pt, pl, ntasks;
+} mp_job;
+
+static void mp_task(void *ctx, int task) {
+  mp_job *j = ctx;
+  const long R = (long)j->N * j->OH;
+  for (long row = R * task / j->ntasks; row < R * (task + 1) / j->ntasks; row++) {
+    const long b = row / j->OH, oy = row % j->OH;
+    for (int ox = 0; ox < j->OW; ox++) {
+      float *out = j->y + (row * j->OW + ox) * j->C;
+      for (int c = 0; c < j->C; c++) out[c] = -INFINITY;
+      for (int kh = 0; kh < j->fh; kh++) {
+        const long iy = oy * j->sy - j->pt + kh;
+        if (iy < 0 || iy >= j->H) continue;
+        for (int kw = 0; kw < j->fw; kw++) {
+          const long ix = (long)ox * j->sx - j->pl + kw;
+          if (ix < 0 || ix >= j->W) continue;
+          const float *in = j->x + ((b * j->H + iy) * j->W + ix) * j->C;
+          for (int c = 0; c < j->C; c++) out[c] = in[c] > out[c] ? in[c] : out[c];
+        }
+      }
+    }
+  }
+}
+
+int pm_max_pool(const float *x, float *y, int N, int H, int W, int C, int OH, int OW, int fh, int fw, int sy, int sx, int pt, int pl) {
+  const long R = (long)N * OH;
+  mp_job j = {x, y, N, H, W, C, OH, OW, fh, fw, sy, sx, pt, pl, (int)(R < 8L * pm_pool_threads() ? R : 8L * pm_pool_threads())};
+  if (R == 0) return 0;
+  pm_pool_run(mp_task, &j, j.ntasks);
+  return 0;
+}

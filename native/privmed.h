@@ -1,0 +1,78 @@
+/* privmed's native kernels: shared declarations. */
+#ifndef PRIVMED_H
+#define PRIVMED_H
+#include <stddef.h>
+
+#define PM_MAX_MR 16
+#define PM_MAX_NR 32
+#define PM_MAX_TAPS 64
+
+typedef void (*pm_k1_fn)(const float *const *rows, const float *const *bt, int ntaps, int C, long ldb, int mr, int nr, float *const *crow,
+                         const float *bias, int act, int accumulate);
+typedef void (*pm_k2_fn)(const float *const *ps, const float *const *bs, const int *ns, int nseg, long sp, long sb, int mr, int nr,
+                         float *c, long ldc);
+
+typedef struct {
+  const char *name;
+  int mr, nr;
+  pm_k1_fn k1;
+  pm_k2_fn k2;
+} pm_isa;
+
+/* isa.c */
+const pm_isa *pm_isa_best(void);       /* what this CPU supports */
+const pm_isa *pm_isa_by_name(const char *name); /* NULL if unknown or unsupported here */
+extern const pm_isa *pm_cur;
+
+/* pool.c: tasks 0..ntasks-1 run on the calling thread and the workers. */
+typedef void (*pm_task_fn)(void *ctx, int task);
+int pm_pool_start(int threads);
+int pm_pool_threads(void);
+void pm_pool_run(pm_task_fn fn, void *ctx, int ntasks);
+
+/* gemm.c */
+enum { PM_ACT_NONE = 0, PM_ACT_RELU = 1, PM_ACT_RELU6 = 2 };
+
+/* An implicit-GEMM description: rows are pixels of a grid, gathered from src per tap. */
+typedef struct {
+  const float *src;
+  long sH, sW, sC, c_off; /* source image dims, floats per pixel, first channel used */
+  int C;                  /* channels reduced per tap */
+  int nb, gh, gw;         /* grid: rows M = nb * gh * gw */
+  int sy, sx, by, bx;     /* source pixel = (y*sy + by + ty[t], x*sx + bx + tx[t]) */
+  int ntaps;
+  int ty[PM_MAX_TAPS], tx[PM_MAX_TAPS];
+  const float *bt[PM_MAX_TAPS]; /* B rows of tap t: bt[t] + c*ldb */
+  long ldb;
+  int N;
+  float *dst;
+  long dH, dW, ldc;       /* destination image dims and floats per pixel */
+  int dsy, dsx, dy0, dx0; /* destination pixel = (y*dsy + dy0, x*dsx + dx0) */
+  const float *bias;
+  int act, accumulate;
+} pm_igemm;
+
+void pm_igemm_run(pm_igemm *g);
+/* c[M,N] (ldc) = a^T b with a [K, M] (lda), b [K, N] (ldb). */
+void pm_gemm_atb(const float *a, long lda, const float *b, long ldb, float *c, long ldc, int M, int N, int K);
+const float *pm_zeros(size_t n);
+/* dst[c][r] = src[r][c] for a rows x cols matrix, cache-blocked. */
+void pm_transpose(const float *src, float *dst, long rows, long cols);
+
+/* conv.c: NHWC tensors, filter [KH, KW, CI, CO]. */
+typedef struct {
+  int N, H, W, CI, KH, KW, CO, OH, OW, sy, sx, pt, pl;
+} pm_conv;
+int pm_conv_forward(const pm_conv *cv, const float *x, const float *w, const float *bias, int act, float *y);
+int pm_conv_filter_grad(const pm_conv *cv, const float *x, const float *dy, float *dw);
+int pm_conv_input_grad(const pm_conv *cv, const float *dy, const float *w, float *dx);
+int pm_matmul(const float *a, const float *b, float *c, const float *bias, int act, int M, int K, int N, int ta, int tb);
+
+/* elementwise.c: out[i] = a[i % na] op b[i % nb]; na and nb divide n. */
+enum { PM_OP_ADD = 0, PM_OP_SUB = 1, PM_OP_MUL = 2, PM_OP_DIV = 3 };
+int pm_binary(int op, const float *a, long na, const float *b, long nb, float *out, long n);
+
+/* pooling.c */
+int pm_max_pool(const float *x, float *y, int N, int H, int W, int C, int OH, int OW, int fh, int fw, int sy, int sx, int pt, int pl);
+
+#endif
