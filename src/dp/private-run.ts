@@ -111,6 +111,7 @@ export async function setupDpTraining(o: DpTrainingOptions): Promise<DpTraining>
     plan.noiseMultiplier = dp.noiseMultiplier;
     saveRunPlan(o.outputDir, plan);
     const watchdog = new PrivacyWatchdog({
+      multiplicity: p.augmentationMultiplicity,
       ledger,
       site,
       runId: plan.runId,
@@ -155,7 +156,7 @@ function planWarning(dp: PrivateTraining, epochs: number): string {
     while (affordable < epochs && dp.epsilon([dp.mechanism((affordable + 1) * perEpoch)]) <= p.targetEpsilon) affordable++;
     return (
       `\nWARNING: privacy: ${epochs} epochs at noise multiplier ${fmt(dp.noiseMultiplier)} would reach epsilon ${fmt(projected)}, over the budget of ${p.targetEpsilon}: ` +
-      `training stops after ${affordable} epoch(s). To train them all, set training.epochs to ${affordable}, or leave privacy.noiseMultiplier out so privmed calibrates the noise to the budget.`
+      `it covers ${affordable} full epoch(s) and training stops during epoch ${affordable + 1}. To train whole epochs only, set training.epochs to ${affordable}, or leave privacy.noiseMultiplier out so privmed calibrates the noise to the budget.`
     );
   }
   if (projected > EPSILON_WARNING) {

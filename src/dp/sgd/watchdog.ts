@@ -19,10 +19,13 @@ import { composeReleases, type AccountantName, type PrivacyLedger, type ReleaseM
 import type { BatchSource } from '../../training/core.js';
 import type { PrivacyListener } from '../events.js';
 import { runNote } from '../ledger-charges.js';
-import { loadBatch, type Batch, type BatchOptions, type Dataset } from '../../data/dataset.js';
+import type { Batch, BatchOptions, Dataset } from '../../data/dataset.js';
+import { loadViews } from './multiplicity.js';
 import type { DpSampler, SubsampledGaussian } from './samplers.js';
 
 export interface WatchdogOptions {
+  /** Augmentation multiplicity: views loaded per sampled image (multiplicity.ts); default 1. */
+  readonly multiplicity?: number;
   readonly ledger: PrivacyLedger;
   readonly site: string;
   readonly runId: string;
@@ -82,7 +85,7 @@ export class PrivacyWatchdog implements BatchSource {
   }
 
   async *batches(train: Dataset, _epoch: number, opts: Pick<BatchOptions, 'strict' | 'onSkip'>): AsyncGenerator<Batch> {
-    for (let s = 0; s < this.stepsThisEpoch; s++) yield await loadBatch(train, this.o.sampler.drawBatch(), opts);
+    for (let s = 0; s < this.stepsThisEpoch; s++) yield await loadViews(train, this.o.sampler.drawBatch(), this.o.multiplicity ?? 1, opts);
   }
 
   async endEpoch(epoch: number): Promise<boolean> {
