@@ -111,7 +111,8 @@ export function mcc(confusion: number[][]): number {
     pp += p[i]! * p[i]!;
   }
   const den = Math.sqrt(s * s - pp) * Math.sqrt(s * s - tt);
-  return den === 0 ? 0 : (c * s - tp) / den;
+  // Clamped: rounding can give 1 + 2^-52 for a perfect matrix, which a range check would refuse.
+  return den === 0 ? 0 : Math.min(1, Math.max(-1, (c * s - tp) / den));
 }
 
 function mean(xs: number[]): number {

@@ -1,40 +1,13 @@
 import type { Command } from 'commander';
 import { PrivmedError } from '../../common/errors.js';
-import { TransformedDataset, type Dataset } from '../../data/dataset.js';
-import { openClassFolders } from '../../data/image-folders.js';
-import { fileOptionsFromSpec, preprocessedDataset } from '../../data/preprocess/build.js';
-import { normaliseTransform } from '../../data/preprocess/normalize.js';
-import { datasetFolder, openMedMnist } from '../../data/resolve.js';
 import { initBackend, type BackendName } from '../../engine/backend.js';
-import { loadModel, type ModelMetadata } from '../../models/io.js';
+import { loadModel } from '../../models/io.js';
 import { mkdirSync } from 'node:fs';
 import { classificationMetrics } from '../../metrics/classification.js';
 import { writeEvaluationCharts } from '../../plots/evaluation-charts.js';
 import { predict } from '../../training/evaluate.js';
 import { formatMetrics, printJson } from '../output.js';
-import { inferencePreprocessing } from './predict.js';
-
-/**
- * The data a model is scored on, preprocessed as it was trained: a folder of
- * class folders (DIR/<class>/, or DIR/<split>/<class>/; kather2016 by name),
- * read with the model's stored preprocessing (size, stain), or a MedMNIST split.
- */
-export async function evaluationData(data: string, split: string, dir: string, meta: ModelMetadata): Promise<Dataset> {
-  const folder = datasetFolder(data);
-  const spec = inferencePreprocessing(meta, dir);
-  if (folder) return preprocessedDataset(await openClassFolders(folder, split, fileOptionsFromSpec(spec), meta.classes), spec, { train: false, seed: 0 });
-  const ds = (await openMedMnist(data)).splits[split as 'train' | 'val' | 'test'];
-  const [h, w, c] = meta.spec.inputShape;
-  if (ds.info.height !== h || ds.info.width !== w || ds.info.channels !== c) {
-    throw new PrivmedError(`${data}: images are ${ds.info.height}x${ds.info.width}x${ds.info.channels}, the model expects ${h}x${w}x${c}`);
-  }
-  return new TransformedDataset(ds, normaliseTransform(meta.normalisation), 0);
-}
-
-/** Per-class recall, one line. */
-export function formatRecall(recall: readonly number[], classes: readonly string[]): string {
-  return `recall per class: ${recall.map((r, k) => `${classes[k]} ${Number.isNaN(r) ? '-' : r.toFixed(3)}`).join(', ')}`;
-}
+import { evaluationData, formatRecall } from './predict.js';
 
 export function registerEvaluateCommand(program: Command): void {
   program

@@ -14,7 +14,11 @@ export interface MacenkoStats {
   maxConcentrations: [number, number];
 }
 
-/** Pixels whose optical density is below this in any channel are background. */
+/**
+ * Pixels whose mean optical density over the channels is below this are
+ * background. (A per-channel test would also drop pure eosin, whose red
+ * absorption is small.)
+ */
 const OD_THRESHOLD = 0.15;
 /** Fewer tissue pixels than this share of the tile: too little to estimate stains from. */
 const MIN_TISSUE = 0.05;
@@ -61,7 +65,7 @@ export function macenkoNormalise(rgb: Float32Array, ref: MacenkoStats): Float32A
 function tissueOd(od: Float32Array): Float32Array {
   const keep: number[] = [];
   for (let i = 0; i < od.length; i += 3) {
-    if (od[i]! >= OD_THRESHOLD && od[i + 1]! >= OD_THRESHOLD && od[i + 2]! >= OD_THRESHOLD) keep.push(od[i]!, od[i + 1]!, od[i + 2]!);
+    if (od[i]! + od[i + 1]! + od[i + 2]! >= 3 * OD_THRESHOLD) keep.push(od[i]!, od[i + 1]!, od[i + 2]!);
   }
   return Float32Array.from(keep);
 }
