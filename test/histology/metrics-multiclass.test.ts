@@ -53,8 +53,8 @@ test('a K-class task reports its confusion matrix as cm_i_j; the federation sums
   assert.deepEqual(confusionFromMetrics(a), [[1, 0, 0], [0, 1, 0], [0, 0, 1]]);
   assert.equal(replyValuesProblem('evaluate', 3, a, 100), null);
   const m = aggregateEvaluationMetrics([
-    { nodeId: 'a', numSamples: 3, metrics: a },
-    { nodeId: 'b', numSamples: 3, metrics: b },
+    { node: 'a', numSamples: 3, metrics: a },
+    { node: 'b', numSamples: 3, metrics: b },
   ]);
   assert.deepEqual(confusionFromMetrics(m), CONFUSION);
   assert.ok(Math.abs(m.mcc! - GORODKIN) < 1e-12, `federated mcc ${m.mcc}; the mean of the sites' MCCs would be ${(a.mcc! + b.mcc!) / 2}`);

@@ -118,7 +118,7 @@ test('quarter turns: four are the identity, one moves the top-right corner to th
   const img = Float32Array.of(1, 2, 3, 4);
   assert.deepEqual(Array.from(rotate90(img, shape, 1)), [2, 4, 1, 3]);
   assert.deepEqual(Array.from(rotate90(img, shape, 2)), [4, 3, 2, 1]);
-  let r = img;
+  let r: Float32Array = img;
   for (let k = 0; k < 4; k++) r = rotate90(r, shape, 1);
   assert.deepEqual(r, img);
 });
