@@ -5,8 +5,9 @@ export function detectFormat(head: Uint8Array, name: string): ImageFormat {
   const lower = name.toLowerCase();
   if (head.length >= 8 && head[0] === 0x89 && head[1] === 0x50 && head[2] === 0x4e && head[3] === 0x47) return 'png';
   if (head.length >= 3 && head[0] === 0xff && head[1] === 0xd8 && head[2] === 0xff) return 'jpeg';
-  if (head.length >= 4 && isTiffMagic(head)) return 'tiff';
   if (head.length >= 132 && head[128] === 0x44 && head[129] === 0x49 && head[130] === 0x43 && head[131] === 0x4d) return 'dicom';
+  // After DICOM: a DICOM preamble may itself be a TIFF header (dual-personality files).
+  if (head.length >= 4 && isTiffMagic(head)) return 'tiff';
   if (head.length >= 348 && head[344] === 0x6e && (head[345] === 0x2b || head[345] === 0x69) && head[347] === 0) return 'nifti';
   if (head.length >= 8 && head[4] === 0x6e && head[5] === 0x2b && head[6] === 0x32) return 'nifti'; // NIfTI-2 magic at 4
   if (lower.endsWith('.nii') || lower.endsWith('.nii.gz')) return 'nifti';
