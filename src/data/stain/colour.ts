@@ -65,19 +65,7 @@ export function fromOpticalDensity(od: Float32Array): Float32Array {
   return out;
 }
 
-export function clamp01(v: number): number {
+function clamp01(v: number): number {
   return v < 0 ? 0 : v > 1 ? 1 : v;
 }
 
-/** Per-channel mean and standard deviation of an interleaved image. */
-export function channelMeanStd(data: Float32Array, channels: number): { mean: number[]; std: number[] } {
-  const sum = new Float64Array(channels);
-  const sq = new Float64Array(channels);
-  for (let i = 0; i < data.length; i++) {
-    sum[i % channels]! += data[i]!;
-    sq[i % channels]! += data[i]! * data[i]!;
-  }
-  const n = data.length / channels || 1;
-  const mean = Array.from(sum, (s) => s / n);
-  return { mean, std: Array.from(sq, (s, c) => Math.sqrt(Math.max(0, s / n - mean[c]! ** 2))) };
-}

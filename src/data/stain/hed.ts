@@ -17,7 +17,7 @@ export const RUIFROK_HED: readonly (readonly [number, number, number])[] = [
 });
 
 /** Inverse of a 3x3 row-major matrix given as rows. */
-export function invert3(m: readonly (readonly number[])[]): number[][] {
+function invert3(m: readonly (readonly number[])[]): number[][] {
   const [a, b, c] = m[0]!;
   const [d, e, f] = m[1]!;
   const [g, h, i] = m[2]!;
