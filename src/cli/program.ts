@@ -11,6 +11,7 @@ import { registerDashboardCommand } from './commands/dashboard.js';
 import { registerDataDeidCommand } from './commands/data-deid.js';
 import { registerDataFetchCommand } from './commands/data-fetch.js';
 import { registerDataInspectCommand } from './commands/data-inspect.js';
+import { registerDataTileCommand } from './commands/data-tile.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerEvaluateCommand } from './commands/evaluate.js';
 import { registerNodeCommand } from './commands/node.js';
@@ -40,10 +41,11 @@ export function buildProgram(): Command {
   registerCertsCommand(program);
   registerStatusCommand(program);
   registerDashboardCommand(program);
-  const data = program.command('data').description('datasets: fetch, inspect, de-identify');
+  const data = program.command('data').description('datasets: fetch, inspect, de-identify, tile slides');
   registerDataFetchCommand(data);
   registerDataInspectCommand(data);
   registerDataDeidCommand(data);
+  registerDataTileCommand(data);
   return program;
 }
 

@@ -13,6 +13,8 @@ export interface ClassificationMetrics {
   sensitivity?: number;
   /** Recall of the negative class (binary only). */
   specificity?: number;
+  /** Recall of each class (NaN for a class with no examples); its macro mean is the balanced accuracy. */
+  recall: number[];
   /** confusion[true][predicted] */
   confusion: number[][];
   loss?: number;
@@ -34,7 +36,7 @@ export function classificationMetrics(labels: ArrayLike<number>, probs: Float32A
     numClasses === 2
       ? rocAuc(labels, scoresFor(1), 1)
       : mean(Array.from({ length: numClasses }, (_, c) => rocAuc(labels, scoresFor(c), c)).filter((v) => !Number.isNaN(v)));
-  const m: ClassificationMetrics = { n, accuracy: n ? correct / n : NaN, auc, mcc: mcc(confusion), confusion };
+  const m: ClassificationMetrics = { n, accuracy: n ? correct / n : NaN, auc, mcc: mcc(confusion), recall: perClassRecall(confusion), confusion };
   if (numClasses === 2) {
     const [[tn, fp], [fn, tp]] = confusion as [[number, number], [number, number]];
     m.sensitivity = tp + fn ? tp / (tp + fn) : NaN;
@@ -68,6 +70,22 @@ export function rocAuc(labels: ArrayLike<number>, scores: ArrayLike<number>, pos
   return (rankSum - (pos * (pos + 1)) / 2) / (pos * neg);
 }
 
+/** Recall of each class from a confusion matrix (rows: true class). */
+export function perClassRecall(confusion: number[][]): number[] {
+  return confusion.map((row, i) => {
+    const total = row.reduce((a, b) => a + b, 0);
+    return total ? row[i]! / total : NaN;
+  });
+}
+
+/** Accuracy from a confusion matrix. */
+export function confusionAccuracy(confusion: number[][]): number {
+  let total = 0;
+  let diagonal = 0;
+  confusion.forEach((row, i) => row.forEach((v, j) => ((total += v), i === j && (diagonal += v))));
+  return total ? diagonal / total : NaN;
+}
+
 /** Matthews correlation from a confusion matrix (Gorodkin 2004 for K classes). */
 export function mcc(confusion: number[][]): number {
   const k = confusion.length;
@@ -93,7 +111,8 @@ export function mcc(confusion: number[][]): number {
     pp += p[i]! * p[i]!;
   }
   const den = Math.sqrt(s * s - pp) * Math.sqrt(s * s - tt);
-  return den === 0 ? 0 : (c * s - tp) / den;
+  // Clamped: rounding can give 1 + 2^-52 for a perfect matrix, which a range check would refuse.
+  return den === 0 ? 0 : Math.min(1, Math.max(-1, (c * s - tp) / den));
 }
 
 function mean(xs: number[]): number {

@@ -5,12 +5,12 @@
  */
 import { z } from 'zod';
 import { SitePrivacySchema, SiteSchema } from '../site/site-config.js';
+import { datasetFields } from '../site/config-sections.js';
 
 export const SimulationSchema = z.strictObject({
   sites: z.number().int().min(1).max(50).default(3),
   data: z.strictObject({
-    dataset: z.string().min(1).default('pneumoniamnist'),
-    root: z.string().optional(),
+    ...datasetFields,
     partition: z.strictObject({
       kind: z.enum(['iid', 'dirichlet', 'label-skew']).default('dirichlet'),
       alpha: z.number().positive().default(0.5),

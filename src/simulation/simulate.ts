@@ -11,7 +11,8 @@ import { stringify } from 'yaml';
 import { PrivmedError } from '../common/errors.js';
 import { TransformedDataset } from '../data/dataset.js';
 import { normaliseTransform } from '../data/preprocess/normalize.js';
-import { openMedMnist } from '../data/resolve.js';
+import { storedPreprocessing } from '../data/preprocess/spec.js';
+import { openDataset } from '../data/resolve.js';
 import { initBackend } from '../engine/backend.js';
 import { initPki, nodeCertPaths, pkiPaths } from '../net/certs/pki-files.js';
 import { openDatabase } from '../federation/store/sqlite.js';
@@ -112,7 +113,7 @@ export async function simulate(cfg: SimulationConfig, opts: SimulationOptions = 
         stringify({
           node: { name, coordinator: `127.0.0.1:${boundPort}`, tls: { ca: pki.caCert, cert: certs.cert, key: certs.key } },
           site: {
-            data: { dataset: cfg.data.dataset, root: cfg.data.root, partition: { ...cfg.data.partition, sites: cfg.sites, index } },
+            data: { ...cfg.data, partition: { ...cfg.data.partition, sites: cfg.sites, index } },
             model: cfg.model,
             training: cfg.training,
             backend: cfg.backend,
@@ -144,7 +145,7 @@ async function scoreBestModel(cfg: SimulationConfig, database: string, modelDir:
     const round = run.bestRound ?? store.lastCompletedRound(run.runId);
     const checkpoint = store.loadCheckpoint(run.runId, round);
     await initBackend(cfg.backend);
-    const data = await openMedMnist(cfg.data.dataset, cfg.data.root);
+    const data = await openDataset(cfg.data);
     const test = data.splits.test;
     const { height, width, channels, classes } = test.info;
     const spec: ModelSpec = { arch: cfg.model.arch, inputShape: [height, width, channels], numClasses: classes.length, norm: cfg.model.norm };
@@ -156,7 +157,7 @@ async function scoreBestModel(cfg: SimulationConfig, database: string, modelDir:
       ? { mean: stored.mean, std: stored.std }
       : { mean: new Array<number>(channels).fill(0), std: new Array<number>(channels).fill(1) };
     const metrics = await evaluate(model, new TransformedDataset(test, normaliseTransform(normalisation), 0));
-    await saveModel(modelDir, model, { spec, classes, normalisation, config: cfg, metrics: { round, testAuc: metrics.auc } });
+    await saveModel(modelDir, model, { spec, classes, normalisation, config: cfg, ...storedPreprocessing(test.info, normalisation, data.stain), metrics: { round, testAuc: metrics.auc } });
     model.dispose();
     return { status: run.status, bestRound: run.bestRound, bestMetric: run.bestMetric, test: metrics, classes, modelDir };
   } finally {

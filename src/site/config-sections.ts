@@ -5,12 +5,20 @@
  * of many rounds on hospital CPUs can afford.
  */
 import { z } from 'zod';
+import { StainConfigSchema } from '../data/stain/stain-spec.js';
 
-/** A MedMNIST name under the data root (pneumoniamnist) or a path to an .npz file. */
+/** A MedMNIST name (pneumoniamnist) or .npz file, or image folders (kather2016, or DIR with train/ and test/). */
 export const datasetFields = {
   dataset: z.string().min(1).default('pneumoniamnist'),
   root: z.string().optional(),
+  /** Image folders: resize to size x size. */
+  size: z.number().int().positive().optional(),
+  /** Image folders: stain normalisation (reinhard or macenko) to a reference tile or its statistics. */
+  stain: StainConfigSchema.optional(),
 };
+
+/** Training augmentation: true (the X-ray default), false, or a named set. */
+export const augmentField = z.union([z.boolean(), z.enum(['xray', 'histology'])]).default(true);
 
 export function modelSection(defaultArch: 'small-cnn' | 'resnet18') {
   return z

@@ -2,7 +2,7 @@
 import { resolve } from 'node:path';
 import { classCounts, SubsetDataset, type Dataset } from '../data/dataset.js';
 import { partition, type Partitioning } from '../data/partition.js';
-import { openMedMnist } from '../data/resolve.js';
+import { openDataset } from '../data/resolve.js';
 import { PrivmedError } from '../common/errors.js';
 import { initBackend } from '../engine/backend.js';
 import { balancedClassWeights } from '../training/loss.js';
@@ -40,7 +40,7 @@ export interface SiteContext {
 
 export async function openSite(site: SiteConfig, context: SiteContext = { nodeName: 'site', dir: '.' }): Promise<OpenedSite> {
   const backend = await initBackend(site.backend);
-  const data = await openMedMnist(site.data.dataset, site.data.root);
+  const data = await openDataset(site.data);
   const train = share(data.splits.train, site.data.partition, 0);
   const val = share(data.splits.val, site.data.partition, 1);
   const info = train.info;
@@ -58,7 +58,7 @@ export async function openSite(site: SiteConfig, context: SiteContext = { nodeNa
     // Exact class counts are not private: with DP the loss is unweighted.
     classWeights: site.training.classWeights === 'balanced' && !site.privacy ? balancedClassWeights(classCounts(train)) : null,
     seed: site.training.seed,
-    augment: site.training.augment ? defaultAugmentation(info) : undefined,
+    augment: defaultAugmentation(info, site.training.augment),
     ...(privacy ? { privacy } : {}),
   });
   return { trainer, backend, train, val, ...(privacy ? { privacy } : {}) };

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { PrivmedError } from '../common/errors.js';
 import { classCounts, SubsetDataset, type Dataset } from '../data/dataset.js';
 import { datasetStats, normaliseTransform } from '../data/preprocess/normalize.js';
-import { openMedMnist } from '../data/resolve.js';
+import { storedPreprocessing } from '../data/preprocess/spec.js';
+import { openDataset } from '../data/resolve.js';
 import { initBackend } from '../engine/backend.js';
 import { buildModel } from '../models/build.js';
 import { loadModel } from '../models/io.js';
@@ -44,7 +45,7 @@ export async function runTraining(
   mkdirSync(cfg.output, { recursive: true });
   const backend = await initBackend(cfg.backend);
   opts.onBackend?.(backend);
-  const data = await openMedMnist(cfg.data.dataset, cfg.data.root);
+  const data = await openDataset(cfg.data);
   let trainSet: Dataset = data.splits.train;
   if (cfg.data.limit && cfg.data.limit < trainSet.length) trainSet = new SubsetDataset(trainSet, Array.from({ length: cfg.data.limit }, (_, i) => i));
   const info = trainSet.info;
@@ -85,10 +86,10 @@ export async function runTraining(
       selectionMetric: cfg.training.selectionMetric,
       patience: cfg.training.patience,
       preprocess: normaliseTransform(stats),
-      augment: cfg.training.augment ? defaultAugmentation(info) : undefined,
+      augment: defaultAugmentation(info, cfg.training.augment),
       ...(cfg.training.ema !== undefined ? { ema: cfg.training.ema } : {}),
       outputDir: cfg.output,
-      metadata: { spec, classes: info.classes, normalisation: stats, config: cfg },
+      metadata: { spec, classes: info.classes, normalisation: stats, config: cfg, ...storedPreprocessing(info, stats, data.stain) },
       resume: opts.resume,
       onEvent: opts.onEvent,
       ...(dp ? { gradientStep: dp.gradientStep, batchSource: dp.batchSource } : {}),

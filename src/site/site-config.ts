@@ -4,7 +4,7 @@
  * among several sites (the same seeded partition in every process).
  */
 import { z } from 'zod';
-import { backendField, datasetFields, modelSection } from './config-sections.js';
+import { augmentField, backendField, datasetFields, modelSection } from './config-sections.js';
 import { PrivacySchema } from '../dp/privacy-config.js';
 import { OptimizerSchema } from '../training/config.js';
 
@@ -42,7 +42,7 @@ export const SiteSchema = z.strictObject({
     optimizer: OptimizerSchema.prefault({}),
     classWeights: z.enum(['none', 'balanced']).default('balanced'),
     seed: z.number().int().min(0).default(42),
-    augment: z.boolean().default(true),
+    augment: augmentField,
   }).prefault({}),
   backend: backendField,
   privacy: SitePrivacySchema.optional(),

@@ -1,6 +1,6 @@
 /** The `privmed train --config run.yaml` schema, with defaults a radiology group can start from. */
 import { z } from 'zod';
-import { backendField, datasetFields, modelSection } from './config-sections.js';
+import { augmentField, backendField, datasetFields, modelSection } from './config-sections.js';
 import { PrivacySchema } from '../dp/privacy-config.js';
 import { OptimizerSchema, ScheduleSchema } from '../training/config.js';
 
@@ -25,7 +25,7 @@ export const TrainConfigSchema = z.strictObject({
     /** Validation metric for early stopping and best-checkpoint selection. */
     selectionMetric: z.enum(['mcc', 'auc', 'accuracy', 'loss']).default('mcc'),
     patience: z.number().int().min(0).default(5),
-    augment: z.boolean().default(true),
+    augment: augmentField,
     /** Decay of an exponential moving average of the weights used for validation and the saved model (e.g. 0.9); off when absent. */
     ema: z.number().gt(0).lt(1).optional(),
   }).prefault({}),

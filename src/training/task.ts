@@ -62,11 +62,11 @@ export function classificationTask(classWeights: readonly number[] | null): Task
       const out: Record<string, number> = { accuracy: m.accuracy, mcc: m.mcc, loss: m.loss ?? NaN };
       // A site whose validation data holds one class has no AUC; leave it out rather than send NaN.
       if (Number.isFinite(m.auc)) out.auc = m.auc;
+      // Confusion counts let a coordinator compute the federated MCC exactly.
       if (m.confusion.length === 2) {
-        // Confusion counts let a coordinator compute the federated MCC exactly.
         const [[tn, fp], [fn, tp]] = m.confusion as [[number, number], [number, number]];
         Object.assign(out, { tp, fp, tn, fn });
-      }
+      } else m.confusion.forEach((row, i) => row.forEach((v, j) => (out[`cm_${i}_${j}`] = v)));
       return out;
     },
     dispose: () => weights?.dispose(),

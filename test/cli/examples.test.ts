@@ -12,6 +12,8 @@ import { parseCoordinatorConfig } from '../../src/federation/coordinator/config.
 const DIR = join(import.meta.dirname, '..', '..', 'examples');
 const validators: Record<string, (file: string) => unknown> = {
   'train-': (f) => loadYamlConfig(TrainConfigSchema, f),
+  'kather-central': (f) => loadYamlConfig(TrainConfigSchema, f),
+  'kather-federated': (f) => loadYamlConfig(SimulationSchema, f),
   'simulate': (f) => loadYamlConfig(SimulationSchema, f),
   'tune': (f) => loadYamlConfig(TuneSchema, f),
   'node': (f) => loadYamlConfig(NodeJobSchema, f),

@@ -1,12 +1,19 @@
 import type { Command } from 'commander';
 import * as tf from '@tensorflow/tfjs-core';
 import { PrivmedError } from '../../common/errors.js';
+import { TransformedDataset, type Dataset } from '../../data/dataset.js';
+import { openClassFolders } from '../../data/image-folders.js';
 import { readImage } from '../../data/images/read-image.js';
-import { fileOptionsFromSpec, preprocessImage } from '../../data/preprocess/build.js';
+import { fileOptionsFromSpec, preprocessedDataset, preprocessImage } from '../../data/preprocess/build.js';
+import { normaliseTransform } from '../../data/preprocess/normalize.js';
 import { parsePreprocessingSpec, type PreprocessingSpec } from '../../data/preprocess/spec.js';
+import { datasetFolder, openMedMnist } from '../../data/resolve.js';
 import { initBackend, type BackendName } from '../../engine/backend.js';
+import { classificationMetrics } from '../../metrics/classification.js';
 import { loadModel, type ModelMetadata } from '../../models/io.js';
-import { printJson } from '../output.js';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { predict } from '../../training/evaluate.js';
+import { formatMetrics, printJson } from '../output.js';
 
 /** The preprocessing stored with the model, or the one implied by older metadata. */
 export function inferencePreprocessing(meta: ModelMetadata, dir: string): PreprocessingSpec {
@@ -16,19 +23,74 @@ export function inferencePreprocessing(meta: ModelMetadata, dir: string): Prepro
   return { version: 1, input: { height, width, channels }, normalize: meta.normalisation };
 }
 
+/**
+ * The data a model is scored on, preprocessed as it was trained: a folder of
+ * class folders (DIR/<class>/, or DIR/<split>/<class>/; kather2016 by name),
+ * read with the model's stored preprocessing (size, stain), or a MedMNIST split.
+ */
+export async function evaluationData(data: string, split: string, dir: string, meta: ModelMetadata): Promise<Dataset> {
+  const folder = datasetFolder(data);
+  const spec = inferencePreprocessing(meta, dir);
+  if (folder) return preprocessedDataset(await openClassFolders(folder, split, fileOptionsFromSpec(spec), meta.classes), spec, { train: false, seed: 0 });
+  const ds = (await openMedMnist(data)).splits[split as 'train' | 'val' | 'test'];
+  const [h, w, c] = meta.spec.inputShape;
+  if (ds.info.height !== h || ds.info.width !== w || ds.info.channels !== c) {
+    throw new PrivmedError(`${data}: images are ${ds.info.height}x${ds.info.width}x${ds.info.channels}, the model expects ${h}x${w}x${c}`);
+  }
+  return new TransformedDataset(ds, normaliseTransform(meta.normalisation), 0);
+}
+
+/** Per-class recall, one line. */
+export function formatRecall(recall: readonly number[], classes: readonly string[]): string {
+  return `recall per class: ${recall.map((r, k) => `${classes[k]} ${Number.isNaN(r) ? '-' : r.toFixed(3)}`).join(', ')}`;
+}
+
+function argmax(probs: ArrayLike<number>, from: number, k: number): number {
+  let best = 0;
+  for (let c = 1; c < k; c++) if (probs[from + c]! > probs[from + best]!) best = c;
+  return best;
+}
+
+/** Every file of a labelled folder: its prediction, then accuracy and the confusion matrix. */
+async function predictFolder(model: tfl.LayersModel, meta: ModelMetadata, opts: { model: string; data: string; split: string; json: boolean }): Promise<void> {
+  const ds = await evaluationData(opts.data, opts.split, opts.model, meta);
+  const p = await predict(model, ds);
+  const k = meta.classes.length;
+  for (let n = 0; n < p.labels.length; n++) {
+    const file = ds.describe?.(p.indices[n]!) ?? `item ${p.indices[n]}`;
+    const best = argmax(p.probs, n * k, k);
+    const probability = p.probs[n * k + best]!;
+    if (opts.json) printJson({ file, class: meta.classes[best], probability, label: meta.classes[p.labels[n]!] });
+    else console.log(`${file}\t${meta.classes[best]}\t${probability.toFixed(4)}\t(true: ${meta.classes[p.labels[n]!]})`);
+  }
+  const m = classificationMetrics(p.labels, p.probs, k);
+  if (opts.json) printJson({ data: opts.data, split: opts.split, ...m });
+  else console.log(`${formatMetrics(m, meta.classes, opts.split)}\n${formatRecall(m.recall, meta.classes)}`);
+}
+
 export function registerPredictCommand(program: Command): void {
   program
     .command('predict')
-    .description('class and probability for each image file (PNG, JPEG, DICOM, NIfTI slice)')
+    .description('class and probability for each image file (PNG, JPEG, TIFF, DICOM, NIfTI slice), or for a folder of class folders with accuracy and confusion matrix')
     .requiredOption('--model <dir>', 'model folder (as written by privmed train)')
-    .argument('<files...>', 'image files')
+    .argument('[files...]', 'image files')
+    .option('--data <folder>', 'a labelled folder instead of files: FOLDER/<class>/ or FOLDER/<split>/<class>/ (kather2016 by name)')
+    .option('--split <split>', 'with --data: which split folder, if FOLDER has them', 'test')
     .option('--backend <name>', 'wasm, cpu or tensorflow', 'wasm')
     .option('--strict', 'stop at the first unreadable file', false)
-    .option('--json', 'one JSON object per file', false)
-    .action(async (files: string[], opts: { model: string; backend: BackendName; strict: boolean; json: boolean }) => {
+    .option('--json', 'one JSON object per file (with --data, then one with accuracy and the confusion matrix)', false)
+    .action(async (files: string[], opts: { model: string; data?: string; split: string; backend: BackendName; strict: boolean; json: boolean }) => {
+      if (opts.data && files.length) throw new PrivmedError('give image files or --data FOLDER, not both');
+      if (!opts.data && !files.length) throw new PrivmedError('nothing to predict: give image files or --data FOLDER');
+      if (opts.data && !datasetFolder(opts.data)) throw new PrivmedError(`--data: ${opts.data} is not a folder`, { hint: 'expected FOLDER/<class>/<image files> or FOLDER/<split>/<class>/' });
       const line = await initBackend(opts.backend);
       if (!opts.json) process.stderr.write(line + '\n');
       const { model, meta } = await loadModel(opts.model);
+      if (opts.data) {
+        await predictFolder(model, meta, { model: opts.model, data: opts.data, split: opts.split, json: opts.json });
+        model.dispose();
+        return;
+      }
       const spec = inferencePreprocessing(meta, opts.model);
       const [h, w, c] = meta.spec.inputShape;
       const readOpts = fileOptionsFromSpec(spec);
@@ -45,8 +107,7 @@ export function registerPredictCommand(program: Command): void {
           continue;
         }
         const probs = tf.tidy(() => tf.softmax(model.apply(tf.tensor4d(x, [1, h, w, c]), { training: false }) as tf.Tensor2D).dataSync());
-        let best = 0;
-        for (let k = 1; k < probs.length; k++) if (probs[k]! > probs[best]!) best = k;
+        const best = argmax(probs, 0, probs.length);
         const probabilities = Object.fromEntries(meta.classes.map((name, k) => [name, Number(probs[k]!.toFixed(6))]));
         if (opts.json) printJson({ file, class: meta.classes[best], probability: probs[best], probabilities });
         else console.log(`${file}\t${meta.classes[best]}\t${probs[best]!.toFixed(4)}`);

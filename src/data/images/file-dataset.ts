@@ -9,6 +9,7 @@ import { FileFormatError } from '../../common/errors.js';
 import type { Dataset, DatasetInfo, Sample } from '../dataset.js';
 import { convertChannels } from '../preprocess/channels.js';
 import { resizeHwc, type ResizeMethod } from '../preprocess/resize.js';
+import { applyStain, type StainSpec } from '../stain/stain-spec.js';
 import { readImage, type ImageReadOptions } from './read-image.js';
 
 export interface FileEntry {
@@ -22,6 +23,10 @@ export interface FileDatasetOptions extends ImageReadOptions {
   /** 1 (default) or 3. */
   channels?: 1 | 3;
   resize?: ResizeMethod;
+  /** Stain normalisation of RGB images, after resizing. */
+  stain?: StainSpec;
+  /** Keep decoded items in memory (small datasets read every epoch). */
+  cache?: boolean;
 }
 
 export interface SkippedFile {
@@ -33,6 +38,7 @@ export class FileImageDataset implements Dataset {
   readonly info: DatasetInfo;
   /** Items whose file could not be read, with the reason (filled as items are read). */
   readonly failures = new Map<number, string>();
+  private readonly cache = new Map<number, Float32Array>();
 
   constructor(
     readonly entries: FileEntry[],
@@ -59,12 +65,17 @@ export class FileImageDataset implements Dataset {
   async get(i: number): Promise<Sample> {
     const entry = this.entries[i];
     if (!entry) throw new RangeError(`item ${i} out of range 0..${this.entries.length - 1}`);
+    const cached = this.cache.get(i);
+    // A copy: transforms downstream may write into the image.
+    if (cached) return { image: cached.slice(), label: entry.label };
     try {
       const img = await readImage(entry.path, this.opts);
       const pixels = img.rows * img.cols;
       const { height, width, channels } = this.info;
       const conv = convertChannels(img.data.subarray(0, pixels * img.channels), pixels, img.channels, channels);
-      const image = resizeHwc(conv, img.rows, img.cols, channels, height, width, this.opts.resize ?? 'linear');
+      let image = resizeHwc(conv, img.rows, img.cols, channels, height, width, this.opts.resize ?? 'linear');
+      if (this.opts.stain && channels === 3) image = applyStain(image, this.opts.stain);
+      if (this.opts.cache) this.cache.set(i, image.slice());
       return { image, label: entry.label };
     } catch (err) {
       const e = err instanceof FileFormatError ? err : new FileFormatError(entry.path, (err as Error).message, { cause: err });

@@ -6,7 +6,7 @@
 export interface ImageMeta {
   /** Where it came from (a file path, or `file#slice 3`). */
   source: string;
-  format: 'dicom' | 'nifti' | 'png' | 'jpeg' | 'other';
+  format: 'dicom' | 'nifti' | 'png' | 'jpeg' | 'tiff' | 'other';
   modality?: string;
   bitsAllocated?: number;
   bitsStored?: number;

@@ -1,5 +1,5 @@
 /**
- * One 2-D image from any supported file (PNG, JPEG, DICOM, NIfTI), chosen by
+ * One 2-D image from any supported file (PNG, JPEG, TIFF, DICOM, NIfTI), chosen by
  * content, with a consistent intensity convention so that a folder mixing
  * formats yields comparable values.
  */
@@ -48,6 +48,7 @@ export async function decodeImage(bytes: Uint8Array, name: string, opts: ImageRe
   switch (format) {
     case 'png':
     case 'jpeg':
+    case 'tiff':
       img = await decodeRaster(bytes, name, format);
       if (mode === 'auto') scale(img.data, 0, 2 ** (img.meta.bitsStored ?? 8) - 1);
       break;
@@ -72,7 +73,7 @@ export async function decodeImage(bytes: Uint8Array, name: string, opts: ImageRe
       break;
     }
     default:
-      throw new FileFormatError(name, 'unrecognised image format (not PNG, JPEG, DICOM or NIfTI)');
+      throw new FileFormatError(name, 'unrecognised image format (not PNG, JPEG, TIFF, DICOM or NIfTI)');
   }
   if (mode === 'minmax') minMax(img.data);
   return img;

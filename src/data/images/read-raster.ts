@@ -1,9 +1,9 @@
-/** PNG and JPEG files through sharp (libvips): 8- or 16-bit, grey or colour, alpha dropped. */
+/** PNG, JPEG and TIFF (PackBits, LZW, deflate, uncompressed) through sharp (libvips): 8- or 16-bit, grey or colour, alpha dropped. */
 import sharp from 'sharp';
 import { FileFormatError } from '../../common/errors.js';
 import type { MedicalImage } from './medical-image.js';
 
-export async function decodeRaster(bytes: Uint8Array, name: string, format: 'png' | 'jpeg'): Promise<MedicalImage> {
+export async function decodeRaster(bytes: Uint8Array, name: string, format: 'png' | 'jpeg' | 'tiff'): Promise<MedicalImage> {
   try {
     const meta = await sharp(bytes).metadata();
     const sixteen = meta.depth === 'ushort';

@@ -18,7 +18,7 @@ import { decodeNifti } from '../nifti/read-nifti.js';
 
 export interface FileInspection {
   path: string;
-  format: 'dicom' | 'dicomdir' | 'nifti' | 'png' | 'jpeg' | 'unknown';
+  format: 'dicom' | 'dicomdir' | 'nifti' | 'png' | 'jpeg' | 'tiff' | 'unknown';
   /** Readable as an image (or a recognised non-image that is fine to ignore). */
   ok: boolean;
   /** Why it failed. */
@@ -57,11 +57,11 @@ export async function inspectFile(path: string, opts: { strict?: boolean } = {})
       const vol = decodeNifti(bytes, path);
       Object.assign(out, { dims: vol.dims, datatype: vol.datatype, niftiVersion: vol.version, rows: vol.dims[1], cols: vol.dims[0], frames: vol.dims[2] });
       if (vol.scaling) out.warnings.push(`values scaled by scl_slope ${vol.scaling.slope}, scl_inter ${vol.scaling.intercept}`);
-    } else if (format === 'png' || format === 'jpeg') {
+    } else if (format === 'png' || format === 'jpeg' || format === 'tiff') {
       const img = await decodeRaster(bytes, path, format);
       Object.assign(out, { rows: img.rows, cols: img.cols, frames: 1, channels: img.channels, bitsStored: img.meta.bitsStored, photometric: img.meta.photometric });
     } else {
-      out.skipped = 'not a recognised image format (PNG, JPEG, DICOM, NIfTI)';
+      out.skipped = 'not a recognised image format (PNG, JPEG, TIFF, DICOM, NIfTI)';
       if (opts.strict) {
         out.ok = false;
         out.error = `${path}: ${out.skipped}`;

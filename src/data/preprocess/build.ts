@@ -17,7 +17,9 @@ import { resizeHwc } from './resize.js';
 import type { PreprocessingSpec } from './spec.js';
 import { randomAffine } from './augment/affine.js';
 import { elasticDeform } from './augment/elastic.js';
-import { flipHorizontal, flipVertical } from './augment/flip.js';
+import { flipHorizontal, flipVertical, rotate90 } from './augment/flip.js';
+import { randomHed } from '../stain/hed.js';
+import { applyStain } from '../stain/stain-spec.js';
 import { gaussianNoise, randomBrightness, randomContrast, randomGamma } from './augment/intensity.js';
 
 export function outputShape(spec: PreprocessingSpec): ImageShape {
@@ -46,6 +48,8 @@ function augment(spec: PreprocessingSpec, img: Float32Array, shape: ImageShape, 
   if (a.elastic) img = elasticDeform(img, shape, a.elastic, rng.fork(2));
   if (a.flipHorizontal !== undefined && rng.fork(3).next() < a.flipHorizontal) img = flipHorizontal(img, shape);
   if (a.flipVertical !== undefined && rng.fork(4).next() < a.flipVertical) img = flipVertical(img, shape);
+  if (a.rot90) img = rotate90(img, shape, rng.fork(9).int(4));
+  if (a.hed && rng.fork(10).next() < (a.hed.p ?? 1)) img = randomHed(img, a.hed, rng.fork(11));
   if (a.brightness) img = randomBrightness(img, a.brightness, rng.fork(5));
   if (a.contrast) img = randomContrast(img, a.contrast, rng.fork(6));
   if (a.gamma) img = randomGamma(img, a.gamma, rng.fork(7));
@@ -91,7 +95,9 @@ export function preprocessedDataset(ds: Dataset, spec: PreprocessingSpec, opts: 
 export function preprocessImage(img: MedicalImage, spec: PreprocessingSpec): Float32Array {
   const pixels = img.rows * img.cols;
   const conv = convertChannels(img.data.subarray(0, pixels * img.channels), pixels, img.channels, spec.input.channels);
-  const sized = resizeHwc(conv, img.rows, img.cols, spec.input.channels, spec.input.height, spec.input.width, 'linear');
+  let sized = resizeHwc(conv, img.rows, img.cols, spec.input.channels, spec.input.height, spec.input.width, 'linear');
+  // As the file dataset does: stain after sizing to the input.
+  if (spec.stain) sized = applyStain(sized, spec.stain);
   return buildPreprocessing(spec)({ image: sized, label: -1 }, new Rng(0)).image;
 }
 
@@ -102,6 +108,7 @@ export function fileOptionsFromSpec(spec: PreprocessingSpec): FileDatasetOptions
     width: spec.input.width,
     channels: spec.input.channels,
     intensity: spec.read?.intensity ?? 'auto',
+    ...(spec.stain ? { stain: spec.stain } : {}),
     ...(spec.read?.niftiAxis !== undefined ? { niftiSlice: { axis: spec.read.niftiAxis } } : {}),
     ...(spec.read?.dicomFrame !== undefined ? { dicomFrame: spec.read.dicomFrame } : {}),
   };

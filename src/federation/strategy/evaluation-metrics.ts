@@ -3,8 +3,11 @@
  * is not the MCC of the union of the validation sets, so when nodes report
  * their confusion counts (tp, fp, tn, fn) we sum the counts and compute the
  * federated accuracy, sensitivity, specificity and MCC exactly; every other
- * metric is averaged weighted by sample count.
+ * metric is averaged weighted by sample count. K-class tasks report their
+ * confusion matrix as cm_<true>_<predicted>: summed the same way, giving the
+ * federated accuracy, per-class recall (recall_<k>) and Gorodkin's MCC.
  */
+import { confusionAccuracy, mcc, perClassRecall } from '../../metrics/classification.js';
 import { weightedAverageMetrics } from './weighted-average.js';
 import type { EvaluateResult, Metrics } from './types.js';
 
@@ -16,8 +19,30 @@ export function matthewsCorrelation(tp: number, fp: number, tn: number, fn: numb
   return denominator === 0 ? 0 : (tp * tn - fp * fn) / denominator;
 }
 
+/** The K x K confusion matrix a node reported as cm_i_j entries, or null. */
+export function confusionFromMetrics(m: Metrics): number[][] | null {
+  const cells = Object.keys(m).filter((name) => /^cm_\d+_\d+$/.test(name)).length;
+  const k = Math.round(Math.sqrt(cells));
+  if (k < 2 || k * k !== cells) return null;
+  const out = Array.from({ length: k }, (_, i) => Array.from({ length: k }, (_, j) => m[`cm_${i}_${j}`] ?? NaN));
+  return out.every((row) => row.every(Number.isFinite)) ? out : null;
+}
+
+function multiClass(results: readonly EvaluateResult[], out: Metrics): Metrics {
+  const matrices = results.map((r) => confusionFromMetrics(r.metrics));
+  const k = matrices[0]?.length;
+  if (!k || !matrices.every((m) => m?.length === k)) return out;
+  const sum = Array.from({ length: k }, (_, i) => Array.from({ length: k }, (_, j) => matrices.reduce((s, m) => s + m![i]![j]!, 0)));
+  sum.forEach((row, i) => row.forEach((v, j) => (out[`cm_${i}_${j}`] = v)));
+  out.accuracy = confusionAccuracy(sum);
+  out.mcc = mcc(sum);
+  perClassRecall(sum).forEach((r, i) => Number.isFinite(r) && (out[`recall_${i}`] = r));
+  return out;
+}
+
 export function aggregateEvaluationMetrics(results: readonly EvaluateResult[]): Metrics {
   const out = weightedAverageMetrics(results);
+  if (results.length > 0 && results.every((r) => confusionFromMetrics(r.metrics))) return multiClass(results, out);
   const withCounts = results.filter((r) => CONFUSION_KEYS.every((k) => Number.isFinite(r.metrics[k])));
   if (results.length === 0 || withCounts.length !== results.length) return out;
   const [tp, fp, tn, fn] = CONFUSION_KEYS.map((k) => results.reduce((s, r) => s + r.metrics[k]!, 0)) as [number, number, number, number];
