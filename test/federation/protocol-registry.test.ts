@@ -15,8 +15,8 @@ import { configError } from './helpers/config-error.js';
 const minimal = { insecure: true, allowedNodes: ['alice', 'bob'], database: 'state.db', runName: 'r1', rounds: 1 };
 
 describe('protocol registry', () => {
-  it('lists plain and secagg, plain first (the default)', () => {
-    assert.deepEqual(PROTOCOL_NAMES, ['plain', 'secagg']);
+  it('lists plain, secagg and ckks, plain first (the default)', () => {
+    assert.deepEqual(PROTOCOL_NAMES, ['plain', 'secagg', 'ckks']);
     assert.equal(parseCoordinatorConfig(minimal).aggregation, PROTOCOL_NAMES[0]);
   });
 
