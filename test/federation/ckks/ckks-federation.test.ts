@@ -35,11 +35,19 @@ function files(dir: string): string[] {
   });
 }
 
+// SEAL's key generation and encryption block the one event loop that all parties share here: no heartbeat meanwhile.
+const SLOW = { roundTimeoutSec: 120, heartbeatIntervalSec: 0.5, heartbeatTimeoutSec: 60 };
+
 const f32 = (values: ArrayLike<number>): Buffer => Buffer.from(Float32Array.from(values as number[]).buffer);
 
 describe('CKKS aggregation in the federation', () => {
   let fed: Federation;
   let nodeRoot: string;
+  const nodeAggregation = (name: string, stateDir: string): NodeAggregation => {
+    const tls = fed.nodeConfig(name, '127.0.0.1:1').tls!;
+    const credentials = { name, certPem: readFileSync(tls.cert, 'utf8'), keyPem: readFileSync(tls.key, 'utf8'), caPem: readFileSync(tls.ca, 'utf8') };
+    return defaultNodeAggregation({ credentials, stateDir });
+  };
   before(async () => {
     fed = await makeFederation(NODES);
     nodeRoot = mkdtempSync(join(tmpdir(), 'privmed-ckks-nodes-'));
@@ -54,15 +62,13 @@ describe('CKKS aggregation in the federation', () => {
     const trainers = NODES.map((_, i) => new RecordingTrainer(new LogisticTrainer(nodeData(i, TRAIN_SIZES[i]).train, nodeData(i).val, { seed: i })));
     const aggregations = new Map<string, NodeAggregation>();
     const nodes = NODES.map((name, i) => {
-      const tls = fed.nodeConfig(name, '127.0.0.1:1').tls!;
-      const credentials = { name, certPem: readFileSync(tls.cert, 'utf8'), keyPem: readFileSync(tls.key, 'utf8'), caPem: readFileSync(tls.ca, 'utf8') };
-      const aggregation = defaultNodeAggregation({ credentials, stateDir: join(nodeRoot, name) });
+      const aggregation = nodeAggregation(name, join(nodeRoot, name));
       aggregations.set(name, aggregation);
       return { name, trainer: trainers[i]!, aggregation };
     });
     const run = await runInProcess(
       fed,
-      fed.coordinatorConfig({ rounds: ROUNDS, database: db, aggregation: 'ckks', ckks: { stageTimeoutSec: 60 }, roundTimeoutSec: 60, keepCheckpoints: 'all' }),
+      fed.coordinatorConfig({ rounds: ROUNDS, database: db, aggregation: 'ckks', ckks: { stageTimeoutSec: 120 }, ...SLOW, keepCheckpoints: 'all' }),
       nodes,
       { initialWeights: zeroModel(FEATURES) },
     );
@@ -102,6 +108,29 @@ describe('CKKS aggregation in the federation', () => {
     for (const m of models) secrets.push(f32(m[0]![0]!));
     secrets.forEach((s, i) => assert.equal(coordinatorBytes.indexOf(s), -1, `plaintext ${i} found in the coordinator's files`));
     assert.ok(files(fed.dir).some((f) => /ckks-.*sum-0\.bin$/.test(f)), 'the coordinator persisted its ciphertext sums');
+  });
+
+  it('completes a round without a node that refuses its own update; that node still decodes the model', async () => {
+    const db = join(fed.dir, 'refusal.db');
+    const root = join(nodeRoot, 'refusal');
+    // bob's update is blown up beyond the norm bound; only bob can see that under encryption.
+    const blowUp = (w: Float32Array[], g: Float32Array[]) => w.map((t, ti) => t.map((v, i) => g[ti]![i]! + 1000 * (v - g[ti]![i]!)));
+    const trainers = NODES.map(
+      (name, i) => new RecordingTrainer(new LogisticTrainer(nodeData(i, TRAIN_SIZES[i]).train, nodeData(i).val, { seed: i }), { distort: name === 'bob' ? blowUp : undefined }),
+    );
+    const run = await runInProcess(
+      fed,
+      fed.coordinatorConfig({ rounds: 1, minNodes: 2, minAvailableNodes: 3, database: db, aggregation: 'ckks', validation: { maxUpdateNorm: 50 }, maxRoundAttempts: 1, ...SLOW }),
+      NODES.map((name, i) => ({ name, trainer: trainers[i]!, aggregation: nodeAggregation(name, join(root, name)) })),
+      { initialWeights: zeroModel(FEATURES) },
+    );
+    assert.equal(run.result.status, 'completed', run.result.message);
+    const refused = run.events.find((e) => e.type === 'result' && e.phase === 'fit' && e.node === 'bob');
+    assert.ok(refused && refused.type === 'result' && refused.status === 'rejected' && /update norm exceeds validation.maxUpdateNorm \(50\)/.test(refused.reason ?? ''), JSON.stringify(refused));
+    const decoded = NODES.map((name) => readGlobalModel(join(root, name), 1));
+    for (const d of decoded.slice(1)) assert.deepEqual(d, decoded[0]);
+    const others = [0, 2].map((i) => trainers[i]!.fits[0]!);
+    assert.ok(maxAbsDiff(decoded[0]!, fedAvgOf(others)) <= 2 ** -24 / (360 / 100_000) + 2 ** -20, 'FedAvg of alice and charlie only');
   });
 
   it('refuses a non-linear strategy under ckks when the config is read', () => {

@@ -26,7 +26,7 @@ import type { TaskSpec } from '../../coordinator/task-board.js';
 import { acceptReply } from '../check-reply.js';
 import type { SecAggAggregator } from '../secagg/coordinator.js';
 import { CKKS_STAGES, b64, bytesTensor, jsonPayload, readJson, tensorBytes } from './envelope.js';
-import { CkksCoordinator } from './coordinator-state.js';
+import { CkksCoordinator, type DecryptionRequest } from './coordinator-state.js';
 import { isAdvertJson, isKeyJson, isModelJson, type AdvertJson, type RunJson } from './messages.js';
 import type { CkksRun } from './run-context.js';
 
@@ -96,7 +96,7 @@ export class CkksAggregator implements Aggregator {
       // Decryption: t shares; a silent node of T is replaced (the coordinator re-randomises the sum first).
       let alive = contributors;
       let attempts = 0;
-      let request;
+      let request: DecryptionRequest;
       for (;;) {
         attempts++;
         request = state.decryptionRequest(alive);
