@@ -147,7 +147,9 @@ export class CkksNodeAggregation implements NodeAggregation {
     const base = this.global;
     if (!base) throw new PrivmedError('a combined result arrived but this node holds no model to update');
     const parameters = base.reduce((n, t) => n + t.data.length, 0);
-    const combined = tensorBytes(task.tensors, o.chunks, 'the combined result');
+    const chunks = Math.ceil((parameters + 1) / DEFAULT_CKKS_PARAMS.polyModulusDegree);
+    if (o.chunks !== chunks) throw new PrivmedError(`the combined result has ${o.chunks} chunks, this model needs ${chunks}`);
+    const combined = tensorBytes(task.tensors, chunks, 'the combined result');
     const { mean } = state.open(unb64(o.aggregate), combined, parameters);
     let at = 0;
     const next = base.map((t) => {
