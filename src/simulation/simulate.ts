@@ -17,6 +17,8 @@ import { initBackend } from '../engine/backend.js';
 import { initPki, nodeCertPaths, pkiPaths } from '../net/certs/pki-files.js';
 import { openDatabase } from '../federation/store/sqlite.js';
 import { RunStore } from '../federation/store/run-store.js';
+import { protocolByName } from '../federation/protocols/registry.js';
+import { readGlobalModel } from '../federation/protocols/ckks/global-model.js';
 import type { ClassificationMetrics } from '../metrics/classification.js';
 import { buildModel } from '../models/build.js';
 import { saveModel } from '../models/io.js';
@@ -126,7 +128,9 @@ export async function simulate(cfg: SimulationConfig, opts: SimulationOptions = 
     const code = await coordinator.exited;
     await Promise.all(children.slice(1).map((c) => waitOrKill(c, 30_000)));
     if (code !== 0) throw new PrivmedError(`the federation did not complete (coordinator exit code ${code}); run again with the same output folder to resume`);
-    const scored = await scoreBestModel(cfg, database, join(out, 'best'));
+    // Under CKKS only the nodes hold the model: score hospital-1's copy (privmed node writes it to <config dir>/<name>/).
+    const nodeModel = protocolByName(String(cfg.federation.aggregation ?? 'plain')).modelAtNodes ? join(out, names[0]!) : null;
+    const scored = await scoreBestModel(cfg, database, join(out, 'best'), nodeModel);
     const p = cfg.privacy;
     const privacy = p ? names.flatMap((name) => sitePrivacySummary(ledgerOf(name), p.site ?? name, p.delta, p.accountant) ?? []) : [];
     return { ...scored, seconds: (performance.now() - t0) / 1000, ...(privacy.length ? { privacy } : {}) };
@@ -136,21 +140,21 @@ export async function simulate(cfg: SimulationConfig, opts: SimulationOptions = 
   }
 }
 
-async function scoreBestModel(cfg: SimulationConfig, database: string, modelDir: string): Promise<Omit<SimulationResult, 'seconds'>> {
+async function scoreBestModel(cfg: SimulationConfig, database: string, modelDir: string, nodeModel: string | null): Promise<Omit<SimulationResult, 'seconds'>> {
   const db = openDatabase(database, { readonly: true });
   try {
     const store = new RunStore(db);
     const run = store.findRun(cfg.runName);
     if (!run) throw new PrivmedError(`${database}: no run '${cfg.runName}'`);
     const round = run.bestRound ?? store.lastCompletedRound(run.runId);
-    const checkpoint = store.loadCheckpoint(run.runId, round);
+    const weights = nodeModel ? readGlobalModel(nodeModel, round) : store.loadCheckpoint(run.runId, round).weights;
     await initBackend(cfg.backend);
     const data = await openDataset(cfg.data);
     const test = data.splits.test;
     const { height, width, channels, classes } = test.info;
     const spec: ModelSpec = { arch: cfg.model.arch, inputShape: [height, width, channels], numClasses: classes.length, norm: cfg.model.norm };
     const model = buildModel(spec);
-    writeWeights(model, checkpoint.weights);
+    writeWeights(model, weights);
     // The numbers the nodes trained with: the exchanged ones, or the identity when the run exchanged none.
     const stored = store.loadStatistics(run.runId);
     const normalisation = stored

@@ -9,13 +9,14 @@ import { aggregatorFromConfig } from '../../src/federation/coordinator/aggregato
 import { parseCoordinatorConfig } from '../../src/federation/coordinator/config.js';
 import { defaultNodeAggregation } from '../../src/federation/node/default-node-aggregation.js';
 import { PROTOCOL_NAMES, PROTOCOLS, protocolByName, protocolForStage } from '../../src/federation/protocols/registry.js';
+import type { ProtocolEntry } from '../../src/federation/protocols/types.js';
 import { configError } from './helpers/config-error.js';
 
 const minimal = { insecure: true, allowedNodes: ['alice', 'bob'], database: 'state.db', runName: 'r1', rounds: 1 };
 
 describe('protocol registry', () => {
-  it('lists plain and secagg, plain first (the default)', () => {
-    assert.deepEqual(PROTOCOL_NAMES, ['plain', 'secagg']);
+  it('lists plain, secagg and ckks, plain first (the default)', () => {
+    assert.deepEqual(PROTOCOL_NAMES, ['plain', 'secagg', 'ckks']);
     assert.equal(parseCoordinatorConfig(minimal).aggregation, PROTOCOL_NAMES[0]);
   });
 
@@ -31,28 +32,28 @@ describe('protocol registry', () => {
       if (statistics !== undefined) assert.equal(protocolForStage(statistics, 'statistics')?.name, name);
       for (const step of steps) assert.equal(protocolForStage(step, 'step')?.name, name);
     }
-    const stages = PROTOCOLS.flatMap((p) => [p.stages.fit, p.stages.statistics, ...p.stages.steps].filter((s) => s !== undefined));
+    const stages = (PROTOCOLS as readonly ProtocolEntry[]).flatMap((p) => [p.stages.fit, p.stages.statistics, ...p.stages.steps].filter((s) => s !== undefined));
     assert.equal(new Set(stages).size, stages.length, 'stage names are unique across protocols');
   });
 
   it('names the known protocols when asked for an unknown one', async () => {
     const error = (() => {
       try {
-        protocolByName('ckks');
+        protocolByName('bfv');
       } catch (e) {
         return e;
       }
       return null;
     })();
     assert.ok(error instanceof PrivmedError);
-    assert.equal(error.message, "unknown aggregation protocol 'ckks' (known: plain, secagg)");
-    assert.match(configError(() => parseCoordinatorConfig({ ...minimal, aggregation: 'ckks' })).message, /'aggregation': expected one of "plain", "secagg"/);
+    assert.equal(error.message, "unknown aggregation protocol 'bfv' (known: plain, secagg, ckks)");
+    assert.match(configError(() => parseCoordinatorConfig({ ...minimal, aggregation: 'bfv' })).message, /'aggregation': expected one of "plain", "secagg", "ckks"/);
 
     // The node neither guesses nor falls back: an unknown stage is an error.
     const node = defaultNodeAggregation();
-    const task = { kind: 'fit' as const, taskId: 't', round: 1, config: {}, tensors: [], stage: 'ckks/setup', payload: Buffer.alloc(0) };
-    await assert.rejects(node.afterFit(task, { weights: [], numSamples: 1, metrics: {} }), /aggregation protocol 'ckks\/setup', which this node does not know/);
-    await assert.rejects(node.step({ ...task, kind: 'step' }), /aggregation protocol 'ckks\/setup', which this node does not know/);
-    assert.equal(protocolForStage('ckks/setup', 'fit'), null);
+    const task = { kind: 'fit' as const, taskId: 't', round: 1, config: {}, tensors: [], stage: 'bfv/setup', payload: Buffer.alloc(0) };
+    await assert.rejects(node.afterFit(task, { weights: [], numSamples: 1, metrics: {} }), /aggregation protocol 'bfv\/setup', which this node does not know/);
+    await assert.rejects(node.step({ ...task, kind: 'step' }), /aggregation protocol 'bfv\/setup', which this node does not know/);
+    assert.equal(protocolForStage('bfv/setup', 'fit'), null);
   });
 });

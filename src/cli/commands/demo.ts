@@ -10,6 +10,12 @@ function positiveInt(flag: string, v: string): number {
   return n;
 }
 
+const AGGREGATION_NAMES: Record<string, string> = {
+  secagg: 'secure aggregation (SecAgg+)',
+  ckks: 'CKKS with a threshold key (the model lives only at the hospitals)',
+  plain: 'plain FedAvg',
+};
+
 export function registerDemoCommand(program: Command): void {
   program
     .command('demo')
@@ -18,7 +24,7 @@ export function registerDemoCommand(program: Command): void {
     .option('--sites <n>', 'number of hospitals', '3')
     .option('--rounds <n>', 'federated rounds (one local epoch each)', '8')
     .option('--arch <arch>', 'small-cnn or resnet18', 'small-cnn')
-    .option('--aggregation <kind>', 'secagg (the coordinator learns only the sum) or plain', 'secagg')
+    .option('--aggregation <kind>', 'secagg (the coordinator learns only the sum), ckks (threshold homomorphic encryption: it learns nothing) or plain', 'secagg')
     .option('--backend <name>', 'wasm, cpu or tensorflow', 'wasm')
     .option('--output <dir>', 'where the run state and the model go', 'runs/demo')
     .option('--dp', 'DP-SGD at every hospital: each calibrates its noise to the budget (--epsilon, delta 1e-5) over the planned rounds', false)
@@ -40,10 +46,10 @@ export function registerDemoCommand(program: Command): void {
         runName: `demo-${new Date().toISOString().replace(/[:.]/g, '-')}`,
         ...(opts.dp ? { privacy: { targetEpsilon: epsilon, clipNorm: 1, delta: 1e-5, sampling: 'poisson' } } : {}),
       });
-      if (!['secagg', 'plain'].includes(opts.aggregation)) throw new PrivmedError(`--aggregation: expected secagg or plain, got '${opts.aggregation}'`);
+      if (!['secagg', 'ckks', 'plain'].includes(opts.aggregation)) throw new PrivmedError(`--aggregation: expected secagg, ckks or plain, got '${opts.aggregation}'`);
       const header =
         `privmed demo: ${cfg.sites} hospitals, non-IID PneumoniaMNIST (Dirichlet alpha 0.5), ${opts.rounds} rounds, ` +
-        `${opts.aggregation === 'secagg' ? 'secure aggregation (SecAgg+)' : 'plain FedAvg'}, ${opts.dp ? `DP-SGD at every hospital (epsilon ${epsilon} at delta 1e-5 each), ` : ''}mutual TLS on loopback`;
+        `${AGGREGATION_NAMES[opts.aggregation] ?? opts.aggregation}, ${opts.dp ? `DP-SGD at every hospital (epsilon ${epsilon} at delta 1e-5 each), ` : ''}mutual TLS on loopback`;
       await runSimulation(cfg, { json: opts.json, logName: 'demo.log', header });
     });
 }

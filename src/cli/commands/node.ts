@@ -1,4 +1,4 @@
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { loadYamlConfig } from '../../common/config-file.js';
@@ -29,7 +29,9 @@ export function registerNodeCommand(program: Command): void {
       process.once('SIGINT', () => abort.abort());
       process.once('SIGTERM', () => abort.abort());
       const trainer = emit ? observedTrainer(site.trainer, emit) : site.trainer;
-      const result = await runNode(job.node, trainer, { signal: abort.signal, onEvent: emit ?? undefined });
+      // Protocol state (CKKS keys, the decoded global model) beside the config, in a folder named like the node.
+      const stateDir = join(dirname(resolve(opts.config)), job.node.name);
+      const result = await runNode(job.node, trainer, { signal: abort.signal, onEvent: emit ?? undefined, stateDir });
       process.stderr.write(`privmed node ${job.node.name}: ${result.message} (${result.fitsSubmitted} updates, ${result.evaluationsSubmitted} evaluations)\n`);
       const p = site.privacy;
       const spent = p ? sitePrivacySummary(p.ledger, p.site, p.privacy.delta, p.privacy.accountant) : null;

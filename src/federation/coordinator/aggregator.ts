@@ -47,6 +47,8 @@ export interface FitPhaseOutcome {
   /** Nodes whose work went into the results (counted against minNodes). */
   contributors: NodeContribution[];
   failures: NodeFailure[];
+  /** The protocol's own round metrics (recorded with the fit metrics). */
+  metrics?: Metrics;
   /** Why the phase produced no result although nodes answered (e.g. secure aggregation fell below its threshold). */
   reason?: string;
 }

@@ -139,7 +139,7 @@ export const CoordinatorConfigSchema = z
       })
       .default({}),
     keepCheckpoints: z.enum(['all', 'last-and-best']).default('last-and-best'),
-    /** How the fit phase collects updates (protocols/registry.ts): each one in the clear, or only their sum (secagg). */
+    /** How the fit phase collects updates (protocols/registry.ts): each one in the clear, only their sum (secagg), or encrypted under a threshold key (ckks). */
     aggregation: z.enum(PROTOCOL_NAMES).default('plain'),
     /** Each protocol's own settings, under its name (e.g. secagg: { clip, stageTimeoutSec }). */
     ...PROTOCOL_SETTINGS,
@@ -171,6 +171,15 @@ export const CoordinatorConfigSchema = z
     const protocol = PROTOCOLS.find((p) => p.name === c.aggregation);
     if (protocol && 'minNodes' in protocol && c.minNodes < protocol.minNodes) {
       ctx.addIssue({ code: 'custom', path: ['minNodes'], message: `at least ${protocol.minNodes} with aggregation: ${protocol.name}`, input: c.minNodes });
+    }
+    // The nodes apply the mean update themselves: only the linear strategies, whose step the mean is.
+    if (protocol && 'modelAtNodes' in protocol && protocol.modelAtNodes && !['fedavg', 'fedprox'].includes(c.strategy.name)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['strategy', 'name'],
+        message: `'${c.strategy.name}' cannot run under aggregation: ${protocol.name} (the coordinator never holds the model); use fedavg or fedprox`,
+        input: c.strategy.name,
+      });
     }
     if (c.heartbeatTimeoutSec <= c.heartbeatIntervalSec) {
       ctx.addIssue({ code: 'custom', path: ['heartbeatTimeoutSec'], message: 'more than heartbeatIntervalSec', input: c.heartbeatTimeoutSec });

@@ -5,6 +5,11 @@
  * up to maxRoundAttempts), aggregate, evaluate the new global model on the
  * nodes' validation data, and commit everything in one transaction. A killed
  * coordinator resumes after the last committed round.
+ *
+ * Under a protocol that keeps the model at the nodes (modelAtNodes: ckks)
+ * the coordinator holds only the initial model: the nodes apply the mean
+ * update themselves (FedAvg/FedProx), evaluate the model they decoded, and a
+ * round commits its metadata without a checkpoint.
  */
 import { PrivmedError } from '../../common/errors.js';
 import { manifestOf, encodeTensors, nameTensors, specsOf, checkSpecs, type TensorSpec } from '../wire/tensors.js';
@@ -17,6 +22,7 @@ import type { ConfigRecord } from '../wire/config-values.js';
 import { normalisationConfig } from '../../site/fit-config.js';
 import { describeFailures, type RoundLoopContext } from './round-context.js';
 import { ensureStatistics } from './statistics-exchange.js';
+import { protocolByName } from '../protocols/registry.js';
 
 export interface RunOutcome {
   status: 'completed' | 'stopped_early' | 'failed' | 'stopped';
@@ -41,7 +47,7 @@ export async function runRounds(ctx: RoundLoopContext): Promise<RunOutcome> {
     // Sent with every fit and evaluate task; nothing when the run exchanges no statistics.
     const norm = config.exchangeStatistics ? normalisationConfig(await ensureStatistics(ctx, (need) => waitForNodes(ctx, need))) : {};
     let lastCompleted = store.lastCompletedRound(runId);
-    const checkpoint = store.loadCheckpoint(runId, lastCompleted);
+    const checkpoint = store.loadCheckpoint(runId, modelAtNodes(ctx) ? 0 : lastCompleted);
     let global = checkpoint.weights;
     ctx.strategy.loadState(checkpoint.strategyState);
     for (const r of store.completedRounds(runId)) tracker.observe(r.round, r.evalMetrics);
@@ -79,6 +85,10 @@ export async function runRounds(ctx: RoundLoopContext): Promise<RunOutcome> {
     store.finishRun(runId, 'failed', e.message);
     return { status: 'failed', message: e.message, roundsCompleted, best: tracker.best };
   }
+}
+
+function modelAtNodes(ctx: RoundLoopContext): boolean {
+  return protocolByName(ctx.config.aggregation).modelAtNodes === true;
 }
 
 function checkStopped(ctx: RoundLoopContext): void {
@@ -196,37 +206,39 @@ async function runOneRound(
     return { ok: false, attempt, reason };
   }
 
-  const aggregate = ctx.strategy.aggregateFit(round, fit.results, { current: global, failures: fit.failures });
-  const broken = aggregate.weights.findIndex((t) => t.some((v) => !Number.isFinite(v)));
+  const atNodes = modelAtNodes(ctx);
+  const aggregate = atNodes ? null : ctx.strategy.aggregateFit(round, fit.results, { current: global, failures: fit.failures });
+  const broken = aggregate ? aggregate.weights.findIndex((t) => t.some((v) => !Number.isFinite(v))) : -1;
   if (broken >= 0) throw new RunFailed(`round ${round}: the aggregated tensor '${specs[broken]!.name}' has non-finite values`);
-  const fitMetrics: Metrics = { ...aggregate.metrics, nodes: fit.contributors.length };
+  const fitMetrics: Metrics = { ...aggregate?.metrics, ...fit.metrics, nodes: fit.contributors.length };
 
   const evaluateDue = round % config.evaluate.every === 0 || round === config.rounds;
-  const evalMetrics = evaluateDue ? await evaluate(ctx, round, attempt, specs, aggregate.weights, norm) : null;
+  const evalMetrics = evaluateDue ? await evaluate(ctx, round, attempt, specs, aggregate?.weights ?? null, norm) : null;
   checkStopped(ctx);
   const isBest = tracker.observe(round, evalMetrics);
   store.commitRound({
     runId,
     round,
     attempt,
-    weights: aggregate.weights,
+    weights: aggregate?.weights ?? null,
     strategyState: ctx.strategy.saveState(),
     fitMetrics,
     evalMetrics,
     best: tracker.best,
-    keepRounds: config.keepCheckpoints === 'all' ? undefined : tracker.best ? [tracker.best.round] : [],
+    // With the model at the nodes only round 0's checkpoint exists, and it must stay.
+    keepRounds: config.keepCheckpoints === 'all' || atNodes ? undefined : tracker.best ? [tracker.best.round] : [],
   });
   events({ type: 'round-completed', round, attempt, fitMetrics, evalMetrics, best: isBest });
-  return { ok: true, weights: aggregate.weights };
+  return { ok: true, weights: aggregate?.weights ?? global };
 }
 
-/** Federated evaluation: every connected node scores the new global model on its own validation data. */
-async function evaluate(ctx: RoundLoopContext, round: number, attempt: number, specs: TensorSpec[], weights: Weights, norm: ConfigRecord): Promise<Metrics | null> {
+/** Federated evaluation: every connected node scores the new global model on its own validation data (null weights: the model it decoded). */
+async function evaluate(ctx: RoundLoopContext, round: number, attempt: number, specs: TensorSpec[], weights: Weights | null, norm: ConfigRecord): Promise<Metrics | null> {
   const { config, store, runId, events } = ctx;
   const configs = ctx.strategy.configureEvaluate(round, ctx.registry.liveNodes());
-  const wire = encoded(specs, weights);
+  const wire = weights ? { weights: encoded(specs, weights) } : {};
   const requests = new Map<string, TaskSpec>();
-  for (const [node, c] of configs) requests.set(node, { kind: 'evaluate', round, config: { ...c, ...norm }, weights: wire, expect: 'none' });
+  for (const [node, c] of configs) requests.set(node, { kind: 'evaluate', round, config: { ...c, ...norm }, ...wire, expect: 'none' });
   const deadline = Date.now() + (config.evaluate.timeoutSec ?? config.roundTimeoutSec) * 1000;
   const { replies, failures } = await ctx.exchange(requests, deadline);
   const results = [...replies].map(([node, r]) => ({ node, numSamples: r.numSamples, metrics: r.metrics }));

@@ -33,6 +33,13 @@ export function defaultNodeAggregation(options: NodeProtocolOptions = {}): NodeA
     async step(task) {
       return sideFor(task, 'step').step(task);
     },
+    globalWeights() {
+      for (const side of sides.values()) {
+        const weights = side.globalWeights?.();
+        if (weights) return weights;
+      }
+      return null;
+    },
   };
 }
 

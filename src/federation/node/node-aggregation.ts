@@ -15,4 +15,6 @@ export interface NodeAggregation {
   step(task: ReceivedTask): Promise<NodeReply>;
   /** The reply to the statistics exchange (a STEP task with a statistics stage); absent: the node cannot take part. */
   statistics?(task: ReceivedTask, stats: DatasetStatistics): Promise<NodeReply>;
+  /** Protocols that keep the model at the nodes: the global model this node decoded last, for tasks that carry none. */
+  globalWeights?(): Float32Array[] | null;
 }

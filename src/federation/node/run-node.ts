@@ -35,6 +35,8 @@ export interface NodeOptions {
   onEvent?: (event: NodeEvent) => void;
   log?: ((line: string) => void) | false;
   signal?: AbortSignal;
+  /** The node's folder for protocol state (CKKS keys, the decoded global model); see NodeProtocolOptions. */
+  stateDir?: string;
 }
 
 export interface NodeResult {
@@ -125,7 +127,8 @@ export async function runNode(rawConfig: unknown, trainer: LocalTrainer, options
     options.onEvent?.(e);
   };
   // Never plain by default: a plain aggregation would answer a secure-aggregation task with clear weights.
-  const aggregation = options.aggregation ?? defaultNodeAggregation({ log: log ?? undefined });
+  const nodeCredentials = tls ? { name: config.name, certPem: tls.cert.toString('utf8'), keyPem: tls.key.toString('utf8'), caPem: tls.ca.toString('utf8') } : undefined;
+  const aggregation = options.aggregation ?? defaultNodeAggregation({ log: log ?? undefined, credentials: nodeCredentials, stateDir: options.stateDir });
   const client = new CoordinatorClient(config.coordinator, credentials, config.maxMessageBytes, config.callTimeoutSec * 1000);
 
   let session: JoinReply__Output | null = null;
@@ -187,8 +190,10 @@ export async function runNode(rawConfig: unknown, trainer: LocalTrainer, options
 
   async function handle(s: JoinReply__Output, task: ReceivedTask): Promise<void> {
     emit({ type: 'task', kind: task.kind, round: task.round });
-    const weights = task.tensors?.map((t) => t.data) ?? [];
-    const mismatch = task.kind === 'fit' || task.kind === 'evaluate' ? await modelMismatch(task) : null;
+    // A task without weights (the model lives at the nodes): the model this node decoded last.
+    const weights = task.tensors?.map((t) => t.data) ?? aggregation.globalWeights?.() ?? [];
+    const noModel = weights.length === 0 ? 'the task carries no model and this node has decoded none (it restarted?)' : null;
+    const mismatch = task.kind === 'fit' || task.kind === 'evaluate' ? (noModel ?? (await modelMismatch(task))) : null;
     if (mismatch) {
       // Refused, not fatal: the node stays connected and the coordinator learns why (an evaluation has no refusal: it lapses).
       log?.(`refusing round ${task.round} ${task.kind}: ${mismatch}`);

@@ -4,7 +4,7 @@
  * node resolves each task's stage here (node/default-node-aggregation.ts), so
  * both sides consult the same table and never dispatch on names themselves.
  *
- * To add a protocol (e.g. `ckks`): write its files in protocols/<name>/ - a
+ * To add a protocol: write its files in protocols/<name>/ - a
  * coordinator Aggregator, a NodeAggregation, the stage names they exchange,
  * and a protocol.ts with its ProtocolEntry (types.ts) - and add that entry to
  * PROTOCOLS below. Its name becomes a valid `aggregation:` value, its
@@ -13,11 +13,12 @@
  */
 import type { z } from 'zod';
 import { PrivmedError } from '../../common/errors.js';
+import { ckksProtocol } from './ckks/protocol.js';
 import { plainProtocol } from './plain/protocol.js';
 import { secaggProtocol } from './secagg/protocol.js';
 import type { ProtocolEntry } from './types.js';
 
-export const PROTOCOLS = [plainProtocol, secaggProtocol] as const;
+export const PROTOCOLS = [plainProtocol, secaggProtocol, ckksProtocol] as const;
 
 type Protocol = (typeof PROTOCOLS)[number];
 export type ProtocolName = Protocol['name'];

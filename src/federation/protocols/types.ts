@@ -14,6 +14,8 @@ export interface CoordinatorProtocolInput {
   /** The protocol's own settings: the coordinator config key named like the protocol (e.g. `secagg:`), if any. */
   settings: unknown;
   validation: { maxUpdateNorm?: number; maxNumSamples?: number };
+  /** A folder for the protocol's coordinator state (beside the run database). */
+  stateDir: string;
 }
 
 export interface NodeProtocolOptions {
@@ -21,6 +23,10 @@ export interface NodeProtocolOptions {
   minThreshold?: number;
   /** Where the node writes why it refused, with details that are not sent (e.g. the actual norm). */
   log?: (line: string) => void;
+  /** The node's name, mTLS certificate and key, and the federation CA (protocols whose nodes authenticate each other). */
+  credentials?: { name: string; certPem: string; keyPem: string; caPem: string };
+  /** The node's own folder for protocol state (keys, the decoded global model); a temporary one when absent. */
+  stateDir?: string;
   /** Secret randomness (tests only); the system CSPRNG by default. */
   random?: RandomSource;
 }
@@ -41,6 +47,8 @@ export interface ProtocolEntry {
   readonly settings?: z.ZodType;
   /** The fewest nodes per round the protocol can protect (the config refuses a lower minNodes). */
   readonly minNodes?: number;
+  /** The nodes decode the new global model and the coordinator never holds it: fit tasks after round 1 and evaluate tasks carry no weights. */
+  readonly modelAtNodes?: boolean;
   readonly stages: ProtocolStages;
   coordinator(input: CoordinatorProtocolInput): Aggregator;
   node(options: NodeProtocolOptions): NodeAggregation;

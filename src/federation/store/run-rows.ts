@@ -47,7 +47,8 @@ export interface RoundCommit {
   runId: number;
   round: number;
   attempt: number;
-  weights: Weights;
+  /** Null when the coordinator holds no model (protocols with modelAtNodes): no checkpoint is stored. */
+  weights: Weights | null;
   strategyState: StrategyState | null;
   fitMetrics: Metrics;
   evalMetrics: Metrics | null;

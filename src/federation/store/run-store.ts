@@ -200,7 +200,7 @@ export class RunStore {
       if (updated.changes !== 1) {
         throw new PrivmedError(`round ${commit.round} attempt ${commit.attempt} is not running; refusing to commit it`);
       }
-      this.insertCheckpoint(commit.runId, commit.round, specs, commit.weights, commit.strategyState);
+      if (commit.weights) this.insertCheckpoint(commit.runId, commit.round, specs, commit.weights, commit.strategyState);
       if (commit.keepRounds) {
         const keep = new Set([...commit.keepRounds, commit.round]);
         const existing = this.db.prepare('SELECT round FROM checkpoints WHERE run_id = ?').all(commit.runId) as { round: number }[];
