@@ -14,6 +14,8 @@ const validators: Record<string, (file: string) => unknown> = {
   'train-': (f) => loadYamlConfig(TrainConfigSchema, f),
   'kather-central': (f) => loadYamlConfig(TrainConfigSchema, f),
   'kather-federated': (f) => loadYamlConfig(SimulationSchema, f),
+  'dp-central': (f) => loadYamlConfig(TrainConfigSchema, f),
+  'dp-federated': (f) => loadYamlConfig(SimulationSchema, f),
   'simulate': (f) => loadYamlConfig(SimulationSchema, f),
   'tune': (f) => loadYamlConfig(TuneSchema, f),
   'node': (f) => loadYamlConfig(NodeJobSchema, f),
