@@ -15,7 +15,7 @@ function cli(args: string[], env: Record<string, string> = {}) {
 
 function assertOneLineError(r: { code: number | null; stderr: string }, pattern: RegExp) {
   assert.equal(r.code, 1, r.stderr);
-  const lines = r.stderr.trim().split('\n').filter((l) => !l.startsWith('  hint:') && !l.startsWith('engine:'));
+  const lines = r.stderr.trim().split('\n').filter((l) => !l.startsWith('  hint:') && !/^(engine|backend): /.test(l));
   assert.equal(lines.length, 1, `expected one error line, got:\n${r.stderr}`);
   assert.match(lines[0]!, pattern);
   assert.doesNotMatch(r.stderr, /^\s+at /m, 'no stack trace without --verbose');
