@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The AUC-against-epsilon sweep of docs/dp-recipes.md, reproducible.
-//   node scripts/dp-sweep.mjs run central|federated EPS... [--out DIR]   (needs `npm run build`; appends to DIR/results.jsonl)
+//   node scripts/dp-sweep.mjs run central|federated EPS... [--out DIR] [--config FILE]   (needs `npm run build`; appends to DIR/results.jsonl)
 //   node scripts/dp-sweep.mjs report DIR [IMGDIR]                       (markdown table on stdout, SVG + PNG plot in IMGDIR)
 // Each run uses examples/dp-<kind>.yaml with privacy.targetEpsilon replaced; every epsilon
 // reported is the one each site's ledger holds at the end, never the config's.
@@ -12,11 +12,13 @@ import { parse, stringify } from 'yaml';
 const [command, ...rest] = process.argv.slice(2);
 const outFlag = rest.indexOf('--out');
 const outDir = resolve(outFlag >= 0 ? rest.splice(outFlag, 2)[1] : 'runs/dp-sweep');
+const configFlag = rest.indexOf('--config');
+const configFile = configFlag >= 0 ? rest.splice(configFlag, 2)[1] : null;
 
 function run(kind, epsilons) {
   if (kind !== 'central' && kind !== 'federated') throw new Error(`expected central or federated, got '${kind}'`);
   mkdirSync(outDir, { recursive: true });
-  const base = parse(readFileSync(`examples/dp-${kind}.yaml`, 'utf8'));
+  const base = parse(readFileSync(configFile ?? `examples/dp-${kind}.yaml`, 'utf8'));
   for (const e of epsilons.map(Number)) {
     if (!(e > 0)) throw new Error(`epsilon must be a positive number, got '${e}'`);
     const cfg = structuredClone(base);
@@ -68,6 +70,6 @@ async function report(dir, imgDir) {
 if (command === 'run') run(rest[0], rest.slice(1));
 else if (command === 'report') await report(resolve(rest[0] ?? outDir), rest[1]);
 else {
-  console.error('usage: dp-sweep.mjs run central|federated EPS... [--out DIR] | report DIR [IMGDIR]');
+  console.error('usage: dp-sweep.mjs run central|federated EPS... [--out DIR] [--config FILE] | report DIR [IMGDIR]');
   process.exit(2);
 }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseNpz } from '../../src/data/npz.js';
+import { maxNpzBytes, parseNpz } from '../../src/data/npz.js';
 import { parseNpy } from '../../src/data/npy.js';
 import { loadMedMnist } from '../../src/data/medmnist.js';
 import { FileFormatError } from '../../src/common/errors.js';
@@ -69,4 +69,15 @@ test('a MedMNIST file with 200k labels loads (TissueMNIST size: no spread into M
   const m = await loadMedMnist(file);
   assert.equal(m.splits.train.length, 200_000);
   assert.deepEqual(m.splits.train.info.classes, ['0', '1']);
+});
+
+test('a zip bomb is refused from its declared sizes before anything is inflated', () => {
+  // 64 MiB of zeros deflate to about 64 KiB: a small bomb, against a limit of 1 MiB.
+  const bomb = makeZip({ 'x.npy': makeNpy('|u1', [64 * 2 ** 20], new Uint8Array(64 * 2 ** 20)) }, true);
+  assert.ok(bomb.length < 2 ** 20);
+  assert.throws(() => parseNpz(bomb, 'bomb.npz', 2 ** 20), (e: unknown) => e instanceof FileFormatError && /^bomb\.npz: its arrays would take 0\.06 GiB in memory, over the limit of 0\.00 GiB/.test(e.message));
+  assert.equal(parseNpz(bomb, 'bomb.npz', 2 ** 27).get('x')!.data.length, 64 * 2 ** 20);
+  assert.equal(maxNpzBytes({}), 4 * 2 ** 30);
+  assert.equal(maxNpzBytes({ PRIVMED_MAX_NPZ_BYTES: '1000' }), 1000);
+  assert.throws(() => maxNpzBytes({ PRIVMED_MAX_NPZ_BYTES: 'lots' }), /PRIVMED_MAX_NPZ_BYTES: expected a positive whole number of bytes, got 'lots'/);
 });
