@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RdpAccountant, DEFAULT_RDP_ORDERS } from '../../src/accounting/rdp.js';
-import { poissonGaussianRdp } from '../../src/accounting/rdp-poisson.js';
+import { logAFractionalOrder, poissonGaussianRdp } from '../../src/accounting/rdp-poisson.js';
 import { uniformGaussianRdp } from '../../src/accounting/rdp-uniform.js';
 import { renyiByQuadrature } from './helpers/renyi-quadrature.js';
 
@@ -99,4 +99,13 @@ test('uniform RDP bound is at least the divergence of a realisable pair of neigh
       assert.ok(bound >= lower, `q=${q} sigma=${sigma} alpha=${alpha}: bound ${bound} < realisable ${lower}`);
     }
   }
+});
+
+test('a fractional-order series that does not converge bounds nothing (Infinity) instead of ending the run', () => {
+  assert.ok(Number.isFinite(logAFractionalOrder(0.01, 1, 2.5)));
+  assert.equal(logAFractionalOrder(0.01, 1, 2.5, 2), Infinity);
+  // The accountant takes the minimum over orders, so one such order cannot lower epsilon.
+  const acc = new RdpAccountant({ orders: [2.5, 3] });
+  acc.step({ noiseMultiplier: 1, sampleRate: 0.01, sampling: 'poisson' }, 100);
+  assert.ok(Number.isFinite(acc.getEpsilon(1e-5)));
 });
