@@ -71,6 +71,14 @@ function readResults(file: string): TrialResult[] {
 }
 
 export async function tune(cfg: TuneConfig, opts: SimulationOptions & { onTrial?: (r: TrialResult) => void } = {}): Promise<{ results: TrialResult[]; best: TrialResult | null }> {
+  if (cfg.base.privacy) {
+    // Every trial trains on the sites' data and the search keeps the trial with the best validation
+    // score: releases no mechanism bounds and no ledger could charge (issue #18 item 10).
+    throw new PrivmedError(
+      "config key 'base.privacy': a hyperparameter search cannot run under DP: its trials and the choice of the best one use the sites' data without a DP mechanism, so their cost could not be charged to any ledger",
+      { hint: 'search on data you may use without privacy (public or synthetic), then train privately with the chosen values' },
+    );
+  }
   const out = resolve(cfg.output);
   mkdirSync(out, { recursive: true });
   const file = join(out, 'trials.jsonl');

@@ -57,3 +57,10 @@ test('tune runs federations, records each trial once, and resumes with the next 
   assert.ok(second.best && second.best.score !== null);
   assert.equal(readFileSync(join(output, 'trials.jsonl'), 'utf8').trim().split('\n').length, 2);
 });
+
+test('a search under DP is refused before any trial runs: its releases could not be charged', async () => {
+  const out = mkdtempSync(join(tmpdir(), 'privmed-tune-dp-'));
+  const cfg = parseWith(TuneSchema, { space, output: out, base: { privacy: { targetEpsilon: 4 } } });
+  await assert.rejects(tune(cfg), /config key 'base\.privacy': a hyperparameter search cannot run under DP/);
+  assert.throws(() => readFileSync(join(out, 'trials.jsonl')), /ENOENT/);
+});
