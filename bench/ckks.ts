@@ -5,13 +5,13 @@
  * shares), decryption-share time and decode time, for 0.3M and 11.2M
  * parameters and n = 3, 10 (t = ceil(2n/3)). In process, no network.
  *
- * The 11.2M encryption runs in full on worker threads (one per core); the
+ * The 11.2M encryption runs in full on the node's encryption threads
+ * (EncryptPool, one per core); the
  * other per-chunk costs are measured on SAMPLE chunks and scaled to the
  * model's chunk count (every chunk is the same work), which the metric's note
  * says. `quick` keeps to 0.3M.
  */
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
 import { createHash } from 'node:crypto';
 import { systemRandom } from '../src/crypto/random.js';
 import {
@@ -34,6 +34,7 @@ import {
   wordsPayload,
 } from '../src/he/index.js';
 import { addInto } from '../src/he/rns.js';
+import { EncryptPool } from '../src/federation/protocols/ckks/encrypt-pool.js';
 import type { Report } from './harness.js';
 
 const SIZES = [
@@ -145,25 +146,15 @@ function plainSum(update: Float32Array, nodes: number): number {
   return performance.now() - t0;
 }
 
+/** The node's own encryption threads (EncryptPool), warmed by one job first as a node's are after round 1. */
 async function encryptOnWorkers(publicKeyBytes: Uint8Array, seed: Uint8Array, values: Float32Array, n: number, count: number): Promise<number> {
-  const chunks = Math.ceil(values.length / n);
-  const workers = Array.from({ length: count }, () => new Worker(new URL('./ckks-worker.js', import.meta.url), { workerData: { publicKeyBytes, seed } }));
+  const pool = new EncryptPool(publicKeyBytes, seed, count);
   try {
-    await Promise.all(workers.map((w) => new Promise((resolve, reject) => w.once('message', resolve).once('error', reject))));
+    await pool.encrypt(values.subarray(0, count * n), n, 'warm-up');
     const t0 = performance.now();
-    const per = Math.ceil(chunks / count);
-    await Promise.all(
-      workers.map(
-        (w, i) =>
-          new Promise((resolve, reject) => {
-            w.once('message', resolve).once('error', reject);
-            w.postMessage({ values: values.buffer, from: i * per, to: Math.min(chunks, (i + 1) * per), chunk: n });
-          }),
-      ),
-    );
+    await pool.encrypt(values, n, 'bench update');
     return performance.now() - t0;
   } finally {
-    await Promise.all(workers.map((w) => w.terminate()));
+    await pool.close();
   }
 }
-

@@ -54,10 +54,14 @@ export function roundTrip(he: HeContext, c: Committee, inputs: readonly Float32A
 
 /** The round trip, with what the coordinator saw: the padded shares and the combined result. */
 export function roundTripSeen(he: HeContext, c: Committee, inputs: readonly Float32Array[], active: readonly number[], aggregateLabel = 'agg') {
-  const pk = loadCollectivePublicKey(he, c.publicKeyBytes, c.seed);
-  const enc = collectiveEncryptor(he, pk);
+  const enc = collectiveEncryptor(he, loadCollectivePublicKey(he, c.publicKeyBytes, c.seed));
+  return thresholdOpen(he, c, inputs.map((x) => encryptChunk(he, enc, x, 'node')), active, inputs[0]!.length, aggregateLabel);
+}
+
+/** Sums the ciphertexts as the coordinator does and opens the sum with the shares of `active`. */
+export function thresholdOpen(he: HeContext, c: Committee, ciphertexts: readonly Uint8Array[], active: readonly number[], count: number, aggregateLabel = 'agg') {
   const sum = new CiphertextSum(he);
-  inputs.forEach((x, i) => sum.add(encryptChunk(he, enc, x, `node ${i + 1}`), `node ${i + 1}`));
+  ciphertexts.forEach((ct, i) => sum.add(ct, `node ${i + 1}`));
   const agg = parseCiphertext(sum.bytes(), { what: 'aggregate', basis: he.data, parmsId: he.dataParmsId });
   sum.dispose();
   const w = 2 * he.data.n * he.data.q.length;
@@ -71,7 +75,7 @@ export function roundTripSeen(he: HeContext, c: Committee, inputs: readonly Floa
     return s;
   });
   const combined = combineShares(he, c0, shares);
-  return { opened: openCombined(he, combined, c.consortiumKey, aggregateId, 0, inputs[0]!.length), shares, combined };
+  return { opened: openCombined(he, combined, c.consortiumKey, aggregateId, 0, count), shares, combined };
 }
 
 /** Float64 reference sum. */

@@ -64,15 +64,16 @@ test('a CKKS round completes with a node killed after upload and one killed befo
   const rid = coordinator.startRound(1, 0, parameters);
   const expected = new Float64Array(parameters);
   let weightSum = 0;
-  roster.forEach((name, i) => {
+  for (const [i, name] of roster.entries()) {
     const w = (i + 1) / 100;
     const values = Float32Array.from({ length: parameters }, (_, k) => w * Math.sin(k * (i + 1)) * 0.01);
     values.forEach((v, k) => (expected[k]! += v));
     weightSum += Math.fround(w);
-    coordinator.receiveUpload(name, nodes.get(name)!.upload(values, w, rid).map(relay));
-  });
+    coordinator.receiveUpload(name, (await nodes.get(name)!.upload(values, w, rid)).map(relay));
+  }
   expected.forEach((v, k) => (expected[k] = v / weightSum));
-  assert.throws(() => coordinator.receiveUpload('a', nodes.get('a')!.upload(new Float32Array(parameters), 0.5, rid)), /a uploaded twice/);
+  const twice = await nodes.get('a')!.upload(new Float32Array(parameters), 0.5, rid);
+  assert.throws(() => coordinator.receiveUpload('a', twice), /a uploaded twice/);
 
   // the coordinator restarts after the uploads and resumes from its files
   coordinator = new CkksCoordinator(he, run, coordinatorDir);

@@ -35,6 +35,7 @@ import {
 import { firstWordOutOfRange } from '../../../he/rns.js';
 import { checkAdvert, makeAdvert, openFromPeer, pairwiseKey, sealToPeer, type KeyAdvert, type NodeCredentials } from './key-setup.js';
 import { checkRun, holderId, publicContext, runDigest, type CkksRun } from './run-context.js';
+import { EncryptPool, POOL_MIN_CHUNKS, encryptThreads } from './encrypt-pool.js';
 
 export interface DealOutput {
   ckgShare: Uint8Array;
@@ -55,6 +56,8 @@ export class CkksNode {
   private consortiumKey?: Uint8Array;
   private encryptor?: Encryptor;
   private ledger?: ShareLedger;
+  private publicKey?: { bytes: Uint8Array; seed: Uint8Array };
+  private pool?: EncryptPool;
 
   constructor(
     private readonly he: HeContext,
@@ -126,22 +129,40 @@ export class CkksNode {
     }
     this.ownShares = undefined;
     this.encryptor = collectiveEncryptor(he, loadCollectivePublicKey(he, publicKey, seed));
+    this.publicKey = { bytes: publicKey, seed };
     const keyId = createHash('sha256').update(publicKey).digest('hex');
     this.ledger = new ShareLedger(join(this.dir, 'ckks-ledger'), keyId, he.params.maxDecryptionsPerKey);
     return publicKey;
   }
 
-  /** values = weight * update (already clipped), then the weight itself as the last coordinate. */
-  upload(values: Float32Array, weight: number, round: Uint8Array): Uint8Array[] {
-    if (!this.encryptor) throw new PrivmedError('ckks: upload before the key setup finished');
+  /**
+   * values = weight * update (already clipped), then the weight itself as the
+   * last coordinate. Large updates are encrypted on worker threads.
+   */
+  async upload(values: Float32Array, weight: number, round: Uint8Array): Promise<Uint8Array[]> {
+    if (!this.encryptor || !this.publicKey) throw new PrivmedError('ckks: upload before the key setup finished');
     if (!(weight > 0 && weight <= 1)) throw new HeError('invalid-input', `the sample weight ${weight} is outside (0, 1]`);
     const n = this.he.params.polyModulusDegree;
     const all = new Float32Array(values.length + 1);
     all.set(values);
     all[values.length] = weight;
-    const chunks = [];
-    for (let at = 0; at < all.length; at += n) chunks.push(all.subarray(at, Math.min(all.length, at + n)));
-    return encryptChunks(this.he, this.encryptor, chunks, `${this.creds.name}'s update`).map((ct, chunk) => frame('upload', { node: this.id, chunk, id: round }, ct));
+    const what = `${this.creds.name}'s update`;
+    let cts: Uint8Array[];
+    if (Math.ceil(all.length / n) >= POOL_MIN_CHUNKS && encryptThreads() > 1) {
+      this.pool ??= new EncryptPool(this.publicKey.bytes, this.publicKey.seed);
+      cts = await this.pool.encrypt(all, n, what);
+    } else {
+      const chunks = [];
+      for (let at = 0; at < all.length; at += n) chunks.push(all.subarray(at, Math.min(all.length, at + n)));
+      cts = encryptChunks(this.he, this.encryptor, chunks, what);
+    }
+    return cts.map((ct, chunk) => frame('upload', { node: this.id, chunk, id: round }, ct));
+  }
+
+  /** Stops the encryption threads (a new key setup replaces this object). */
+  async close(): Promise<void> {
+    await this.pool?.close();
+    this.pool = undefined;
   }
 
   /** One share per chunk of the aggregate, for active set `active`; the same bytes on every retry. */

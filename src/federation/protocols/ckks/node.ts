@@ -67,7 +67,7 @@ export class CkksNodeAggregation implements NodeAggregation {
       checkUpdate(delta, output.numSamples, fit);
       const weight = output.numSamples / fit.maxSamples;
       const values = delta.values.map((v) => v * weight);
-      const frames = this.state.upload(values, weight, unb64(fit.round));
+      const frames = await this.state.upload(values, weight, unb64(fit.round));
       // The site's spent epsilon is public (a function of public mechanism parameters).
       return { ...reply({}, [bytesTensor(frames)]), metrics: publicPrivacyMetrics(output.metrics) };
     });
@@ -104,6 +104,7 @@ export class CkksNodeAggregation implements NodeAggregation {
     this.stateDir ??= this.options.stateDir ?? mkdtempSync(join(tmpdir(), `privmed-${creds.name}-`));
     this.run = { runId: run.runId, roster: run.roster, threshold: run.threshold, params: DEFAULT_CKKS_PARAMS };
     // A new setup (e.g. a restarted coordinator) replaces the keys of the last one, not the model.
+    await this.state?.close();
     this.state = new CkksNode(await this.he, creds, this.run, join(this.stateDir, 'ckks', createHash('sha256').update(run.runId).digest('hex').slice(0, 16)), this.options.random);
     const a = this.state.advertise();
     const advert: AdvertJson = { node: a.node, certPem: a.certPem, x25519: b64(a.x25519), signature: b64(a.signature) };

@@ -1,0 +1,80 @@
+/**
+ * Worker threads that encrypt a node's upload in parallel (issue #12: an
+ * 11.2M-parameter update is 1,368 ciphertexts, about 8 s on one core). The
+ * threads hold only the collective public key; they start at the first large
+ * upload and stay warm across rounds (unref'd: they never keep a node alive).
+ */
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { PrivmedError } from '../../../common/errors.js';
+import type { EncryptJob } from './encrypt-worker.js';
+
+/** Below this many chunks, starting threads (each loads SEAL) costs more than it saves. */
+export const POOL_MIN_CHUNKS = 64;
+
+export function encryptThreads(): number {
+  const env = Number(process.env.PRIVMED_THREADS);
+  return Number.isInteger(env) && env > 0 ? env : availableParallelism();
+}
+
+type Reply = { id: number; out?: Uint8Array[]; error?: string; ready?: boolean };
+
+export class EncryptPool {
+  private readonly workers: Promise<Worker>[];
+  private next = 1;
+  private readonly pending = new Map<number, { resolve: (b: Uint8Array[]) => void; reject: (e: Error) => void }>();
+
+  constructor(publicKey: Uint8Array, seed: Uint8Array, threads = encryptThreads()) {
+    // Built, the worker is a .js sibling. Under tsx (tests) it is .ts, and a
+    // worker thread does not inherit tsx's loader: it registers it first.
+    const ts = import.meta.url.endsWith('.ts');
+    const url = new URL(`./encrypt-worker${ts ? '.ts' : '.js'}`, import.meta.url);
+    const entry = ts ? `import('tsx/esm/api').then((t) => { t.register(); return import(${JSON.stringify(url.href)}); })` : url;
+    this.workers = Array.from({ length: Math.max(1, threads) }, () => this.start(entry, publicKey, seed));
+  }
+
+  private start(entry: URL | string, publicKey: Uint8Array, seed: Uint8Array): Promise<Worker> {
+    return new Promise((resolve, reject) => {
+      const w = new Worker(entry, { workerData: { publicKey, seed }, eval: typeof entry === 'string' });
+      w.unref();
+      w.on('message', (m: Reply) => {
+        if (m.ready) return resolve(w);
+        const p = this.pending.get(m.id);
+        if (!p) return;
+        this.pending.delete(m.id);
+        if (m.error !== undefined) p.reject(new PrivmedError(`ckks: encryption thread failed: ${m.error}`));
+        else p.resolve(m.out!);
+      });
+      w.on('error', (e) => {
+        reject(e);
+        for (const p of this.pending.values()) p.reject(new PrivmedError(`ckks: encryption thread died: ${e.message}`));
+        this.pending.clear();
+      });
+    });
+  }
+
+  /** `values` in chunks of `chunk`, spread over the threads in contiguous ranges; ciphertexts in order. */
+  async encrypt(values: Float32Array, chunk: number, what: string): Promise<Uint8Array[]> {
+    const chunks = Math.ceil(values.length / chunk);
+    const per = Math.ceil(chunks / this.workers.length);
+    const parts = await Promise.all(
+      this.workers.map(async (worker, k) => {
+        const from = k * per * chunk;
+        const to = Math.min(values.length, (k + 1) * per * chunk);
+        if (from >= to) return [];
+        const w = await worker;
+        const id = this.next++;
+        return new Promise<Uint8Array[]>((resolve, reject) => {
+          this.pending.set(id, { resolve, reject });
+          const job: EncryptJob = { id, values: values.slice(from, to), chunk, what };
+          w.postMessage(job, [job.values.buffer as ArrayBuffer]);
+        });
+      }),
+    );
+    return parts.flat();
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map(async (w) => (await w.catch(() => null))?.terminate()));
+  }
+}
