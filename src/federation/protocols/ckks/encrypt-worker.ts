@@ -20,7 +20,9 @@ parentPort!.on('message', (job: EncryptJob) => {
   try {
     const chunks = [];
     for (let at = 0; at < job.values.length; at += job.chunk) chunks.push(job.values.subarray(at, Math.min(job.values.length, at + job.chunk)));
-    const out = encryptChunks(he, enc, chunks, job.what);
+    // Eight at a time: encoding every plaintext first would hold them all on SEAL's heap.
+    const out: Uint8Array[] = [];
+    for (let i = 0; i < chunks.length; i += 8) out.push(...encryptChunks(he, enc, chunks.slice(i, i + 8), job.what));
     parentPort!.postMessage({ id: job.id, out }, out.map((b) => b.buffer as ArrayBuffer));
   } catch (e) {
     parentPort!.postMessage({ id: job.id, error: e instanceof Error ? e.message : String(e) });
