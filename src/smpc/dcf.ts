@@ -1,0 +1,158 @@
+/**
+ * Distributed comparison function with a 1-bit output (Boyle et al.,
+ * "Function Secret Sharing for Mixed-Mode and Fixed-Point Secure
+ * Computation", the DCF of section 3 over the group Z_2): keys k0, k1 for a
+ * secret alpha such that Eval(k0, x) ^ Eval(k1, x) = [x < alpha] for every
+ * public x of `bits` bits. Each key alone is pseudorandom.
+ *
+ * Keys are generated and evaluated for a whole batch of comparisons at once,
+ * level by level, so that each level costs one AES call for all of them.
+ * The per-level correction word is a 128-bit seed correction (the two lowest
+ * bits of every seed are its control and value bits, and are cleared in the
+ * seed) and three bits: the value correction and the two control corrections.
+ */
+import { expandSeeds, randomSeeds } from './aes-prg.js';
+import { SmpcError } from './errors.js';
+
+export interface DcfPublic {
+  count: number;
+  bits: number;
+  /** Seed corrections, level-major: [level][gate][16 bytes]. */
+  cw: Uint8Array;
+  /** Per level and gate: bit 0 value correction, bit 1 left control, bit 2 right control. */
+  cwBits: Uint8Array;
+  /** The last correction, one bit per gate. */
+  final: Uint8Array;
+}
+
+export interface DcfKey extends DcfPublic {
+  /** This party's root seeds, 16 bytes per gate. */
+  seeds: Uint8Array;
+  party: 0 | 1;
+}
+
+export const MAX_DCF_BITS = 52;
+
+function bitOf(hi: Uint32Array, lo: Uint32Array, g: number, j: number): number {
+  return j >= 32 ? (hi[g]! >>> (j - 32)) & 1 : (lo[g]! >>> j) & 1;
+}
+
+function splitWords(values: Float64Array, bits: number, what: string): [Uint32Array, Uint32Array] {
+  const hi = new Uint32Array(values.length);
+  const lo = new Uint32Array(values.length);
+  const limit = 2 ** bits;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (!(v >= 0 && v < limit) || !Number.isInteger(v)) throw new SmpcError('range', `${what} ${i} is ${v}, not an integer in [0, 2^${bits})`);
+    hi[i] = Math.floor(v / 4294967296);
+    lo[i] = v >>> 0;
+  }
+  return [hi, lo];
+}
+
+function checkBits(bits: number): void {
+  if (!Number.isInteger(bits) || bits < 1 || bits > MAX_DCF_BITS) throw new SmpcError('plan', `comparison width ${bits} is outside 1..${MAX_DCF_BITS}`);
+}
+
+/** Keys for [x < alpha[g]] for every g; alpha values are integers below 2^bits. */
+export function dcfGen(alpha: Float64Array, bits: number): [DcfKey, DcfKey] {
+  checkBits(bits);
+  const count = alpha.length;
+  const [ahi, alo] = splitWords(alpha, bits, 'comparison threshold');
+  const root0 = randomSeeds(count);
+  const root1 = randomSeeds(count);
+  for (let g = 0; g < count; g++) {
+    root0[16 * g] = root0[16 * g]! & 0xfc;
+    root1[16 * g] = root1[16 * g]! & 0xfc;
+  }
+  const s0 = new Uint32Array(root0.slice().buffer);
+  const s1 = new Uint32Array(root1.slice().buffer);
+  const t0 = new Uint8Array(count);
+  const t1 = new Uint8Array(count).fill(1);
+  const va = new Uint8Array(count);
+  const cw = new Uint8Array(bits * count * 16);
+  const cw32 = new Uint32Array(cw.buffer);
+  const cwBits = new Uint8Array(bits * count);
+  const e0 = new Uint32Array(count * 8);
+  const e1 = new Uint32Array(count * 8);
+  const e0b = new Uint8Array(e0.buffer);
+  const e1b = new Uint8Array(e1.buffer);
+  for (let level = 0; level < bits; level++) {
+    expandSeeds(new Uint8Array(s0.buffer), count, e0b);
+    expandSeeds(new Uint8Array(s1.buffer), count, e1b);
+    const j = bits - 1 - level;
+    for (let g = 0; g < count; g++) {
+      const a = bitOf(ahi, alo, g, j);
+      const lose = a ? 8 * g : 8 * g + 4;
+      const keep = a ? 8 * g + 4 : 8 * g;
+      const c = (level * count + g) * 4;
+      for (let w = 0; w < 4; w++) cw32[c + w] = e0[lose + w]! ^ e1[lose + w]!;
+      cw32[c] = cw32[c]! & ~3;
+      const vLose = ((e0[lose]! ^ e1[lose]!) >>> 1) & 1;
+      const vKeep = ((e0[keep]! ^ e1[keep]!) >>> 1) & 1;
+      const vcw = vLose ^ va[g]! ^ a;
+      va[g] = va[g]! ^ vKeep ^ vcw;
+      const tl = (e0[8 * g]! ^ e1[8 * g]! ^ a ^ 1) & 1;
+      const tr = (e0[8 * g + 4]! ^ e1[8 * g + 4]! ^ a) & 1;
+      cwBits[level * count + g] = vcw | (tl << 1) | (tr << 2);
+      const tKeepCw = a ? tr : tl;
+      const nt0 = (e0[keep]! & 1) ^ (t0[g]! & tKeepCw);
+      const nt1 = (e1[keep]! & 1) ^ (t1[g]! & tKeepCw);
+      for (let w = 0; w < 4; w++) {
+        const m = w === 0 ? ~3 : ~0;
+        s0[4 * g + w] = (e0[keep + w]! & m) ^ (t0[g] ? cw32[c + w]! : 0);
+        s1[4 * g + w] = (e1[keep + w]! & m) ^ (t1[g] ? cw32[c + w]! : 0);
+      }
+      t0[g] = nt0;
+      t1[g] = nt1;
+    }
+  }
+  const final = new Uint8Array(count);
+  for (let g = 0; g < count; g++) final[g] = va[g]! ^ ((s0[4 * g]! >>> 2) & 1) ^ ((s1[4 * g]! >>> 2) & 1);
+  const pub: DcfPublic = { count, bits, cw, cwBits, final };
+  return [
+    { ...pub, seeds: root0, party: 0 },
+    { ...pub, seeds: root1, party: 1 },
+  ];
+}
+
+/** This party's XOR share of [x[g] < alpha[g]], one byte (0 or 1) per gate. */
+export function dcfEval(key: DcfKey, x: Float64Array): Uint8Array {
+  const { count, bits, cw, cwBits, final } = key;
+  if (x.length !== count) throw new SmpcError('shape', `comparison inputs: ${x.length} values for ${count} keys`);
+  const [xhi, xlo] = splitWords(x, bits, 'masked comparison input');
+  const s = new Uint32Array(key.seeds.slice().buffer);
+  const cw32 = new Uint32Array(cw.buffer, cw.byteOffset, cw.byteLength / 4);
+  const t = new Uint8Array(count).fill(key.party);
+  const v = new Uint8Array(count);
+  const e = new Uint32Array(count * 8);
+  const eb = new Uint8Array(e.buffer);
+  for (let level = 0; level < bits; level++) {
+    expandSeeds(new Uint8Array(s.buffer), count, eb);
+    const j = bits - 1 - level;
+    for (let g = 0; g < count; g++) {
+      const xb = bitOf(xhi, xlo, g, j);
+      const side = 8 * g + 4 * xb;
+      const w0 = e[side]!;
+      const cb = cwBits[level * count + g]!;
+      if (t[g]) {
+        const c = (level * count + g) * 4;
+        v[g] = v[g]! ^ ((w0 >>> 1) & 1) ^ (cb & 1);
+        t[g] = (w0 & 1) ^ ((cb >>> (1 + xb)) & 1);
+        s[4 * g] = (w0 & ~3) ^ cw32[c]!;
+        s[4 * g + 1] = e[side + 1]! ^ cw32[c + 1]!;
+        s[4 * g + 2] = e[side + 2]! ^ cw32[c + 2]!;
+        s[4 * g + 3] = e[side + 3]! ^ cw32[c + 3]!;
+      } else {
+        v[g] = v[g]! ^ ((w0 >>> 1) & 1);
+        t[g] = w0 & 1;
+        s[4 * g] = w0 & ~3;
+        s[4 * g + 1] = e[side + 1]!;
+        s[4 * g + 2] = e[side + 2]!;
+        s[4 * g + 3] = e[side + 3]!;
+      }
+    }
+  }
+  for (let g = 0; g < count; g++) v[g] = v[g]! ^ ((s[4 * g]! >>> 2) & 1) ^ (t[g]! & final[g]!);
+  return v;
+}

@@ -1,0 +1,86 @@
+/**
+ * The ring convolution's inner loops in WebAssembly, whose i64 multiply and
+ * add are the ring operations of Z_2^64 (JavaScript BigInt boxes them). The
+ * module is one function, assembled here from its opcodes (no build step):
+ *
+ *   rows(acc, w, x, cin, cout):  for ci < cin, co < cout:
+ *     acc[co] += x[ci] * w[ci * cout + co]        (all i64, little-endian)
+ */
+const I32 = 0x7f;
+const I64 = 0x7e;
+const get = (i: number): number[] => [0x20, i];
+const set = (i: number): number[] => [0x21, i];
+const i32c = (v: number): number[] => [0x41, v];
+const [ADD32, SHL32, GEU32, MUL64, ADD64] = [0x6a, 0x74, 0x4f, 0x7e, 0x7c];
+const LOAD64 = [0x29, 3, 0];
+const STORE64 = [0x37, 3, 0];
+const [BLOCK, LOOP, END, BR, BR_IF, VOID] = [0x02, 0x03, 0x0b, 0x0c, 0x0d, 0x40];
+
+// params: 0 acc, 1 w, 2 x, 3 cin, 4 cout; locals: 5 xv (i64), 6 a, 7 aend, 8 xend
+const body = [
+  ...get(2), ...get(3), ...i32c(3), SHL32, ADD32, ...set(8),
+  BLOCK, VOID,
+  LOOP, VOID,
+  ...get(2), ...get(8), GEU32, BR_IF, 1,
+  ...get(2), ...LOAD64, ...set(5),
+  ...get(0), ...set(6),
+  ...get(0), ...get(4), ...i32c(3), SHL32, ADD32, ...set(7),
+  BLOCK, VOID,
+  LOOP, VOID,
+  ...get(6), ...get(7), GEU32, BR_IF, 1,
+  ...get(6), ...get(6), ...LOAD64, ...get(1), ...LOAD64, ...get(5), MUL64, ADD64, ...STORE64,
+  ...get(6), ...i32c(8), ADD32, ...set(6),
+  ...get(1), ...i32c(8), ADD32, ...set(1),
+  BR, 0,
+  END, END,
+  ...get(2), ...i32c(8), ADD32, ...set(2),
+  BR, 0,
+  END, END,
+  END,
+];
+
+function section(id: number, content: number[]): number[] {
+  return [id, ...leb(content.length), ...content];
+}
+
+function leb(n: number): number[] {
+  const out: number[] = [];
+  do {
+    let b = n & 0x7f;
+    n >>>= 7;
+    if (n) b |= 0x80;
+    out.push(b);
+  } while (n);
+  return out;
+}
+
+const name = (s: string): number[] => [s.length, ...Buffer.from(s, 'latin1')];
+const locals = [2, 1, I64, 3, I32];
+const fn = [...locals, ...body];
+const moduleBytes = new Uint8Array([
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+  ...section(1, [1, 0x60, 5, I32, I32, I32, I32, I32, 0]),
+  ...section(2, [1, ...name('env'), ...name('memory'), 0x02, 0x00, 0x01]),
+  ...section(3, [1, 0]),
+  ...section(7, [1, ...name('rows'), 0x00, 0]),
+  ...section(10, [1, ...leb(fn.length), ...fn]),
+]);
+
+const PAGE = 65536;
+let instance: { memory: WebAssembly.Memory; rows: (acc: number, w: number, x: number, cin: number, cout: number) => void } | undefined;
+
+export function ringKernel(): NonNullable<typeof instance> {
+  if (instance) return instance;
+  const memory = new WebAssembly.Memory({ initial: 1 });
+  const inst = new WebAssembly.Instance(new WebAssembly.Module(moduleBytes), { env: { memory } });
+  instance = { memory, rows: inst.exports.rows as NonNullable<typeof instance>['rows'] };
+  return instance;
+}
+
+/** Grows the kernel's memory to at least `bytes`. */
+export function ensureMemory(bytes: number): WebAssembly.Memory {
+  const k = ringKernel();
+  const have = k.memory.buffer.byteLength;
+  if (bytes > have) k.memory.grow(Math.ceil((bytes - have) / PAGE));
+  return k.memory;
+}
