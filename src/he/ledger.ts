@@ -46,12 +46,46 @@ export class ShareLedger {
    * (one file, one fsync) before they are returned.
    */
   shares(aggregateHex: string, active: readonly number[], chunks: number, make: (chunk: number) => Uint8Array): Uint8Array[] {
+    const path = this.open(aggregateHex, active, chunks);
+    if (existsSync(path)) return unpack(new Uint8Array(readFileSync(path)), chunks, path);
+    return this.store(path, Array.from({ length: chunks }, (_, c) => make(c)), chunks);
+  }
+
+  /**
+   * As `shares`, with every chunk made at once off the event loop. A retry
+   * that arrives while the first request is still computing gets the same
+   * promise, so it can never be answered with a second, fresh share.
+   */
+  sharesAsync(aggregateHex: string, active: readonly number[], chunks: number, makeAll: () => Promise<Uint8Array[]>): Promise<Uint8Array[]> {
+    let path: string;
+    try {
+      path = this.open(aggregateHex, active, chunks);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    if (existsSync(path)) return Promise.resolve(unpack(new Uint8Array(readFileSync(path)), chunks, path));
+    let p = this.inFlight.get(aggregateHex);
+    if (!p) {
+      p = makeAll()
+        .then((out) => this.store(path, out, chunks))
+        .finally(() => this.inFlight.delete(aggregateHex));
+      this.inFlight.set(aggregateHex, p);
+    }
+    return p;
+  }
+
+  private readonly inFlight = new Map<string, Promise<Uint8Array[]>>();
+
+  /** Checks the request, reserves it on disk, and names the aggregate's share file. */
+  private open(aggregateHex: string, active: readonly number[], chunks: number): string {
     if (!/^[0-9a-f]{64}$/.test(aggregateHex)) throw new HeError('protocol', `aggregate id must be 64 hex digits, got '${aggregateHex.slice(0, 80)}'`);
     if (!Number.isInteger(chunks) || chunks < 1) throw new HeError('protocol', `an aggregate has at least one chunk, got ${chunks}`);
     this.reserve(aggregateHex, [...active].sort((a, b) => a - b), chunks);
-    const path = join(this.dir, 'shares', `${aggregateHex}.bin`);
-    if (existsSync(path)) return unpack(new Uint8Array(readFileSync(path)), chunks, path);
-    const out = Array.from({ length: chunks }, (_, c) => make(c));
+    return join(this.dir, 'shares', `${aggregateHex}.bin`);
+  }
+
+  private store(path: string, out: Uint8Array[], chunks: number): Uint8Array[] {
+    if (out.length !== chunks) throw new HeError('protocol', `made ${out.length} shares for ${chunks} chunks`);
     writeFileAtomic(path, pack(out));
     return out;
   }

@@ -41,3 +41,22 @@ test('retry returns the identical share, across a restart; another active set or
   assert.throws(() => restarted.shares(createHash('sha256').update('3').digest('hex'), [1, 2], 1, make), (e: unknown) => e instanceof HeError && e.code === 'refused' && /budget of 5/.test(e.message));
   assert.throws(() => new ShareLedger(dir, 'key-2', 5), /belongs to key key-1/);
 });
+
+test('a retry that arrives while the shares are still being made gets the same shares, made once', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'privmed-he-ledger-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const ledger = new ShareLedger(dir, 'key-1', 10);
+  const hex = createHash('sha256').update('in flight').digest('hex');
+  let made = 0;
+  const makeAll = async () => {
+    made++;
+    await new Promise((r) => setTimeout(r, 20));
+    return [systemRandom(16), systemRandom(16)];
+  };
+  const [a, b] = await Promise.all([ledger.sharesAsync(hex, [1, 2], 2, makeAll), ledger.sharesAsync(hex, [2, 1], 2, makeAll)]);
+  assert.equal(made, 1);
+  assert.deepEqual(a, b);
+  assert.deepEqual(await ledger.sharesAsync(hex, [1, 2], 2, makeAll), a, 'later: from disk');
+  assert.equal(ledger.decryptions, 2, 'counted once');
+  await assert.rejects(() => ledger.sharesAsync(hex, [1, 3], 2, makeAll), /refusing set/);
+});

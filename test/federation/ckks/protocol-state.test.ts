@@ -84,16 +84,16 @@ test('a CKKS round completes with a node killed after upload and one killed befo
   // d was killed after uploading; c is in T but dies before sending its share
   let request = coordinator.decryptionRequest(['a', 'b', 'c', 'e', 'f']);
   assert.deepEqual(request.nodes, ['a', 'b', 'c', 'e']);
-  for (const name of ['a', 'b', 'e']) coordinator.receiveShares(name, nodes.get(name)!.share(request.aggregate, request.active, request.c1Frames).map(relay));
+  for (const name of ['a', 'b', 'e']) coordinator.receiveShares(name, (await nodes.get(name)!.share(request.aggregate, request.active, request.c1Frames)).map(relay));
   assert.throws(() => coordinator.combined(), /waiting for decryption shares from c/);
-  const first = nodes.get('a')!.share(request.aggregate, request.active, request.c1Frames);
-  assert.deepEqual(nodes.get('a')!.share(request.aggregate, request.active, request.c1Frames), first, 'retry returns the identical share');
-  assert.throws(() => nodes.get('a')!.share(request.aggregate, [1, 2, 5, 6], request.c1Frames), /refusing set/);
+  const first = await nodes.get('a')!.share(request.aggregate, request.active, request.c1Frames);
+  assert.deepEqual(await nodes.get('a')!.share(request.aggregate, request.active, request.c1Frames), first, 'retry returns the identical share');
+  await assert.rejects(() => nodes.get('a')!.share(request.aggregate, [1, 2, 5, 6], request.c1Frames), /refusing set/);
 
   // a new set, on a re-randomised aggregate (new c1, new id): t is still met
   request = coordinator.decryptionRequest(['a', 'b', 'e', 'f']);
   assert.deepEqual(request.nodes, ['a', 'b', 'e', 'f']);
-  for (const name of request.nodes) coordinator.receiveShares(name, nodes.get(name)!.share(request.aggregate, request.active, request.c1Frames).map(relay));
+  for (const name of request.nodes) coordinator.receiveShares(name, (await nodes.get(name)!.share(request.aggregate, request.active, request.c1Frames)).map(relay));
   assert.throws(() => coordinator.receiveShares('c', []), /c sent decryption shares it was not asked for/);
   const combined = coordinator.combined().map(relay);
   for (const name of ['a', 'b', 'e', 'f']) {

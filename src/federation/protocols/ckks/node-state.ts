@@ -35,7 +35,7 @@ import {
 import { firstWordOutOfRange } from '../../../he/rns.js';
 import { checkAdvert, makeAdvert, openFromPeer, pairwiseKey, sealToPeer, type KeyAdvert, type NodeCredentials } from './key-setup.js';
 import { checkRun, holderId, publicContext, runDigest, type CkksRun } from './run-context.js';
-import { EncryptPool, POOL_MIN_CHUNKS, encryptThreads } from './encrypt-pool.js';
+import { CkksPool, POOL_MIN_CHUNKS, workerThreads } from './worker-pool.js';
 
 export interface DealOutput {
   ckgShare: Uint8Array;
@@ -57,7 +57,7 @@ export class CkksNode {
   private encryptor?: Encryptor;
   private ledger?: ShareLedger;
   private publicKey?: { bytes: Uint8Array; seed: Uint8Array };
-  private pool?: EncryptPool;
+  private pool?: CkksPool;
 
   constructor(
     private readonly he: HeContext,
@@ -148,8 +148,8 @@ export class CkksNode {
     all[values.length] = weight;
     const what = `${this.creds.name}'s update`;
     let cts: Uint8Array[];
-    if (Math.ceil(all.length / n) >= POOL_MIN_CHUNKS && encryptThreads() > 1) {
-      this.pool ??= new EncryptPool(this.publicKey.bytes, this.publicKey.seed);
+    if (Math.ceil(all.length / n) >= POOL_MIN_CHUNKS && workerThreads() > 1) {
+      this.pool ??= new CkksPool(this.publicKey.bytes, this.publicKey.seed);
       cts = await this.pool.encrypt(all, n, what);
     } else {
       const chunks = [];
@@ -165,24 +165,35 @@ export class CkksNode {
     this.pool = undefined;
   }
 
-  /** One share per chunk of the aggregate, for active set `active`; the same bytes on every retry. */
-  share(aggregate: Uint8Array, active: readonly number[], c1Frames: readonly Uint8Array[]): Uint8Array[] {
-    if (!this.ledger || !this.keyShare || !this.consortiumKey) throw new PrivmedError('ckks: decryption before the key setup finished');
+  /**
+   * One share per chunk of the aggregate, for active set `active`; the same
+   * bytes on every retry. Large aggregates are shared on the worker threads.
+   */
+  async share(aggregate: Uint8Array, active: readonly number[], c1Frames: readonly Uint8Array[]): Promise<Uint8Array[]> {
+    if (!this.ledger || !this.keyShare || !this.consortiumKey || !this.publicKey) throw new PrivmedError('ckks: decryption before the key setup finished');
     if (active.length < this.run.threshold) throw new HeError('below-threshold', `asked to decrypt with ${active.length} nodes, the run's threshold is ${this.run.threshold}`);
     const ids = new Set(active);
     if (ids.size !== active.length || active.some((h) => !Number.isInteger(h) || h < 1 || h > this.run.roster.length) || !ids.has(this.id)) {
       throw new HeError('protocol', `active set [${active.join(', ')}] must be distinct roster positions 1..${this.run.roster.length} including this node (${this.id})`);
     }
     const hex = Buffer.from(aggregate).toString('hex');
+    // What the coordinator sent is checked here, before any thread uses it.
+    const c1s = () => c1Frames.map((f, chunk) => parseWords(this.he, 'combined', f, { node: 0, chunk, id: aggregate }, `c1 of chunk ${chunk} from the coordinator`));
+    const frameOf = (w: Uint32Array, chunk: number) => frame('share', { node: this.id, chunk, id: aggregate }, wordsPayload(w));
+    const job = { keyShare: this.keyShare, holder: this.id, active: [...active], consortiumKey: this.consortiumKey, aggregateId: aggregate };
+    if (c1Frames.length >= POOL_MIN_CHUNKS && workerThreads() > 1) {
+      this.pool ??= new CkksPool(this.publicKey.bytes, this.publicKey.seed);
+      const pool = this.pool;
+      return this.ledger.sharesAsync(hex, active, c1Frames.length, async () => (await pool.shares(job, c1s())).map(frameOf));
+    }
     let key: ReturnType<typeof partialKey> | undefined;
+    let parsed: Uint32Array[] | undefined;
     try {
       return this.ledger.shares(hex, active, c1Frames.length, (chunk) => {
-          const f = c1Frames[chunk]!;
-          const c1 = parseWords(this.he, 'combined', f, { node: 0, chunk, id: aggregate }, `c1 of chunk ${chunk} from the coordinator`);
-          key ??= partialKey(this.he, this.keyShare!, this.id, active);
-          const d = decryptionShare(this.he, key, c1, { consortiumKey: this.consortiumKey!, aggregateId: aggregate, active, holder: this.id, chunk }, this.random);
-          return frame('share', { node: this.id, chunk, id: aggregate }, wordsPayload(d));
-        });
+        parsed ??= c1s();
+        key ??= partialKey(this.he, this.keyShare!, this.id, active);
+        return frameOf(decryptionShare(this.he, key, parsed[chunk]!, { ...job, chunk }, this.random), chunk);
+      });
     } finally {
       key?.delete();
     }

@@ -135,11 +135,11 @@ export class CkksNodeAggregation implements NodeAggregation {
     return reply({ publicKey: createHash('sha256').update(publicKey).digest('hex') });
   }
 
-  private share(task: ReceivedTask): NodeReply {
+  private async share(task: ReceivedTask): Promise<NodeReply> {
     const { state } = this.setupState();
     const s = readJson(task.payload, 'the decryption request', isShareJson);
     const c1 = tensorBytes(task.tensors, s.chunks, 'the decryption request');
-    return reply({}, [bytesTensor(state.share(unb64(s.aggregate), s.active, c1))]);
+    return reply({}, [bytesTensor(await state.share(unb64(s.aggregate), s.active, c1))]);
   }
 
   private open(task: ReceivedTask): NodeReply {
