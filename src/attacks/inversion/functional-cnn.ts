@@ -77,7 +77,13 @@ export function smallCnnLogits(x: tf.Tensor4D, p: readonly tf.Tensor[]): tf.Tens
   return tf.add(tf.matMul(fc, p[8]! as tf.Tensor2D), p[9]!) as tf.Tensor2D;
 }
 
-/** Mean softmax cross-entropy over the batch: the training core's loss without class weights. */
+/**
+ * Mean softmax cross-entropy over the batch: the training core's loss without
+ * class weights. log-softmax from primitives (tfjs's logSoftmax is a customGrad,
+ * whose gradient is not itself recorded for a second derivative); no max shift,
+ * which is safe for the moderate logits of the networks attacked here.
+ */
 export function meanCrossEntropy(logits: tf.Tensor2D, onehot: tf.Tensor2D): tf.Scalar {
-  return tf.neg(tf.mean(tf.sum(tf.mul(onehot, tf.logSoftmax(logits)), 1))) as tf.Scalar;
+  const logp = tf.sub(logits, tf.log(tf.sum(tf.exp(logits), 1, true)));
+  return tf.neg(tf.mean(tf.sum(tf.mul(onehot, logp), 1))) as tf.Scalar;
 }

@@ -123,8 +123,8 @@ export function invertGradient(o: InversionOptions): InversionResult {
   const milestones = [3 / 8, 5 / 8, 7 / 8].map((f) => Math.floor(o.iterations * f));
   for (let r = 0; r < o.restarts; r++) {
     let x = randomImages();
-    let m = tf.zerosLike(x);
-    let v = tf.zerosLike(x);
+    let m: tf.Tensor = tf.zerosLike(x);
+    let v: tf.Tensor = tf.zerosLike(x);
     let loss = Infinity;
     for (let it = 0; it < o.iterations; it++) {
       const lr = lr0 * 0.1 ** milestones.filter((s) => it >= s).length;

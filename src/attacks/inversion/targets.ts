@@ -17,6 +17,7 @@ import { PrivmedError } from '../../common/errors.js';
 import { Rng } from '../../common/rng.js';
 import { TfjsLocalTrainer } from '../../site/site-trainer.js';
 import type { NamedWeights } from '../../training/weights.js';
+import type { PrivacyConfig } from '../../dp/privacy-config.js';
 
 export type TargetKind = 'plain' | 'secagg' | 'dp' | 'ckks';
 export const TARGET_KINDS: readonly TargetKind[] = ['plain', 'secagg', 'dp', 'ckks'];
@@ -78,6 +79,9 @@ export async function captureTarget(o: TargetOptions): Promise<CapturedTarget> {
   const sum: Float64Array[] = [];
   const truths: Float32Array[] = [];
   const labels: number[] = [];
+  const privacy: PrivacyConfig | null = o.dp
+    ? { delta: o.dp.delta, noiseMultiplier: o.dp.noiseMultiplier, clipNorm: o.dp.clipNorm, clipping: 'flat', sampling: 'poisson', accountant: 'rdp', perSampleGradients: 'auto', augmentationMultiplicity: 1, statisticsShare: 0.1, ledger: o.dp.ledger }
+    : null;
   for (let k = 0; k < nodes; k++) {
     const local = await nodeData(o.pool, order.slice(k * o.batch, (k + 1) * o.batch), `node${k + 1}`);
     const trainer = new TfjsLocalTrainer({
@@ -89,9 +93,7 @@ export async function captureTarget(o: TargetOptions): Promise<CapturedTarget> {
       optimizer: { name: 'sgd', lr: o.lr, momentum: 0, weightDecay: 0 },
       classWeights: null,
       seed: o.seed + k,
-      ...(o.kind === 'dp'
-        ? { privacy: { privacy: { delta: o.dp!.delta, noiseMultiplier: o.dp!.noiseMultiplier, clipNorm: o.dp!.clipNorm, clipping: 'flat', sampling: 'poisson', accountant: 'rdp', perSampleGradients: 'auto', augmentationMultiplicity: 1, statisticsShare: 0.1, ledger: o.dp!.ledger }, ledger: o.dp!.ledger, site: `node${k + 1}`, log: () => {} } }
-        : {}),
+      ...(o.kind === 'dp' && privacy ? { privacy: { privacy, ledger: privacy.ledger!, site: `node${k + 1}`, log: () => {} } } : {}),
     });
     global ??= await trainer.initialWeights();
     const out = await trainer.fit(global.map((w) => w.data), { round: 1, localEpochs: 1 });
