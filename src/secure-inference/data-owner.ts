@@ -25,7 +25,7 @@ import {
 import { MaterialFeed } from './material-feed.js';
 import { maxProtocolMessage } from './model-owner.js';
 import { clientCredentials } from './tls.js';
-import { FrameLink, MAX_GRPC_MESSAGE, smpcServices, type SmpcFrame } from './wire.js';
+import { FrameLink, MAX_GRPC_MESSAGE, smpcServices, type DuplexLike, type SmpcFrame } from './wire.js';
 
 export interface SecureResult {
   classIndex: number;
@@ -59,7 +59,7 @@ export class DataOwnerSession {
     const client = new Ctor(options.modelOwner, clientCredentials(options.tls), channelOptions(MAX_GRPC_MESSAGE));
     const call = (client as unknown as { Session(): grpc.ClientDuplexStream<SmpcFrame, SmpcFrame> }).Session();
     // Until the plan says how large the masked weights are, one message may hold up to 1 GiB.
-    const link = new FrameLink(call, 1 << 30, `model owner at ${options.modelOwner}`);
+    const link = new FrameLink(call as unknown as DuplexLike<SmpcFrame>, 1 << 30, `model owner at ${options.modelOwner}`);
     const hello = await link.hellos.next();
     if (hello.planJson.length > MAX_PLAN_JSON) throw new SmpcError('message', 'model owner: plan too large');
     let plan: Plan;

@@ -11,7 +11,7 @@ import { maskWeights, ringBytes, runImage, weightMask, type Plan } from '../smpc
 import { MaterialFeed } from './material-feed.js';
 import type { PreparedModel } from './prepare.js';
 import { serverCredentials } from './tls.js';
-import { FrameLink, MAX_GRPC_MESSAGE, smpcServices, type SmpcFrame } from './wire.js';
+import { FrameLink, MAX_GRPC_MESSAGE, smpcServices, type DuplexLike, type SmpcFrame } from './wire.js';
 
 export interface ModelOwnerOptions {
   listen: string;
@@ -48,7 +48,7 @@ export async function startModelOwner(options: ModelOwnerOptions): Promise<{ add
     }
     const id = randomBytes(16).toString('hex');
     const feed = new MaterialFeed(options.dealer, options.clientTls, 1, options.lookahead ?? 1);
-    const link = new FrameLink(call, maxProtocolMessage(plan), `data owner ${who}`);
+    const link = new FrameLink(call as unknown as DuplexLike<SmpcFrame>, maxProtocolMessage(plan), `data owner ${who}`);
     const run = async (): Promise<void> => {
       feed.open(id, plan, planJson, sha);
       const delta = maskWeights(plan, weights, weightMask(plan, await feed.seed.next()));

@@ -4,6 +4,7 @@
  * know to prepare its images (the stored preprocessing, the classes).
  */
 import type * as tfl from '@tensorflow/tfjs-layers';
+import { PrivmedError } from '../common/errors.js';
 import { loadModel, type ModelMetadata } from '../models/io.js';
 import { parsePreprocessingSpec, type PreprocessingSpec } from '../data/preprocess/spec.js';
 import { calibrateWindows, encodeFixed, FRACTION_BITS, type OpWeights, type Plan } from '../smpc/index.js';
@@ -30,6 +31,7 @@ export interface PrepareOptions {
 export function modelPreprocessing(meta: ModelMetadata, dir: string): PreprocessingSpec {
   if (meta.preprocessing) return parsePreprocessingSpec(meta.preprocessing, `${dir}/privmed.json preprocessing`);
   const [height, width, channels] = meta.spec.inputShape;
+  if (channels !== 1 && channels !== 3) throw new PrivmedError(`${dir}: models with ${channels} input channels are not supported`);
   return { version: 1, input: { height, width, channels }, normalize: meta.normalisation };
 }
 

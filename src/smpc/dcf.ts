@@ -10,6 +10,10 @@
  * The per-level correction word is a 128-bit seed correction (the two lowest
  * bits of every seed are its control and value bits, and are cleared in the
  * seed) and three bits: the value correction and the two control corrections.
+ * The tree stops LEAF_BITS levels early: a leaf seed expands to 128 output
+ * bits, one per value of the last LEAF_BITS input bits, and a 128-bit final
+ * correction makes them [suffix < alpha's suffix] on alpha's path (early
+ * termination, Boyle-Gilboa-Ishai 2016), which saves 7 levels of corrections.
  */
 import { expandSeeds, randomSeeds } from './aes-prg.js';
 import { SmpcError } from './errors.js';
@@ -21,7 +25,7 @@ export interface DcfPublic {
   cw: Uint8Array;
   /** Per level and gate: bit 0 value correction, bit 1 left control, bit 2 right control. */
   cwBits: Uint8Array;
-  /** The last correction, one bit per gate. */
+  /** The leaf correction, 16 bytes (128 output bits) per gate. */
   final: Uint8Array;
 }
 
@@ -32,6 +36,14 @@ export interface DcfKey extends DcfPublic {
 }
 
 export const MAX_DCF_BITS = 52;
+export const LEAF_BITS = 7;
+
+/** Tree levels of a DCF on `bits` input bits (the rest are resolved in the leaf). */
+export function dcfLevels(bits: number): number {
+  return Math.max(0, bits - LEAF_BITS);
+}
+
+const leafBit = (leaf: Uint8Array, g: number, u: number): number => (leaf[16 * g + (u >>> 3)]! >>> (u & 7)) & 1;
 
 function bitOf(hi: Uint32Array, lo: Uint32Array, g: number, j: number): number {
   return j >= 32 ? (hi[g]! >>> (j - 32)) & 1 : (lo[g]! >>> j) & 1;
@@ -70,14 +82,15 @@ export function dcfGen(alpha: Float64Array, bits: number): [DcfKey, DcfKey] {
   const t0 = new Uint8Array(count);
   const t1 = new Uint8Array(count).fill(1);
   const va = new Uint8Array(count);
-  const cw = new Uint8Array(bits * count * 16);
+  const levels = dcfLevels(bits);
+  const cw = new Uint8Array(levels * count * 16);
   const cw32 = new Uint32Array(cw.buffer);
-  const cwBits = new Uint8Array(bits * count);
+  const cwBits = new Uint8Array(levels * count);
   const e0 = new Uint32Array(count * 8);
   const e1 = new Uint32Array(count * 8);
   const e0b = new Uint8Array(e0.buffer);
   const e1b = new Uint8Array(e1.buffer);
-  for (let level = 0; level < bits; level++) {
+  for (let level = 0; level < levels; level++) {
     expandSeeds(new Uint8Array(s0.buffer), count, e0b);
     expandSeeds(new Uint8Array(s1.buffer), count, e1b);
     const j = bits - 1 - level;
@@ -107,8 +120,19 @@ export function dcfGen(alpha: Float64Array, bits: number): [DcfKey, DcfKey] {
       t1[g] = nt1;
     }
   }
-  const final = new Uint8Array(count);
-  for (let g = 0; g < count; g++) final[g] = va[g]! ^ ((s0[4 * g]! >>> 2) & 1) ^ ((s1[4 * g]! >>> 2) & 1);
+  // Leaves: 128 bits from each final seed; on alpha's path they must xor to [u < alpha mod 2^leafBits].
+  expandSeeds(new Uint8Array(s0.buffer), count, e0b);
+  expandSeeds(new Uint8Array(s1.buffer), count, e1b);
+  const leafBits = bits - levels;
+  const final = new Uint8Array(16 * count);
+  for (let g = 0; g < count; g++) {
+    const low = alo[g]! & ((1 << leafBits) - 1);
+    for (let byte = 0; byte < 16; byte++) {
+      let target = 0;
+      for (let b = 0; b < 8; b++) if (8 * byte + b < low) target |= 1 << b;
+      final[16 * g + byte] = e0b[32 * g + byte]! ^ e1b[32 * g + byte]! ^ (va[g] ? 0xff : 0) ^ target;
+    }
+  }
   const pub: DcfPublic = { count, bits, cw, cwBits, final };
   return [
     { ...pub, seeds: root0, party: 0 },
@@ -127,7 +151,8 @@ export function dcfEval(key: DcfKey, x: Float64Array): Uint8Array {
   const v = new Uint8Array(count);
   const e = new Uint32Array(count * 8);
   const eb = new Uint8Array(e.buffer);
-  for (let level = 0; level < bits; level++) {
+  const levels = dcfLevels(bits);
+  for (let level = 0; level < levels; level++) {
     expandSeeds(new Uint8Array(s.buffer), count, eb);
     const j = bits - 1 - level;
     for (let g = 0; g < count; g++) {
@@ -153,6 +178,11 @@ export function dcfEval(key: DcfKey, x: Float64Array): Uint8Array {
       }
     }
   }
-  for (let g = 0; g < count; g++) v[g] = v[g]! ^ ((s[4 * g]! >>> 2) & 1) ^ (t[g]! & final[g]!);
+  expandSeeds(new Uint8Array(s.buffer), count, eb);
+  const leafMask = (1 << (bits - levels)) - 1;
+  for (let g = 0; g < count; g++) {
+    const u = xlo[g]! & leafMask;
+    v[g] = v[g]! ^ ((eb[32 * g + (u >>> 3)]! >>> (u & 7)) & 1) ^ (t[g]! & leafBit(final, g, u));
+  }
   return v;
 }

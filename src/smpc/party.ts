@@ -52,7 +52,7 @@ class Cursor {
   next<T extends StepShare['type']>(type: T): Extract<StepShare, { type: T }>['share'] {
     const item = this.items[this.i++];
     if (!item || item.type !== type) throw new SmpcError('material', `dealer material: expected a ${type} step at position ${this.i - 1}, found ${item?.type ?? 'nothing'}`);
-    return item.share as Extract<StepShare, { type: T }>['share'];
+    return item.share as never;
   }
   done(): boolean {
     return this.i === this.items.length;
@@ -147,13 +147,14 @@ async function maxPool(ctx: PartyContext, cursor: Cursor, op: Extract<Plan['ops'
 }
 
 async function argmax(ctx: PartyContext, cursor: Cursor, logits: BigUint64Array): Promise<BigUint64Array> {
-  let best = logits.slice(0, 1);
-  let index = ringZeros(1);
+  let best: BigUint64Array = logits.slice(0, 1);
+  let index: BigUint64Array = ringZeros(1);
   for (let j = 1; j < logits.length; j++) {
     // l_j - best - 1 >= 0 iff l_j > best: ties keep the first class, as plaintext argmax does.
     const z = new BigUint64Array([logits[j]! - best[0]! - (ctx.party === 0 ? 1n : 0n)]);
     const g = await runGate(ctx, cursor.next('gate'), z);
-    best = ringAdd(best, g.relu);
+    // relu(l_j - best - 1) + pos = l_j - best when l_j > best, else 0: best stays exact.
+    best = ringAdd(ringAdd(best, g.relu), g.pos);
     if (j === 1) index = g.pos;
     else {
       const d = new BigUint64Array([(ctx.party === 0 ? BigInt(j) : 0n) - index[0]!]);

@@ -67,18 +67,35 @@ const moduleBytes = new Uint8Array([
 ]);
 
 const PAGE = 65536;
-let instance: { memory: WebAssembly.Memory; rows: (acc: number, w: number, x: number, cin: number, cout: number) => void } | undefined;
 
-export function ringKernel(): NonNullable<typeof instance> {
+/** The slice of the WebAssembly API used here (privmed's TypeScript lib has no DOM types). */
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+const wasm = (
+  globalThis as unknown as {
+    WebAssembly: {
+      Memory: new (d: { initial: number }) => WasmMemory;
+      Module: new (bytes: Uint8Array) => object;
+      Instance: new (module: object, imports: Record<string, Record<string, unknown>>) => { exports: Record<string, unknown> };
+    };
+  }
+).WebAssembly;
+
+type Rows = (acc: number, w: number, x: number, cin: number, cout: number) => void;
+let instance: { memory: WasmMemory; rows: Rows } | undefined;
+
+export function ringKernel(): { memory: WasmMemory; rows: Rows } {
   if (instance) return instance;
-  const memory = new WebAssembly.Memory({ initial: 1 });
-  const inst = new WebAssembly.Instance(new WebAssembly.Module(moduleBytes), { env: { memory } });
-  instance = { memory, rows: inst.exports.rows as NonNullable<typeof instance>['rows'] };
+  const memory = new wasm.Memory({ initial: 1 });
+  const inst = new wasm.Instance(new wasm.Module(moduleBytes), { env: { memory } });
+  instance = { memory, rows: inst.exports.rows as Rows };
   return instance;
 }
 
 /** Grows the kernel's memory to at least `bytes`. */
-export function ensureMemory(bytes: number): WebAssembly.Memory {
+export function ensureMemory(bytes: number): WasmMemory {
   const k = ringKernel();
   const have = k.memory.buffer.byteLength;
   if (bytes > have) k.memory.grow(Math.ceil((bytes - have) / PAGE));

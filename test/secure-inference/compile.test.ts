@@ -9,6 +9,8 @@ import { prepareCompiled } from '../../src/secure-inference/prepare.js';
 import { decodeFixed, encodeFixed, FRACTION_BITS, referenceForward, ringArgmax, runInProcess } from '../../src/smpc/index.js';
 import { floatLogits, miniResnet, randomiseWeights } from './helpers.js';
 
+await initBackend('wasm');
+
 const normalisation = { mean: [0.5], std: [0.25] };
 
 function meta(spec: ModelSpec): ModelMetadata {
