@@ -12,6 +12,7 @@ import { benchFederation } from './federation.js';
 import { benchIo } from './io.js';
 import { benchKernels } from './kernels.js';
 import { benchSecAgg } from './secagg.js';
+import { benchSmpc } from './smpc.js';
 
 const BENCHES: Record<string, (report: Report, quick: boolean) => Promise<void>> = {
   accounting: (r, quick) => benchAccounting(r, { quick }),
@@ -22,6 +23,7 @@ const BENCHES: Record<string, (report: Report, quick: boolean) => Promise<void>>
   io: (r, quick) => benchIo(r, { quick }),
   kernels: (r) => benchKernels(r),
   secagg: (r, quick) => benchSecAgg(r, { quick }),
+  smpc: (r, quick) => benchSmpc(r, { quick }),
 };
 
 silenceIpServerNameWarning();

@@ -18,6 +18,7 @@ import { registerNodeCommand } from './commands/node.js';
 import { registerPredictCommand } from './commands/predict.js';
 import { registerPrivacyCommands } from './commands/privacy.js';
 import { registerSimulateCommand } from './commands/simulate.js';
+import { registerSmpcCommand } from './commands/smpc.js';
 import { registerStatusCommand } from './commands/status.js';
 import { registerTuneCommand } from './commands/tune.js';
 import { registerTrainCommand } from './commands/train.js';
@@ -41,6 +42,7 @@ export function buildProgram(): Command {
   registerCertsCommand(program);
   registerStatusCommand(program);
   registerDashboardCommand(program);
+  registerSmpcCommand(program);
   const data = program.command('data').description('datasets: fetch, inspect, de-identify, tile slides');
   registerDataFetchCommand(data);
   registerDataInspectCommand(data);
