@@ -102,6 +102,17 @@ describe('secure aggregation in the federation', () => {
       assert.equal(r.num_samples, null, `${r.node} round ${r.round}: no individual sample count`);
     }
     assert.deepEqual(fitMetricsJson(secureDb), ['{}'], 'no per-node fit metrics either');
+    // Evaluation is a secure sum too (#18 item 9): no node's metrics stored, the federation's equal plain aggregation's.
+    assert.deepEqual(fitMetricsJson(secureDb, 'evaluate'), [null], 'no per-node evaluation metrics');
+    assert.ok(fitMetricsJson(plainDb, 'evaluate').every((m) => m !== null && 'accuracy' in JSON.parse(m)), 'plain: per-node metrics (the control)');
+    const evals = (events: CoordinatorEvent[]) => events.flatMap((e) => (e.type === 'round-completed' && e.evalMetrics ? [e.evalMetrics] : []));
+    const [plainEval, secureEval] = [evals(plain.events), evals(secure.events)];
+    assert.equal(secureEval.length, ROUNDS);
+    secureEval.forEach((m, i) => {
+      assert.equal(m.nodes, NODES.length);
+      assert.equal(m.numSamples, plainEval[i]!.numSamples);
+      for (const k of ['accuracy', 'loss']) assert.ok(Math.abs(m[k]! - plainEval[i]![k]!) < 1e-3, `round ${i + 1} ${k}: secure ${m[k]} vs plain ${plainEval[i]![k]}`);
+    });
     // No node's trained weights (or update), byte for byte, anywhere in the database files.
     const dbBytes = Buffer.concat([secureDb, `${secureDb}-wal`].filter(existsSync).map((f) => readFileSync(f)));
     for (const t of secureTrainers) {

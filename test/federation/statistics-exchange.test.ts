@@ -146,7 +146,7 @@ describe('statistics exchange in the federation', () => {
       const ledger = PrivacyLedger.open(ledgerOf(node));
       try {
         const entries = ledger.entries(node);
-        assert.equal(entries.length, 1);
+        assert.equal(entries.length, 1, JSON.stringify(entries));
         assert.equal(entries[0]!.kind, 'statistics');
         assert.deepEqual(entries[0]!.mechanism, { type: 'gaussian', sensitivity, noiseStd: STATISTICS_NOISE_MULTIPLIER * sensitivity });
       } finally {

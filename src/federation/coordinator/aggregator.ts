@@ -69,9 +69,31 @@ export interface StatisticsOutcome {
   reason?: string;
 }
 
+/** Federated evaluation as one secure sum (wire/evaluation-vector.ts): the coordinator learns the federation's metrics only. */
+export interface EvaluationRound {
+  round: number;
+  attempt: number;
+  /** Per-node evaluate configuration (its keys are the nodes asked). */
+  configs: ReadonlyMap<string, ConfigRecord>;
+  /** The global model in wire form; absent when it lives at the nodes. */
+  encoded?: { manifest: TensorManifest__Output; payload: Buffer };
+  deadline: number;
+  exchange: Exchange;
+}
+
+export interface EvaluationOutcome {
+  /** The summed metrics; null when the exchange failed. */
+  total: { numSamples: number; metrics: Metrics } | null;
+  contributors: string[];
+  failures: NodeFailure[];
+  reason?: string;
+}
+
 export interface Aggregator {
   readonly name: string;
   runFit(round: FitRound): Promise<FitPhaseOutcome>;
+  /** Present: evaluation metrics reach the coordinator only as a secure sum (never one node's). */
+  runEvaluation?(round: EvaluationRound): Promise<EvaluationOutcome>;
   /** Absent: this aggregator cannot exchange statistics (exchangeStatistics must stay off). */
   runStatistics?(round: StatisticsRound): Promise<StatisticsOutcome>;
 }

@@ -237,9 +237,21 @@ async function evaluate(ctx: RoundLoopContext, round: number, attempt: number, s
   const { config, store, runId, events } = ctx;
   const configs = ctx.strategy.configureEvaluate(round, ctx.registry.liveNodes());
   const wire = weights ? { weights: encoded(specs, weights) } : {};
+  const deadline = Date.now() + (config.evaluate.timeoutSec ?? config.roundTimeoutSec) * 1000;
+  if (ctx.aggregator.runEvaluation) {
+    // SecAgg and CKKS: one secure sum; no node's metrics are seen or stored.
+    const withNorm = new Map([...configs].map(([node, c]) => [node, { ...c, ...norm }]));
+    const out = await ctx.aggregator.runEvaluation({ round, attempt, configs: withNorm, encoded: wire.weights, deadline, exchange: ctx.exchange });
+    for (const node of out.contributors) store.recordNodeResult(runId, round, attempt, node, 'evaluate', 'accepted', {});
+    for (const f of out.failures) {
+      store.recordNodeResult(runId, round, attempt, f.node, 'evaluate', f.status, { message: f.reason });
+      events({ type: 'result', round, attempt, node: f.node, phase: 'evaluate', status: f.status, reason: f.reason });
+    }
+    if (!out.total) return null;
+    return { ...out.total.metrics, numSamples: out.total.numSamples, nodes: out.contributors.length };
+  }
   const requests = new Map<string, TaskSpec>();
   for (const [node, c] of configs) requests.set(node, { kind: 'evaluate', round, config: { ...c, ...norm }, ...wire, expect: 'none' });
-  const deadline = Date.now() + (config.evaluate.timeoutSec ?? config.roundTimeoutSec) * 1000;
   const { replies, failures } = await ctx.exchange(requests, deadline);
   const results = [...replies].map(([node, r]) => ({ node, numSamples: r.numSamples, metrics: r.metrics }));
   for (const r of results) {

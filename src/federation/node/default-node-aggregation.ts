@@ -30,6 +30,11 @@ export function defaultNodeAggregation(options: NodeProtocolOptions = {}): NodeA
       if (!side.statistics) throw unknownStage(task.stage);
       return side.statistics(task, stats);
     },
+    async evaluation(task, output) {
+      const side = sideFor(task, 'evaluation');
+      if (!side.evaluation) throw unknownStage(task.stage);
+      return side.evaluation(task, output);
+    },
     async step(task) {
       return sideFor(task, 'step').step(task);
     },

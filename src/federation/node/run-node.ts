@@ -18,7 +18,7 @@ import { CoordinatorClient, type Limits } from './coordinator-client.js';
 import { FitRefused, type LocalTrainer } from '../../site/local-trainer.js';
 import { refusalReply } from '../wire/refusal.js';
 import type { NodeReply, ReceivedTask } from '../wire/task.js';
-import { isStatisticsStage } from '../protocols/registry.js';
+import { isEvaluationStage, isStatisticsStage } from '../protocols/registry.js';
 import { defaultNodeAggregation } from './default-node-aggregation.js';
 import type { NodeAggregation } from './node-aggregation.js';
 import { probeTls } from '../../net/tls-probe.js';
@@ -193,11 +193,12 @@ export async function runNode(rawConfig: unknown, trainer: LocalTrainer, options
     // A task without weights (the model lives at the nodes): the model this node decoded last.
     const weights = task.tensors?.map((t) => t.data) ?? aggregation.globalWeights?.() ?? [];
     const noModel = weights.length === 0 ? 'the task carries no model and this node has decoded none (it restarted?)' : null;
-    const mismatch = task.kind === 'fit' || task.kind === 'evaluate' ? (noModel ?? (await modelMismatch(task))) : null;
+    const secureEvaluation = task.kind === 'step' && isEvaluationStage(task.stage);
+    const mismatch = task.kind === 'fit' || task.kind === 'evaluate' || secureEvaluation ? (noModel ?? (await modelMismatch(task))) : null;
     if (mismatch) {
-      // Refused, not fatal: the node stays connected and the coordinator learns why (an evaluation has no refusal: it lapses).
+      // Refused, not fatal: the node stays connected and the coordinator learns why (a plain evaluation has no refusal: it lapses).
       log?.(`refusing round ${task.round} ${task.kind}: ${mismatch}`);
-      if (task.kind === 'fit') return submit(s, task, refusalReply(mismatch));
+      if (task.kind === 'fit' || secureEvaluation) return submit(s, task, refusalReply(mismatch));
       emit({ type: 'submitted', kind: 'evaluate', round: task.round, accepted: false, reason: mismatch });
       return;
     }
@@ -222,6 +223,12 @@ export async function runNode(rawConfig: unknown, trainer: LocalTrainer, options
       }
       case 'step':
         if (isStatisticsStage(task.stage)) return submit(s, task, await statisticsReply(task));
+        if (secureEvaluation) {
+          // Scored here, summed securely: this node's metrics never leave it alone.
+          if (!aggregation.evaluation) return submit(s, task, refusalReply('this node cannot take part in a secure evaluation sum'));
+          const output = await trainer.evaluate(weights, { ...task.config, round: task.round } as EvaluateConfig);
+          return submit(s, task, await aggregation.evaluation(task, output));
+        }
         return submit(s, task, await aggregation.step(task));
       case 'init': {
         if (!trainer.initialWeights) throw new PrivmedError('the coordinator has no initial model and this trainer cannot provide one');

@@ -43,12 +43,12 @@ export function protocolByName(name: string): ProtocolEntry {
   return protocol;
 }
 
-export type StageRole = 'fit' | 'statistics' | 'step';
+export type StageRole = 'fit' | 'statistics' | 'evaluation' | 'step';
 
 const byStage = new Map<string, { protocol: ProtocolEntry; role: StageRole }>();
 for (const protocol of PROTOCOLS as readonly ProtocolEntry[]) {
-  const { fit, statistics, steps } = protocol.stages;
-  const roles: [string | undefined, StageRole][] = [[fit, 'fit'], [statistics, 'statistics'], ...steps.map((s): [string, StageRole] => [s, 'step'])];
+  const { fit, statistics, evaluation, steps } = protocol.stages;
+  const roles: [string | undefined, StageRole][] = [[fit, 'fit'], [statistics, 'statistics'], [evaluation, 'evaluation'], ...steps.map((s): [string, StageRole] => [s, 'step'])];
   for (const [stage, role] of roles) {
     if (stage === undefined) continue;
     const taken = byStage.get(stage);
@@ -66,4 +66,9 @@ export function protocolForStage(stage: string, role: StageRole): ProtocolEntry 
 /** Whether a STEP task belongs to the statistics exchange (of any protocol). */
 export function isStatisticsStage(stage: string): boolean {
   return byStage.get(stage)?.role === 'statistics';
+}
+
+/** Whether a STEP task starts a secure evaluation sum (of any protocol). */
+export function isEvaluationStage(stage: string): boolean {
+  return byStage.get(stage)?.role === 'evaluation';
 }

@@ -36,6 +36,8 @@ export interface ProtocolStages {
   fit: string;
   /** The stage of the statistics exchange task; absent: the protocol exchanges no statistics. */
   statistics?: string;
+  /** The stage of the secure evaluation sum's first task; absent: the protocol sums no evaluations. */
+  evaluation?: string;
   /** The STEP stages that follow either. */
   steps: readonly string[];
 }

@@ -16,9 +16,9 @@ import type { NodeAggregation } from '../../../src/federation/node/node-aggregat
 import { readGlobalModel } from '../../../src/federation/protocols/ckks/global-model.js';
 import { makeFederation, type Federation } from '../helpers/federation-setup.js';
 import { runInProcess } from '../helpers/in-process.js';
-import { checkpointOf } from '../helpers/secagg-db.js';
+import { checkpointOf, fitMetricsJson } from '../helpers/secagg-db.js';
 import { configError } from '../helpers/config-error.js';
-import { LogisticTrainer, zeroModel } from '../fixtures/logistic-trainer.js';
+import { LogisticTrainer, scoreModel, zeroModel } from '../fixtures/logistic-trainer.js';
 import { fedAvgOf, maxAbsDiff, RecordingTrainer } from '../fixtures/recording-trainer.js';
 import { FEATURES, nodeData } from '../fixtures/synthetic-data.js';
 
@@ -92,10 +92,16 @@ describe('CKKS aggregation in the federation', () => {
     // The nodes evaluated the model they decoded: the coordinator got metrics without ever sending weights.
     const completed = run.events.filter((e) => e.type === 'round-completed');
     assert.equal(completed.length, ROUNDS);
-    for (const e of completed) {
+    for (const [i, e] of completed.entries()) {
       assert.equal(e.evalMetrics?.nodes, NODES.length);
       assert.equal(e.fitMetrics.ckksNodesWithModel, NODES.length);
+      // ...as a secure sum (#12): the federation's accuracy is that of the decoded model on the union of the validation sets.
+      const vals = NODES.map((_, k) => nodeData(k).val);
+      const union = vals.map((v) => scoreModel(models[i]![0]!, v));
+      const correct = union.reduce((s, u) => s + u.tp + u.tn, 0) / vals.reduce((s, v) => s + v.n, 0);
+      assert.ok(Math.abs(e.evalMetrics!.accuracy! - correct) < 1e-9, `round ${i + 1}: accuracy ${e.evalMetrics!.accuracy} vs ${correct}`);
     }
+    assert.deepEqual(fitMetricsJson(db, 'evaluate'), [null], 'no node\'s evaluation metrics at the coordinator');
 
     // The coordinator keeps round 0 (the public initial model) and no later checkpoint...
     assert.deepEqual(checkpointOf(db, 0), zeroModel(FEATURES).map((t) => t.data));

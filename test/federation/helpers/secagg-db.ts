@@ -17,10 +17,10 @@ export function checkpointOf(dbFile: string, round: number): Float32Array[] {
   return withStore(dbFile, (store, runId) => store.loadCheckpoint(runId, round).weights);
 }
 
-/** The distinct metrics_json values of the fit rows in node_results. */
-export function fitMetricsJson(dbFile: string): (string | null)[] {
+/** The distinct metrics_json values of one phase's rows in node_results. */
+export function fitMetricsJson(dbFile: string, phase: 'fit' | 'evaluate' = 'fit'): (string | null)[] {
   return withStore(dbFile, (store) =>
-    (store.db.prepare(`SELECT DISTINCT metrics_json FROM node_results WHERE phase = 'fit'`).all() as { metrics_json: string | null }[]).map(
+    (store.db.prepare(`SELECT DISTINCT metrics_json FROM node_results WHERE phase = ?`).all(phase) as { metrics_json: string | null }[]).map(
       (r) => r.metrics_json,
     ),
   );

@@ -20,7 +20,7 @@ import { publicPrivacyProblem } from '../../../site/fit-config.js';
 import { elementCount, encodeTensors, manifestOf, specsOf } from '../../wire/tensors.js';
 import type { Metrics } from '../../strategy/types.js';
 import type { NodeReply } from '../../wire/task.js';
-import type { Aggregator, FitPhaseOutcome, FitRound, StatisticsOutcome, StatisticsRound } from '../../coordinator/aggregator.js';
+import type { Aggregator, EvaluationOutcome, EvaluationRound, FitPhaseOutcome, FitRound, StatisticsOutcome, StatisticsRound } from '../../coordinator/aggregator.js';
 import type { NodeFailure } from '../../coordinator/exchange.js';
 import type { TaskSpec } from '../../coordinator/task-board.js';
 import { acceptReply } from '../check-reply.js';
@@ -39,7 +39,7 @@ export interface CkksAggregatorOptions {
   maxUpdateNorm?: number;
   /** Where the coordinator keeps each round's ciphertext sums (to resume at decryption). */
   stateDir: string;
-  /** The statistics exchange (sums only). */
+  /** The statistics exchange and federated evaluation (sums only). */
   statistics: SecAggAggregator;
 }
 
@@ -62,6 +62,11 @@ export class CkksAggregator implements Aggregator {
 
   runStatistics(r: StatisticsRound): Promise<StatisticsOutcome> {
     return this.options.statistics.runStatistics(r);
+  }
+
+  /** Evaluation counts as a SecAgg+ sum too: the coordinator never sees one node's (each scores the model it decoded). */
+  runEvaluation(r: EvaluationRound): Promise<EvaluationOutcome> {
+    return this.options.statistics.runEvaluation({ ...r, encoded: undefined });
   }
 
   async runFit(r: FitRound): Promise<FitPhaseOutcome> {

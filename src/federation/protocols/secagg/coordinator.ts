@@ -37,14 +37,16 @@ import {
   maskedVectorBytes,
   MASKED_VECTOR_TENSOR,
   SECAGG_STAGES,
+  SECAGG_EVALUATION_STAGE,
   SECAGG_STATISTICS_STAGE,
   type SecAggStageName,
 } from './envelope.js';
 import { applyMeanUpdate, secAggVectorLength } from './update-vector.js';
 import { elementCount, specMismatch } from '../../wire/tensors.js';
 import { STATISTICS_VECTOR_LENGTH, statisticsFromSum } from '../../wire/statistics.js';
+import { EVALUATION_VECTOR_LENGTH, metricsFromEvaluationSum } from '../../wire/evaluation-vector.js';
 import type { NodeReply } from '../../wire/task.js';
-import type { Aggregator, FitPhaseOutcome, FitRound, StatisticsOutcome, StatisticsRound } from '../../coordinator/aggregator.js';
+import type { Aggregator, EvaluationOutcome, EvaluationRound, FitPhaseOutcome, FitRound, StatisticsOutcome, StatisticsRound } from '../../coordinator/aggregator.js';
 import type { Exchange, NodeFailure } from '../../coordinator/exchange.js';
 import type { TaskSpec } from '../../coordinator/task-board.js';
 import { acceptReply } from '../check-reply.js';
@@ -149,6 +151,29 @@ export class SecAggAggregator implements Aggregator {
       if (!(weightSum >= 1)) throw new PrivmedError(`the aggregated image count is ${weightSum}`);
       const total = statisticsFromSum(sum, weightSum, (errorBound.value + errorBound.weight) / Math.max(1, weightSum - errorBound.weight));
       return { total, contributors: run.contributors, failures: run.failures };
+    } catch (e) {
+      if (e instanceof PrivmedError) return { total: null, contributors: [], failures: run.failures, reason: e.message };
+      throw e;
+    }
+  }
+
+  /** Federated evaluation as one SecAgg+ round (wire/evaluation-vector.ts): the coordinator learns the sums only. */
+  async runEvaluation(r: EvaluationRound): Promise<EvaluationOutcome> {
+    const run = await this.protocol({
+      round: r.round,
+      attempt: r.attempt,
+      cohort: [...r.configs.keys()].sort(),
+      deadline: r.deadline,
+      exchange: r.exchange,
+      vectorLength: EVALUATION_VECTOR_LENGTH,
+      clip: 1,
+      maxUpdateNorm: null,
+      firstTask: (node, payload) => ({ kind: 'step', round: r.round, config: r.configs.get(node)!, stage: SECAGG_EVALUATION_STAGE, payload, expect: 'none', ...(r.encoded ? { weights: r.encoded } : {}) }),
+    });
+    if (!run.ok) return { total: null, contributors: [], failures: run.failures, reason: run.reason };
+    const { sum, weightSum, errorBound } = run.result;
+    try {
+      return { total: metricsFromEvaluationSum(sum, weightSum, errorBound.value + errorBound.weight), contributors: run.contributors, failures: run.failures };
     } catch (e) {
       if (e instanceof PrivmedError) return { total: null, contributors: [], failures: run.failures, reason: e.message };
       throw e;

@@ -31,6 +31,9 @@ export type SecAggStageName = (typeof SECAGG_STAGES)[keyof typeof SECAGG_STAGES]
 /** The statistics exchange's first task (wire/statistics.ts): a STEP with the setup envelope; the stages above follow. */
 export const SECAGG_STATISTICS_STAGE = 'statistics/secagg-setup';
 
+/** Federated evaluation's first task (wire/evaluation-vector.ts): a STEP with the setup envelope; the stages above follow. */
+export const SECAGG_EVALUATION_STAGE = 'evaluation/secagg-setup';
+
 /** The one tensor of a masked-input reply: the ring vector's bytes, viewed as float32 so the chunked tensor upload carries it. */
 export const MASKED_VECTOR_TENSOR = 'secagg/masked-vector';
 

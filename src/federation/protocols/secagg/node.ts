@@ -12,12 +12,13 @@
  */
 import { PrivmedError } from '../../../common/errors.js';
 import { decodeMessageOf, encodeMessage, SecAggClient, type SecAggInput, type SecAggMessage } from '../../../secagg/index.js';
-import { decodeSetupEnvelope, maskedVectorTensor, SECAGG_STAGES, SECAGG_STATISTICS_STAGE, type SecAggSetupEnvelope } from './envelope.js';
+import { decodeSetupEnvelope, maskedVectorTensor, SECAGG_EVALUATION_STAGE, SECAGG_STAGES, SECAGG_STATISTICS_STAGE, type SecAggSetupEnvelope } from './envelope.js';
+import { evaluationVector } from '../../wire/evaluation-vector.js';
 import { statisticsVector, type DatasetStatistics } from '../../wire/statistics.js';
 import { flattenUpdate, type FlatUpdate } from './update-vector.js';
 import { refusalReply } from '../../wire/refusal.js';
 import type { NodeReply, ReceivedTask } from '../../wire/task.js';
-import type { FitOutput } from '../../../site/local-trainer.js';
+import type { EvaluateOutput, FitOutput } from '../../../site/local-trainer.js';
 import { publicPrivacyMetrics } from '../../../site/fit-config.js';
 import type { NodeAggregation } from '../../node/node-aggregation.js';
 import type { NodeProtocolOptions } from '../types.js';
@@ -108,6 +109,24 @@ export class SecAggNodeAggregation implements NodeAggregation {
         throw new LocalRefusal(`the image count exceeds the round's limit of ${params.maxWeight} (validation.maxNumSamples)`, `image count ${stats.count}`);
       }
       return this.begin(envelope, { values, weight: stats.count });
+    });
+  }
+
+  /** A secure evaluation sum's setup: the metrics vector (wire/evaluation-vector.ts) weighted by the validation count. */
+  async evaluation(task: ReceivedTask, output: EvaluateOutput): Promise<NodeReply> {
+    this.current = null;
+    return this.refuseOnError(task, () => {
+      if (task.stage !== SECAGG_EVALUATION_STAGE) throw new PrivmedError(`expected an evaluation setup, got stage '${task.stage}'`);
+      const envelope = decodeSetupEnvelope(task.payload);
+      const params = envelope.setup.params;
+      const { values, leftOut } = evaluationVector(output.metrics, output.numSamples);
+      if (values.length !== params.vectorLength) throw new PrivmedError(`the evaluation round aggregates ${params.vectorLength} values, this node gives ${values.length}`);
+      if (params.clip < 1) throw new PrivmedError(`the evaluation round clips at ${params.clip}, below the values' range [-1, 1]`);
+      if (output.numSamples > params.maxWeight) {
+        throw new LocalRefusal(`the validation count exceeds the round's limit of ${params.maxWeight} (validation.maxNumSamples)`, `count ${output.numSamples}`);
+      }
+      if (leftOut.length) this.options.log?.(`secure evaluation: not summed (no slot for them): ${leftOut.join(', ')}`);
+      return this.begin(envelope, { values, weight: output.numSamples });
     });
   }
 

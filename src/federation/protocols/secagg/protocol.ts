@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import type { ProtocolEntry } from '../types.js';
 import { DEFAULT_SECAGG_MAX_SAMPLES, SecAggAggregator } from './coordinator.js';
-import { SECAGG_STAGES, SECAGG_STATISTICS_STAGE } from './envelope.js';
+import { SECAGG_EVALUATION_STAGE, SECAGG_STAGES, SECAGG_STATISTICS_STAGE } from './envelope.js';
 import { SecAggNodeAggregation } from './node.js';
 
 /** The coordinator config's `secagg:` settings; see docs/federation.md. */
@@ -21,6 +21,7 @@ export const secaggProtocol = {
   stages: {
     fit: SECAGG_STAGES.setup,
     statistics: SECAGG_STATISTICS_STAGE,
+    evaluation: SECAGG_EVALUATION_STAGE,
     steps: [SECAGG_STAGES.shareKeys, SECAGG_STAGES.maskedInput, SECAGG_STAGES.unmask],
   },
   coordinator: ({ settings, validation }) => {
