@@ -10,6 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, type BackendName } from '../src/engine/backend.js';
+import { fusedAdam } from '../src/engine/fused-adam.js';
 import { buildModel } from '../src/models/build.js';
 import { initWeights } from '../src/training/init.js';
 import { standardGradientStep, type GradientStep } from '../src/training/core.js';
@@ -39,9 +40,9 @@ export async function benchDp(report: Report, opts: { quick?: boolean; backend?:
   const x = Float32Array.from({ length: BATCH * 64 * 64 }, () => Math.random());
   const y = Int32Array.from({ length: BATCH }, (_, i) => i % 2);
   const batch = { x, y, size: BATCH, indices: Int32Array.from({ length: BATCH }, (_, i) => i) };
-  const lossFn = (logits: tf.Tensor2D, labels: tf.Tensor1D) => weightedCrossEntropy(logits, labels, null);
+  const lossFn = (logits: tf.Tensor, labels: tf.Tensor) => weightedCrossEntropy(logits as tf.Tensor2D, labels as tf.Tensor1D, null);
   const runs = opts.quick ? 2 : 7;
-  const optimizer: tf.Optimizer = tf.train.adam(1e-4);
+  const optimizer: tf.Optimizer = fusedAdam(1e-4);
   const stepOnce = async (step: GradientStep): Promise<number> => {
     const t = performance.now();
     const { grads } = await step(batch, model, lossFn);

@@ -5,6 +5,7 @@
 import { silenceIpServerNameWarning } from '../src/common/warnings.js';
 import { makeReporter, type Report } from './harness.js';
 import { benchAccounting } from './accounting.js';
+import { benchAttack } from './attack.js';
 import { benchCkks } from './ckks.js';
 import { benchDp } from './dp.js';
 import { benchEngine } from './engine.js';
@@ -13,9 +14,11 @@ import { benchIo } from './io.js';
 import { benchKernels } from './kernels.js';
 import { benchSecAgg } from './secagg.js';
 import { benchSmpc } from './smpc.js';
+import { benchSeg } from './seg.js';
 
 const BENCHES: Record<string, (report: Report, quick: boolean) => Promise<void>> = {
   accounting: (r, quick) => benchAccounting(r, { quick }),
+  attack: (r, quick) => benchAttack(r, { quick }),
   ckks: (r, quick) => benchCkks(r, { quick }),
   dp: (r, quick) => benchDp(r, { quick }),
   engine: (r, quick) => benchEngine(r, { quick }),
@@ -24,6 +27,7 @@ const BENCHES: Record<string, (report: Report, quick: boolean) => Promise<void>>
   kernels: (r) => benchKernels(r),
   secagg: (r, quick) => benchSecAgg(r, { quick }),
   smpc: (r, quick) => benchSmpc(r, { quick }),
+  seg: (r, quick) => benchSeg(r, { quick }),
 };
 
 silenceIpServerNameWarning();

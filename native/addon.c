@@ -216,12 +216,139 @@ static napi_value js_max_pool(napi_env env, napi_callback_info info) {
   return int_value(env, pm_max_pool(x, y, d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7], d[8], d[9], d[10], d[11]));
 }
 
+static double double_arg(call_t *c, size_t i) {
+  double v = 0;
+  if (napi_get_value_double(c->env, c->argv[i], &v) != napi_ok) fail(c, "privmed native: expected a number argument");
+  return v;
+}
+
+static int norm_dims(call_t *c, size_t i, int *N, int64_t *S, int *C, int *G) {
+  *N = dim_arg(c, i);
+  *S = int_arg(c, i + 1);
+  *C = dim_arg(c, i + 2);
+  *G = dim_arg(c, i + 3);
+  if (c->failed) return 0;
+  if (*N < 1 || *S < 1 || *C < 1 || *G < 1 || *C % *G != 0) fail(c, "privmed native: bad normalisation geometry");
+  return !c->failed;
+}
+
+/* norm(heap, x, gamma, beta, y, mean, variance, N, S, C, G, eps) */
+static napi_value js_norm(napi_env env, napi_callback_info info) {
+  call_t c = {.env = env};
+  int N, C, G;
+  int64_t S;
+  if (!get_args(&c, info, 12)) return NULL;
+  heap_arg(&c, 0);
+  if (c.failed || !norm_dims(&c, 7, &N, &S, &C, &G)) return NULL;
+  const int64_t n = (int64_t)N * S * C;
+  const float *x = tensor_arg(&c, 1, n, 0), *gamma = tensor_arg(&c, 2, C, 0), *beta = tensor_arg(&c, 3, C, 0);
+  float *y = tensor_arg(&c, 4, n, 0), *mean = tensor_arg(&c, 5, (int64_t)N * G, 0), *var = tensor_arg(&c, 6, (int64_t)N * G, 0);
+  const double eps = double_arg(&c, 11);
+  if (c.failed) return NULL;
+  return int_value(env, pm_norm_forward(x, gamma, beta, y, mean, var, N, (long)S, C, G, (float)eps));
+}
+
+/* normGrad(heap, dy, x, mean, variance, gamma, dx, dgamma, dbeta, N, S, C, G, eps) */
+static napi_value js_norm_grad(napi_env env, napi_callback_info info) {
+  call_t c = {.env = env};
+  int N, C, G;
+  int64_t S;
+  if (!get_args(&c, info, 14)) return NULL;
+  heap_arg(&c, 0);
+  if (c.failed || !norm_dims(&c, 9, &N, &S, &C, &G)) return NULL;
+  const int64_t n = (int64_t)N * S * C;
+  const float *dy = tensor_arg(&c, 1, n, 0), *x = tensor_arg(&c, 2, n, 0);
+  const float *mean = tensor_arg(&c, 3, (int64_t)N * G, 0), *var = tensor_arg(&c, 4, (int64_t)N * G, 0), *gamma = tensor_arg(&c, 5, C, 0);
+  float *dx = tensor_arg(&c, 6, n, 0), *dgamma = tensor_arg(&c, 7, C, 0), *dbeta = tensor_arg(&c, 8, C, 0);
+  const double eps = double_arg(&c, 13);
+  if (c.failed) return NULL;
+  return int_value(env, pm_norm_backward(dy, x, mean, var, gamma, dx, dgamma, dbeta, N, (long)S, C, G, (float)eps));
+}
+
+/* reluGrad(heap, dy, x, dx, n) */
+static napi_value js_relu_grad(napi_env env, napi_callback_info info) {
+  call_t c = {.env = env};
+  if (!get_args(&c, info, 5)) return NULL;
+  heap_arg(&c, 0);
+  const int64_t n = int_arg(&c, 4);
+  if (c.failed) return NULL;
+  const float *dy = tensor_arg(&c, 1, n, 0), *x = tensor_arg(&c, 2, n, 0);
+  float *dx = tensor_arg(&c, 3, n, 0);
+  if (c.failed) return NULL;
+  return int_value(env, pm_relu_grad(dy, x, dx, (long)n));
+}
+
+/* relu(heap, x, y, n) */
+static napi_value js_relu(napi_env env, napi_callback_info info) {
+  call_t c = {.env = env};
+  if (!get_args(&c, info, 4)) return NULL;
+  heap_arg(&c, 0);
+  const int64_t n = int_arg(&c, 3);
+  if (c.failed) return NULL;
+  const float *x = tensor_arg(&c, 1, n, 0);
+  float *y = tensor_arg(&c, 2, n, 0);
+  if (c.failed) return NULL;
+  return int_value(env, pm_relu(x, y, (long)n));
+}
+
+/* adam(heap, w, g, m, v, w2, m2, v2, n, beta1, beta2, lr, eps, c1, c2) */
+static napi_value js_adam(napi_env env, napi_callback_info info) {
+  call_t c = {.env = env};
+  if (!get_args(&c, info, 15)) return NULL;
+  heap_arg(&c, 0);
+  const int64_t n = int_arg(&c, 8);
+  if (c.failed) return NULL;
+  const float *w = tensor_arg(&c, 1, n, 0), *g = tensor_arg(&c, 2, n, 0), *m = tensor_arg(&c, 3, n, 0), *v = tensor_arg(&c, 4, n, 0);
+  float *w2 = tensor_arg(&c, 5, n, 0), *m2 = tensor_arg(&c, 6, n, 0), *v2 = tensor_arg(&c, 7, n, 0);
+  double k[6];
+  for (int i = 0; i < 6; i++) k[i] = double_arg(&c, 9 + i);
+  if (c.failed) return NULL;
+  return int_value(env, pm_adam(w, g, m, v, w2, m2, v2, (long)n, k[0], k[1], k[2], k[3], k[4], k[5]));
+}
+
+/* batchNorm(heap, x, mean, variance, scale|-1, offset|-1, y, n, C, eps) */
+static napi_value js_batch_norm(napi_env env, napi_callback_info info) {
+  call_t c = {.env = env};
+  if (!get_args(&c, info, 10)) return NULL;
+  heap_arg(&c, 0);
+  const int64_t n = int_arg(&c, 7);
+  const int C = dim_arg(&c, 8);
+  const double eps = double_arg(&c, 9);
+  if (c.failed) return NULL;
+  const float *x = tensor_arg(&c, 1, n, 0), *mean = tensor_arg(&c, 2, C, 0), *var = tensor_arg(&c, 3, C, 0);
+  const float *scale = tensor_arg(&c, 4, C, 1), *offset = tensor_arg(&c, 5, C, 1);
+  float *y = tensor_arg(&c, 6, n, 0);
+  if (c.failed) return NULL;
+  return int_value(env, pm_batch_norm_infer(x, mean, var, scale, offset, (float)eps, y, (long)n, C));
+}
+
+/* maxPoolGrad(heap, x, dy, dx, N, H, W, C, OH, OW, fh, fw, sy, sx, pt, pl) */
+static napi_value js_max_pool_grad(napi_env env, napi_callback_info info) {
+  call_t c = {.env = env};
+  if (!get_args(&c, info, 16)) return NULL;
+  heap_arg(&c, 0);
+  int d[12];
+  for (int k = 0; k < 12; k++) d[k] = dim_arg(&c, 4 + k);
+  if (c.failed) return NULL;
+  if (d[8] < 1 || d[9] < 1 || d[6] < 1 || d[7] < 1) {
+    fail(&c, "privmed native: bad pooling geometry");
+    return NULL;
+  }
+  const float *x = tensor_arg(&c, 1, (int64_t)d[0] * d[1] * d[2] * d[3], 0);
+  const float *dy = tensor_arg(&c, 2, (int64_t)d[0] * d[4] * d[5] * d[3], 0);
+  float *dx = tensor_arg(&c, 3, (int64_t)d[0] * d[1] * d[2] * d[3], 0);
+  if (c.failed) return NULL;
+  return int_value(env, pm_max_pool_grad(x, dy, dx, d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7], d[8], d[9], d[10], d[11]));
+}
+
 static napi_value init_module(napi_env env, napi_value exports) {
   struct {
     const char *name;
     napi_callback fn;
   } fns[] = {{"init", js_init}, {"conv2d", js_conv2d}, {"conv2dBackpropFilter", js_filter_grad},
-             {"conv2dBackpropInput", js_input_grad}, {"matMul", js_matmul}, {"binary", js_binary}, {"maxPool", js_max_pool}};
+             {"conv2dBackpropInput", js_input_grad}, {"matMul", js_matmul}, {"binary", js_binary}, {"maxPool", js_max_pool},
+             {"norm", js_norm}, {"normGrad", js_norm_grad}, {"relu", js_relu}, {"reluGrad", js_relu_grad}, {"adam", js_adam},
+             {"batchNorm", js_batch_norm}, {"maxPoolGrad", js_max_pool_grad}};
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value f;
     napi_create_function(env, fns[i].name, NAPI_AUTO_LENGTH, fns[i].fn, NULL, &f);

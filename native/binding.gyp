@@ -2,8 +2,8 @@
   "targets": [
     {
       "target_name": "privmed_native",
-      "sources": ["addon.c", "isa.c", "pool.c", "gemm.c", "conv.c", "elementwise.c", "pooling.c"],
-      "cflags": ["-O3", "-std=c11", "-pthread", "-fno-strict-aliasing"],
+      "sources": ["addon.c", "isa.c", "pool.c", "gemm.c", "conv.c", "elementwise.c", "pooling.c", "norm.c"],
+      "cflags": ["-O3", "-std=c11", "-pthread", "-fno-strict-aliasing", "-fno-math-errno"],
       "cflags!": ["-O2", "-O0"],
       "ldflags": ["-pthread"],
       "defines": ["NAPI_VERSION=8"],

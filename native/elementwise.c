@@ -3,6 +3,7 @@
  * need: out[i] = a[i % na] op b[i % nb], where na and nb are n, 1, or the
  * period of a trailing-dims broadcast (a [C] or [1, 1, 1, C] operand).
  */
+#include <math.h>
 #include "privmed.h"
 
 #define CHUNK (64 * 1024)
@@ -50,5 +51,90 @@ int pm_binary(int op, const float *a, long na, const float *b, long nb, float *o
   if (na == 0 || nb == 0 || n % na != 0 || n % nb != 0 || op < PM_OP_ADD || op > PM_OP_DIV) return -1;
   ew_job j = {op, a, b, out, na, nb, n};
   pm_pool_run(ew_task, &j, (int)((n + CHUNK - 1) / CHUNK));
+  return 0;
+}
+
+/* ReLU's gradient, dx = dy * step(x), NaN in x giving NaN as tfjs-backend-cpu (dy * (x > 0 ? 1 : 0) otherwise). */
+typedef struct {
+  const float *dy, *x;
+  float *dx;
+  long n;
+} relu_job;
+
+static void relu_grad_task(void *ctx, int task) {
+  relu_job *j = ctx;
+  const long i0 = (long)task * CHUNK, i1 = i0 + CHUNK < j->n ? i0 + CHUNK : j->n;
+  /* Locals, not j->...: stores through j's pointers could alias j itself and stop vectorisation. */
+  const float *restrict x = j->x, *restrict dy = j->dy;
+  float *restrict dx = j->dx;
+  for (long i = i0; i < i1; i++) {
+    const float v = x[i];
+    dx[i] = dy[i] * (v != v ? v : v > 0 ? 1.0f : 0.0f);
+  }
+}
+
+int pm_relu_grad(const float *dy, const float *x, float *dx, long n) {
+  relu_job j = {dy, x, dx, n};
+  pm_pool_run(relu_grad_task, &j, (int)((n + CHUNK - 1) / CHUNK));
+  return 0;
+}
+
+/*
+ * One Adam step, in float32 and in tfjs's order of operations (so the result
+ * matches tf.train.adam's): m' = m b1 + g (1 - b1), v' = v b2 + g^2 (1 - b2),
+ * w' = (m'/c1) / (sqrt(v'/c2) + eps) * -lr + w, with c1, c2 = 1 - b1^t, 1 - b2^t.
+ */
+typedef struct {
+  const float *w, *g, *m, *v;
+  float *w2, *m2, *v2;
+  float b1, b2, ob1, ob2, nlr, eps, c1, c2;
+  long n;
+} adam_job;
+
+static void adam_task(void *ctx, int task) {
+  adam_job *j = ctx;
+  const long i0 = (long)task * CHUNK, i1 = i0 + CHUNK < j->n ? i0 + CHUNK : j->n;
+  const float b1 = j->b1, b2 = j->b2, ob1 = j->ob1, ob2 = j->ob2, nlr = j->nlr, c1 = j->c1, c2 = j->c2, eps = j->eps;
+  const float *restrict pw = j->w, *restrict pg = j->g, *restrict pm = j->m, *restrict pv = j->v;
+  float *restrict w2 = j->w2, *restrict m2 = j->m2, *restrict v2 = j->v2;
+  for (long i = i0; i < i1; i++) {
+    const float g = pg[i];
+    const float m = pm[i] * b1 + g * ob1;
+    const float v = pv[i] * b2 + (g * g) * ob2;
+    m2[i] = m;
+    v2[i] = v;
+    w2[i] = ((m / c1) / (sqrtf(v / c2) + eps)) * nlr + pw[i];
+  }
+}
+
+int pm_adam(const float *w, const float *g, const float *m, const float *v, float *w2, float *m2, float *v2, long n, double b1, double b2, double lr,
+            double eps, double c1, double c2) {
+  /* Scalars as tfjs makes them: computed in double, then float32 tensors. */
+  adam_job j = {w, g, m, v, w2, m2, v2, (float)b1, (float)b2, (float)(1.0 - b1), (float)(1.0 - b2), (float)(-lr), (float)eps, (float)c1, (float)c2, n};
+  pm_pool_run(adam_task, &j, (int)((n + CHUNK - 1) / CHUNK));
+  return 0;
+}
+
+/* ReLU as tfjs-backend-cpu's Math.max(0, x): NaN stays NaN, -0 gives +0. */
+typedef struct {
+  const float *x;
+  float *y;
+  long n;
+} unary_job;
+
+static void relu_task(void *ctx, int task) {
+  unary_job *j = ctx;
+  const long i0 = (long)task * CHUNK, i1 = i0 + CHUNK < j->n ? i0 + CHUNK : j->n;
+  const float *restrict x = j->x;
+  float *restrict y = j->y;
+  for (long i = i0; i < i1; i++) {
+    const float v = x[i];
+    y[i] = v != v ? v : v > 0 ? v : 0.0f;
+  }
+}
+
+int pm_relu(const float *x, float *y, long n) {
+  unary_job j = {x, y, n};
+  pm_pool_run(relu_task, &j, (int)((n + CHUNK - 1) / CHUNK));
   return 0;
 }

@@ -38,3 +38,61 @@ int pm_max_pool(const float *x, float *y, int N, int H, int W, int C, int OH, in
   pm_pool_run(mp_task, &j, j.ntasks);
   return 0;
 }
+
+/* MaxPoolGrad: dy goes to each window's arg-max, the first strictly greater value in row-major window
+ * order starting from -Infinity (so NaN and -Infinity never win), as tfjs-backend-cpu. Tasks are
+ * samples: windows overlap only within one. */
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+  const float *x, *dy;
+  float *dx;
+  int N, H, W, C, OH, OW, fh, fw, sy, sx, pt, pl;
+} mpg_job;
+
+static void mpg_task(void *ctx, int b) {
+  mpg_job *j = ctx;
+  const long C = j->C;
+  float *dx = j->dx + (long)b * j->H * j->W * C;
+  const float *x = j->x + (long)b * j->H * j->W * C;
+  memset(dx, 0, sizeof(float) * j->H * j->W * C);
+  float *best = malloc(sizeof(float) * C);
+  long *where = malloc(sizeof(long) * C);
+  if (!best || !where) abort(); /* C floats: cannot fail in practice */
+  const float *dy = j->dy + (long)b * j->OH * j->OW * C;
+  for (int oy = 0; oy < j->OH; oy++)
+    for (int ox = 0; ox < j->OW; ox++, dy += C) {
+      for (long c = 0; c < C; c++) {
+        best[c] = -INFINITY;
+        where[c] = -1;
+      }
+      for (int kh = 0; kh < j->fh; kh++) {
+        const long iy = (long)oy * j->sy - j->pt + kh;
+        if (iy < 0 || iy >= j->H) continue;
+        for (int kw = 0; kw < j->fw; kw++) {
+          const long ix = (long)ox * j->sx - j->pl + kw;
+          if (ix < 0 || ix >= j->W) continue;
+          const long base = (iy * j->W + ix) * C;
+          for (long c = 0; c < C; c++) {
+            const float v = x[base + c];
+            if (v > best[c]) {
+              best[c] = v;
+              where[c] = base + c;
+            }
+          }
+        }
+      }
+      for (long c = 0; c < C; c++)
+        if (where[c] >= 0) dx[where[c]] += dy[c];
+    }
+  free(best);
+  free(where);
+}
+
+int pm_max_pool_grad(const float *x, const float *dy, float *dx, int N, int H, int W, int C, int OH, int OW, int fh, int fw, int sy, int sx, int pt,
+                     int pl) {
+  mpg_job j = {x, dy, dx, N, H, W, C, OH, OW, fh, fw, sy, sx, pt, pl};
+  pm_pool_run(mpg_task, &j, N);
+  return 0;
+}

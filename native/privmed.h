@@ -71,8 +71,21 @@ int pm_matmul(const float *a, const float *b, float *c, const float *bias, int a
 /* elementwise.c: out[i] = a[i % na] op b[i % nb]; na and nb divide n. */
 enum { PM_OP_ADD = 0, PM_OP_SUB = 1, PM_OP_MUL = 2, PM_OP_DIV = 3 };
 int pm_binary(int op, const float *a, long na, const float *b, long nb, float *out, long n);
+int pm_relu(const float *x, float *y, long n);
+int pm_relu_grad(const float *dy, const float *x, float *dx, long n);
+int pm_adam(const float *w, const float *g, const float *m, const float *v, float *w2, float *m2, float *v2, long n, double b1, double b2, double lr,
+            double eps, double c1, double c2);
 
 /* pooling.c */
 int pm_max_pool(const float *x, float *y, int N, int H, int W, int C, int OH, int OW, int fh, int fw, int sy, int sx, int pt, int pl);
+int pm_max_pool_grad(const float *x, const float *dy, float *dx, int N, int H, int W, int C, int OH, int OW, int fh, int fw, int sy, int sx, int pt,
+                     int pl);
+
+/* norm.c: x as [N, S, C], statistics per (n, group of C/G channels); mean and variance [N, G]. */
+int pm_norm_forward(const float *x, const float *gamma, const float *beta, float *y, float *mean, float *var, int N, long S, int C, int G,
+                    float eps);
+int pm_norm_backward(const float *dy, const float *x, const float *mean, const float *var, const float *gamma, float *dx, float *dgamma,
+                     float *dbeta, int N, long S, int C, int G, float eps);
+int pm_batch_norm_infer(const float *x, const float *mean, const float *var, const float *scale, const float *offset, float eps, float *y, long n, int C);
 
 #endif

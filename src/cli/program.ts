@@ -5,6 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { PrivmedError } from '../common/errors.js';
 import { PRIVMED_VERSION } from '../version.js';
+import { registerAttackCommand } from './commands/attack.js';
 import { registerCertsCommand } from './commands/certs.js';
 import { registerCoordinatorCommand } from './commands/coordinator.js';
 import { registerDashboardCommand } from './commands/dashboard.js';
@@ -17,6 +18,7 @@ import { registerEvaluateCommand } from './commands/evaluate.js';
 import { registerNodeCommand } from './commands/node.js';
 import { registerPredictCommand } from './commands/predict.js';
 import { registerPrivacyCommands } from './commands/privacy.js';
+import { registerReportCommand } from './commands/report.js';
 import { registerSimulateCommand } from './commands/simulate.js';
 import { registerSmpcCommand } from './commands/smpc.js';
 import { registerStatusCommand } from './commands/status.js';
@@ -42,6 +44,8 @@ export function buildProgram(): Command {
   registerCertsCommand(program);
   registerStatusCommand(program);
   registerDashboardCommand(program);
+  registerAttackCommand(program);
+  registerReportCommand(program);
   registerSmpcCommand(program);
   const data = program.command('data').description('datasets: fetch, inspect, de-identify, tile slides');
   registerDataFetchCommand(data);

@@ -3,6 +3,7 @@
  * on a terminal, one line per epoch otherwise, or JSON lines with --json.
  */
 import type { TrainEvent } from '../training/events.js';
+import type { ClassificationMetrics } from '../metrics/classification.js';
 import { bar, formatDuration as fmtTime, StatusArea, type StatusStream } from './live/status-area.js';
 
 export type Renderer = (e: TrainEvent) => void;
@@ -18,6 +19,13 @@ export function jsonRenderer(out: (line: string) => void = (l) => process.stdout
     }
     out(JSON.stringify(e));
   };
+}
+
+/** The validation numbers of an epoch line: a classifier's AUC/MCC/accuracy, a segmenter's Dice per class. */
+function valLine(v: ClassificationMetrics): string {
+  const seg = v as unknown as { meanDice?: number; dice?: number[] };
+  if (seg.meanDice !== undefined) return `val Dice ${seg.meanDice.toFixed(4)} (${(seg.dice ?? []).map((d) => d.toFixed(3)).join(' / ')})  `;
+  return `val AUC ${v.auc.toFixed(4)} MCC ${v.mcc.toFixed(4)} acc ${v.accuracy.toFixed(4)}  `;
 }
 
 export function humanRenderer(stream: StatusStream = process.stderr, area = new StatusArea(stream)): Renderer {
@@ -39,7 +47,7 @@ export function humanRenderer(stream: StatusStream = process.stderr, area = new 
         area.finish();
         area.line(
           `epoch ${e.epoch}/${e.epochs}  loss ${e.trainLoss.toFixed(4)}  lr ${e.lr.toExponential(2)}  ` +
-            `val AUC ${e.val.auc.toFixed(4)} MCC ${e.val.mcc.toFixed(4)} acc ${e.val.accuracy.toFixed(4)}  ` +
+            valLine(e.val) +
             `${e.samplesPerSec.toFixed(1)} img/s  ${fmtTime(e.seconds)}${e.best ? '  *best' : ''}`,
         );
         break;

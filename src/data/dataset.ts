@@ -9,6 +9,10 @@ import { PrivmedError } from '../common/errors.js';
 export interface Sample {
   image: Float32Array; // HWC
   label: number;
+  /** Segmentation: the class of each pixel (HW), same grid as the image. */
+  mask?: Int32Array;
+  /** Segmentation: the case (volume) the sample is a slice of, for per-case metrics. */
+  group?: number;
 }
 
 export interface DatasetInfo {
@@ -35,6 +39,10 @@ export interface Batch {
   y: Int32Array;
   size: number;
   indices: Int32Array;
+  /** Segmentation: per-pixel classes, NHW (present when the samples carry masks). */
+  masks?: Int32Array;
+  /** Segmentation: each sample's case. */
+  groups?: Int32Array;
 }
 
 export type Transform = (sample: Sample, rng: Rng) => Sample;
@@ -167,6 +175,9 @@ export async function loadBatch(ds: Dataset, indices: ArrayLike<number>, opts: P
   const x = new Float32Array(indices.length * pixels);
   const y = new Int32Array(indices.length);
   const kept = new Int32Array(indices.length);
+  let masks: Int32Array | undefined;
+  let groups: Int32Array | undefined;
+  const maskSize = height * width;
   let n = 0;
   for (let k = 0; k < indices.length; k++) {
     const idx = indices[k]!;
@@ -184,12 +195,20 @@ export async function loadBatch(ds: Dataset, indices: ArrayLike<number>, opts: P
       opts.onSkip?.(idx, e);
       continue;
     }
+    if (s.mask) {
+      if (s.mask.length !== maskSize) throw new PrivmedError(`${ds.describe?.(idx) ?? `item ${idx}`}: mask has ${s.mask.length} values, expected ${height}x${width}`);
+      masks ??= new Int32Array(indices.length * maskSize);
+      groups ??= new Int32Array(indices.length);
+      masks.set(s.mask, n * maskSize);
+      groups[n] = s.group ?? idx;
+    }
     x.set(s.image, n * pixels);
     y[n] = s.label;
     kept[n] = idx;
     n++;
   }
-  return n === indices.length ? { x, y, indices: kept, size: n } : { x: x.slice(0, n * pixels), y: y.slice(0, n), indices: kept.slice(0, n), size: n };
+  const seg = masks && groups ? { masks: masks.slice(0, n * maskSize), groups: groups.slice(0, n) } : {};
+  return n === indices.length ? { x, y, indices: kept, size: n, ...seg } : { x: x.slice(0, n * pixels), y: y.slice(0, n), indices: kept.slice(0, n), size: n, ...seg };
 }
 
 /** Iterates a dataset in NHWC batches; unreadable items are skipped unless strict. */

@@ -21,7 +21,7 @@ import type { BatchSource, GradientStep } from '../training/core.js';
 import { weightedCrossEntropyPerSample, type PerSampleLoss } from '../training/loss.js';
 import type { BatchLoss } from '../training/task.js';
 import type * as tf from '@tensorflow/tfjs-core';
-import { perSampleGradients } from './per-sample/per-sample.js';
+import { perSampleGradients, type BatchLabels } from './per-sample/per-sample.js';
 import type { PerSampleMethod } from './per-sample/types.js';
 import { PrivacySchema, type PrivacyConfig } from './privacy-config.js';
 import { calibrateRemaining } from './sgd/calibrate-remaining.js';
@@ -46,6 +46,8 @@ export interface MakePrivateOptions {
   readonly steps?: number;
   /** Per-sample loss; default cross-entropy weighted by classWeights. */
   readonly loss?: PerSampleLoss;
+  /** The labels the loss takes; default the class indices (a segmentation task gives its masks). */
+  readonly labels?: BatchLabels;
   readonly classWeights?: readonly number[] | null;
   /** The ledger's name for this data; default privacy.site, else 'default'. */
   readonly site?: string;
@@ -151,7 +153,7 @@ export function makePrivate(o: MakePrivateOptions): PrivateTraining {
     );
   }
   const sigma = noiseMultiplier;
-  const perSample = perSampleGradients(o.model, o.loss ?? weightedCrossEntropyPerSample(o.classWeights ?? null), p.perSampleGradients);
+  const perSample = perSampleGradients(o.model, o.loss ?? weightedCrossEntropyPerSample(o.classWeights ?? null), p.perSampleGradients, o.labels);
   const clipSpec: ClipSpec =
     typeof p.clipNorm === 'number' ? (p.clipping === 'flat' ? { kind: 'flat', norm: p.clipNorm } : { kind: 'per-layer', norm: p.clipNorm }) : { kind: 'per-layer', norms: p.clipNorm };
   const clip = planClipping(clipSpec, perSample.variables);

@@ -12,7 +12,8 @@ import { composeReleases, PrivacyLedger, type AccountantName } from '../accounti
 import type { Dataset } from '../data/dataset.js';
 import type { ChannelStats } from '../data/preprocess/normalize.js';
 import type { GradientStep } from '../training/core.js';
-import { balancedClassWeights } from '../training/loss.js';
+import { balancedClassWeights, type PerSampleLoss } from '../training/loss.js';
+import type { BatchLabels } from './per-sample/types.js';
 import type { PrivacyEvent, PrivacyListener } from './events.js';
 import { runNote } from './ledger-charges.js';
 import { checkPrivateSetup, makePrivate, type PrivateTraining } from './make-private.js';
@@ -35,6 +36,9 @@ export interface DpTrainingOptions {
   /** Ledger site name when privacy.site is not set. */
   readonly defaultSite: string;
   readonly classWeights: 'none' | 'balanced' | readonly number[];
+  /** A task's own per-sample loss and labels (segmentation); default class-weighted cross-entropy on class indices. */
+  readonly loss?: PerSampleLoss;
+  readonly labels?: BatchLabels;
   readonly resume?: boolean;
   readonly onEvent?: PrivacyListener;
 }
@@ -106,7 +110,7 @@ export async function setupDpTraining(o: DpTrainingOptions): Promise<DpTraining>
     const classWeights = o.classWeights === 'none' ? null : o.classWeights === 'balanced' ? balancedClassWeights(statistics.classCounts) : [...o.classWeights];
     // Calibrated once per run: on resume the ledger already holds part of the run, so the plan's noise is kept.
     const noiseMultiplier = plan.noiseMultiplier ?? p.noiseMultiplier;
-    const dp = makePrivate({ model: o.model, data: o.train, batchSize: o.batchSize, site, epochs: o.epochs, classWeights, privacy: { ...p, ledger: ledgerPath, ...(noiseMultiplier !== undefined ? { noiseMultiplier } : {}) } });
+    const dp = makePrivate({ model: o.model, data: o.train, batchSize: o.batchSize, site, epochs: o.epochs, classWeights, ...(o.loss ? { loss: o.loss } : {}), ...(o.labels ? { labels: o.labels } : {}), privacy: { ...p, ledger: ledgerPath, ...(noiseMultiplier !== undefined ? { noiseMultiplier } : {}) } });
     const calibrated = plan.noiseMultiplier === undefined && p.noiseMultiplier === undefined;
     plan.noiseMultiplier = dp.noiseMultiplier;
     saveRunPlan(o.outputDir, plan);

@@ -24,6 +24,19 @@ export interface NativeAddon {
   matMul(heap: Uint8Array, a: number, b: number, bias: number, c: number, m: number, k: number, n: number, ta: number, tb: number, act: number): number;
   binary(heap: Uint8Array, op: number, a: number, na: number, b: number, nb: number, out: number, n: number): number;
   maxPool(heap: Uint8Array, x: number, y: number, ...geometry: number[]): number;
+  maxPoolGrad(heap: Uint8Array, x: number, dy: number, dx: number, ...geometry: number[]): number;
+  norm(heap: Uint8Array, x: number, gamma: number, beta: number, y: number, mean: number, variance: number, n: number, s: number, c: number, g: number, eps: number): number;
+  batchNorm(heap: Uint8Array, x: number, mean: number, variance: number, scale: number, offset: number, y: number, n: number, c: number, eps: number): number;
+  relu(heap: Uint8Array, x: number, y: number, n: number): number;
+  reluGrad(heap: Uint8Array, dy: number, x: number, dx: number, n: number): number;
+  adam(
+    heap: Uint8Array, w: number, g: number, m: number, v: number, w2: number, m2: number, v2: number, n: number,
+    beta1: number, beta2: number, lr: number, eps: number, c1: number, c2: number,
+  ): number;
+  normGrad(
+    heap: Uint8Array, dy: number, x: number, mean: number, variance: number, gamma: number, dx: number, dgamma: number, dbeta: number,
+    n: number, s: number, c: number, g: number, eps: number,
+  ): number;
 }
 
 export interface EngineChoice {

@@ -2,6 +2,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { PrivmedError } from '../common/errors.js';
 import { resnet18 } from './resnet.js';
 import { smallCnn } from './small-cnn.js';
+import { unet } from './unet.js';
 import type { ModelSpec } from './spec.js';
 
 export function buildModel(spec: ModelSpec): tfl.LayersModel {
@@ -13,7 +14,9 @@ export function buildModel(spec: ModelSpec): tfl.LayersModel {
       return smallCnn(spec);
     case 'resnet18':
       return resnet18(spec);
+    case 'unet':
+      return unet(spec);
     default:
-      throw new PrivmedError(`unknown architecture '${String(spec.arch)}' (use small-cnn or resnet18)`);
+      throw new PrivmedError(`unknown architecture '${String(spec.arch)}' (use small-cnn, resnet18 or unet)`);
   }
 }

@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+import { fusedNorm } from './fused-norm.js';
 
 export interface GroupNormArgs {
   groups: number;
@@ -39,6 +40,8 @@ export class GroupNormalization extends tfl.layers.Layer {
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     return tf.tidy(() => {
       const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
+      const fused = x.rank === 4 ? fusedNorm(x, this.gamma.read(), this.beta.read(), this.groups, this.epsilon) : null;
+      if (fused) return fused[0];
       const [n, h, w, c] = x.shape;
       const g = this.groups;
       const grouped = tf.reshape(x, [n, h * w, g, c / g]);

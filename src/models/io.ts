@@ -18,6 +18,15 @@ export interface Normalisation {
   std: number[];
 }
 
+export interface SegmentationMeta {
+  axis: 0 | 1 | 2;
+  patch: [number, number];
+  context: number;
+  /** PNG masks: values above this are class 1. */
+  binaryThreshold?: number;
+  loss: 'dice' | 'ce' | 'dice+ce';
+}
+
 export interface ModelMetadata {
   privmedVersion: string;
   spec: ModelSpec;
@@ -27,6 +36,8 @@ export interface ModelMetadata {
   preprocessing?: unknown;
   /** The training configuration that produced the model. */
   config?: unknown;
+  /** Segmentation models: how the slices were cut, so that evaluate and predict cut them the same way. */
+  segmentation?: SegmentationMeta;
   /** Metrics at save time (e.g. best validation MCC). */
   metrics?: Record<string, number>;
 }

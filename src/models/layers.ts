@@ -1,5 +1,6 @@
 /** Building blocks shared by the architectures. */
 import * as tfl from '@tensorflow/tfjs-layers';
+import { BatchNormalization } from './batch-norm.js';
 import { skipInputGradient } from './first-conv.js';
 import { GroupNormalization, defaultGroups } from './group-norm.js';
 import type { Norm } from './spec.js';
@@ -7,7 +8,7 @@ import type { Norm } from './spec.js';
 type SymbolicTensor = tfl.SymbolicTensor;
 
 export function normLayer(norm: Norm, channels: number, name: string): ((x: SymbolicTensor) => SymbolicTensor) | null {
-  if (norm === 'batch') return (x) => tfl.layers.batchNormalization({ name, epsilon: 1e-5, momentum: 0.9 }).apply(x) as SymbolicTensor;
+  if (norm === 'batch') return (x) => new BatchNormalization({ name, epsilon: 1e-5, momentum: 0.9 }).apply(x) as SymbolicTensor;
   if (norm === 'group') return (x) => new GroupNormalization({ groups: defaultGroups(channels), name }).apply(x) as SymbolicTensor;
   return null;
 }

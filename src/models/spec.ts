@@ -1,10 +1,13 @@
 /** What a model is: enough to rebuild it exactly (stored in the model metadata). */
 export type Norm = 'batch' | 'group' | 'none';
-export type Architecture = 'small-cnn' | 'resnet18';
+export type Architecture = 'small-cnn' | 'resnet18' | 'unet';
 
 export interface ModelSpec {
   arch: Architecture;
   inputShape: [number, number, number]; // H, W, C
   numClasses: number;
   norm: Norm;
+  /** U-Net: poolings (default 3) and first-level filters (default 16). */
+  depth?: number;
+  width?: number;
 }

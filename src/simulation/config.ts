@@ -18,6 +18,8 @@ export const SimulationSchema = z.strictObject({
       seed: z.number().int().min(0).default(42),
     }).prefault({}),
   }).prefault({}),
+  task: SiteSchema.shape.task,
+  segmentation: SiteSchema.shape.segmentation,
   model: SiteSchema.shape.model,
   training: SiteSchema.shape.training,
   backend: SiteSchema.shape.backend,

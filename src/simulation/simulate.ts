@@ -23,6 +23,8 @@ import type { ClassificationMetrics } from '../metrics/classification.js';
 import { buildModel } from '../models/build.js';
 import { saveModel } from '../models/io.js';
 import type { ModelSpec } from '../models/spec.js';
+import { scoreSegmentation } from './score-segmentation.js';
+import type { SegmentationMetrics } from '../metrics/segmentation.js';
 import { evaluate } from '../training/evaluate.js';
 import { sitePrivacySummary, type SitePrivacySummary } from '../site/privacy-summary.js';
 import { writeWeights } from '../training/weights.js';
@@ -44,6 +46,8 @@ export interface SimulationResult {
   seconds: number;
   /** With DP: what each site has spent, by its own ledger. */
   privacy?: SitePrivacySummary[];
+  /** task segmentation: the best round's model on the held-back cases (test is null then). */
+  segmentation?: SegmentationMetrics;
 }
 
 export interface SimulationOptions {
@@ -85,7 +89,8 @@ export async function simulate(cfg: SimulationConfig, opts: SimulationOptions = 
       rounds: DEFAULT_ROUNDS,
       minNodes: Math.min(2, cfg.sites),
       // PriMIA's normalisation: every node's trainer (tfjs) supports it; federation.exchangeStatistics: false turns it off.
-      exchangeStatistics: true,
+      // Segmentation z-scores each case on its own: there is nothing to exchange.
+      exchangeStatistics: cfg.task !== 'segmentation',
       ...cfg.federation,
       address: '127.0.0.1:0',
       tls: { ca: pki.caCert, cert: pki.coordinatorCert, key: pki.coordinatorKey },
@@ -115,6 +120,8 @@ export async function simulate(cfg: SimulationConfig, opts: SimulationOptions = 
         stringify({
           node: { name, coordinator: `127.0.0.1:${boundPort}`, tls: { ca: pki.caCert, cert: certs.cert, key: certs.key } },
           site: {
+            task: cfg.task,
+            ...(cfg.segmentation ? { segmentation: cfg.segmentation } : {}),
             data: { ...cfg.data, partition: { ...cfg.data.partition, sites: cfg.sites, index } },
             model: cfg.model,
             training: cfg.training,
@@ -149,6 +156,10 @@ async function scoreBestModel(cfg: SimulationConfig, database: string, modelDir:
     const round = run.bestRound ?? store.lastCompletedRound(run.runId);
     const weights = nodeModel ? readGlobalModel(nodeModel, round) : store.loadCheckpoint(run.runId, round).weights;
     await initBackend(cfg.backend);
+    if (cfg.task === 'segmentation') {
+      const seg = await scoreSegmentation(cfg, weights, modelDir, round);
+      return { status: run.status, bestRound: run.bestRound, bestMetric: run.bestMetric, test: null, classes: seg.classes, modelDir, segmentation: seg.test };
+    }
     const data = await openDataset(cfg.data);
     const test = data.splits.test;
     const { height, width, channels, classes } = test.info;

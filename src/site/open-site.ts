@@ -10,6 +10,7 @@ import { defaultAugmentation } from '../training/augment.js';
 import type { PartitionConfig, SiteConfig } from './site-config.js';
 import { TfjsLocalTrainer } from './site-trainer.js';
 import type { NodePrivacyOptions } from './site-privacy.js';
+import { openSegmentationSite } from './open-segmentation-site.js';
 
 export function partitioning(p: PartitionConfig): Partitioning {
   return p.kind === 'iid' ? { kind: 'iid' } : p.kind === 'dirichlet' ? { kind: 'dirichlet', alpha: p.alpha } : { kind: 'label-skew', majority: p.majority };
@@ -40,6 +41,7 @@ export interface SiteContext {
 
 export async function openSite(site: SiteConfig, context: SiteContext = { nodeName: 'site', dir: '.' }): Promise<OpenedSite> {
   const backend = await initBackend(site.backend);
+  if (site.task === 'segmentation') return openSegmentationSite(site, context, backend);
   const data = await openDataset(site.data);
   const train = share(data.splits.train, site.data.partition, 0);
   const val = share(data.splits.val, site.data.partition, 1);

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { augmentField, backendField, datasetFields, modelSection } from './config-sections.js';
 import { PrivacySchema } from '../dp/privacy-config.js';
 import { OptimizerSchema } from '../training/config.js';
+import { SegmentationSchema } from './segmentation-config.js';
 
 const positiveInt = z.number().int().positive();
 
@@ -32,6 +33,9 @@ export const PartitionSchema = z.strictObject({
 export const SitePrivacySchema = PrivacySchema;
 
 export const SiteSchema = z.strictObject({
+  /** classification (default) or segmentation (cases dealt to the sites by a seeded shuffle; docs/segmentation.md). */
+  task: z.enum(['classification', 'segmentation']).default('classification'),
+  segmentation: SegmentationSchema.optional(),
   data: z.strictObject({
     ...datasetFields,
     partition: PartitionSchema.optional(),

@@ -19,6 +19,8 @@ import { PrivmedError } from '../common/errors.js';
 import type { Dataset } from '../data/dataset.js';
 import { BudgetExceededError, makePrivate, withLedgerFile, type PrivateTraining } from '../dp/make-private.js';
 import type { PrivacyConfig } from '../dp/privacy-config.js';
+import type { BatchLabels } from '../dp/per-sample/per-sample.js';
+import type { PerSampleLoss } from '../training/loss.js';
 import { createSampler, type DpSampler } from '../dp/sgd/samplers.js';
 import type { BatchSource, GradientStep } from '../training/core.js';
 import { DP_FIT_KEYS, mechanismMetrics, PLANNED_ROUNDS_KEY, type FitConfig } from './fit-config.js';
@@ -52,12 +54,14 @@ export class NodePrivacy {
     train: Dataset,
     batchSize: number,
     classWeights: readonly number[] | null,
+    /** A task's own per-sample loss and labels (segmentation); default class-weighted cross-entropy. */
+    taskLoss?: { loss: PerSampleLoss; labels: BatchLabels },
   ) {
     const p = o.privacy;
     const b = Math.min(batchSize, train.length);
     this.log = o.log ?? ((line) => process.stderr.write(`privmed node ${o.site}: ${line}\n`));
     this.build = (steps) =>
-      makePrivate({ model, data: train, batchSize: b, classWeights, site: o.site, ...(steps !== undefined ? { steps } : {}), privacy: { ...p, ledger: o.ledger }, configPath: 'site.privacy' });
+      makePrivate({ model, data: train, batchSize: b, classWeights, ...(taskLoss ?? {}), site: o.site, ...(steps !== undefined ? { steps } : {}), privacy: { ...p, ledger: o.ledger }, configPath: 'site.privacy' });
     this.sampler = createSampler(p.sampling, train.length, b);
     // Built now when the noise is fixed: a bad ledger path or model fails at start, not at round 1.
     if (p.noiseMultiplier !== undefined) this.dp = this.build();

@@ -9,12 +9,11 @@ import { normaliseTransform, type ChannelStats } from '../data/preprocess/normal
 import type { DatasetStatistics } from '../dp/statistics/federated-statistics.js';
 import { buildModel } from '../models/build.js';
 import type { ModelSpec } from '../models/spec.js';
-import type { ClassificationMetrics } from '../metrics/classification.js';
 import { PrivmedError } from '../common/errors.js';
 import { shuffledBatches, TrainingCore, type GradientStep, type RunLimit } from '../training/core.js';
 import { initWeights } from '../training/init.js';
 import type { OptimizerConfig } from '../training/optimizer.js';
-import { classificationTask, type Task } from '../training/task.js';
+import { classificationTask, type Task, type TaskMetrics } from '../training/task.js';
 import { readWeights, weightSpecs, writeWeights, type NamedWeights } from '../training/weights.js';
 import { normalisationFromConfig, type EvaluateConfig, type FitConfig } from './fit-config.js';
 import type { EvaluateOutput, FitOutput, FitProgress, LocalTrainer } from './local-trainer.js';
@@ -38,6 +37,8 @@ export interface TfjsTrainerOptions {
   gradientStep?: GradientStep;
   /** Train with DP-SGD (CSPRNG sampling and noise), charging the node's ledger. */
   privacy?: NodePrivacyOptions;
+  /** What is learned; default classification with classWeights. */
+  task?: Task<TaskMetrics>;
 }
 
 /**
@@ -48,8 +49,8 @@ export interface TfjsTrainerOptions {
  */
 export class TfjsLocalTrainer implements LocalTrainer {
   private readonly model: tfl.LayersModel;
-  private readonly core: TrainingCore<ClassificationMetrics>;
-  private readonly task: Task<ClassificationMetrics>;
+  private readonly core: TrainingCore<TaskMetrics>;
+  private readonly task: Task<TaskMetrics>;
   /** The normalisation the views apply: the constructor's until the coordinator sends the exchanged one. */
   private normalisation!: ChannelStats;
   private readonly dp: NodePrivacy | null;
@@ -58,9 +59,10 @@ export class TfjsLocalTrainer implements LocalTrainer {
   constructor(private readonly o: TfjsTrainerOptions) {
     this.model = buildModel(o.spec);
     initWeights(this.model, o.seed);
-    this.dp = o.privacy ? new NodePrivacy(o.privacy, this.model, o.train, o.batchSize, o.classWeights) : null;
+    this.task = o.task ?? (classificationTask(o.classWeights) as unknown as Task<TaskMetrics>);
+    const taskLoss = o.task ? { loss: o.task.perSampleLoss, labels: o.task.labels } : undefined;
     // With DP the class weights live in the per-sample loss the facade built.
-    this.task = classificationTask(o.classWeights);
+    this.dp = o.privacy ? new NodePrivacy(o.privacy, this.model, o.train, o.batchSize, o.classWeights, taskLoss) : null;
     this.core = new TrainingCore({
       model: this.model,
       task: this.task,

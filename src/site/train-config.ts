@@ -2,12 +2,16 @@
 import { z } from 'zod';
 import { augmentField, backendField, datasetFields, modelSection } from './config-sections.js';
 import { PrivacySchema } from '../dp/privacy-config.js';
+import { SegmentationSchema } from './segmentation-config.js';
 import { OptimizerSchema, ScheduleSchema } from '../training/config.js';
 
 const positiveInt = z.number().int().positive();
 
 
 export const TrainConfigSchema = z.strictObject({
+  /** classification (default) or segmentation (image/label pairs, a U-Net; see docs/segmentation.md). */
+  task: z.enum(['classification', 'segmentation']).default('classification'),
+  segmentation: SegmentationSchema.optional(),
   data: z.strictObject({
     ...datasetFields,
     /** Use only the first N training images (quick experiments). */
@@ -23,7 +27,7 @@ export const TrainConfigSchema = z.strictObject({
     classWeights: z.union([z.enum(['none', 'balanced']), z.array(z.number().positive())]).default('balanced'),
     seed: z.number().int().min(0).default(42),
     /** Validation metric for early stopping and best-checkpoint selection. */
-    selectionMetric: z.enum(['mcc', 'auc', 'accuracy', 'loss']).default('mcc'),
+    selectionMetric: z.enum(['mcc', 'auc', 'accuracy', 'loss', 'dice']).default('mcc'),
     patience: z.number().int().min(0).default(5),
     augment: augmentField,
     /** Decay of an exponential moving average of the weights used for validation and the saved model (e.g. 0.9); off when absent. */

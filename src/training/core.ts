@@ -18,7 +18,7 @@ export type GradientStep = (
   batch: Batch,
   model: tfl.LayersModel,
   lossFn: BatchLoss,
-  labels?: (batch: Batch) => tf.Tensor1D,
+  labels?: (batch: Batch) => tf.Tensor,
 ) => Promise<{ loss: number; grads: tf.NamedTensorMap }>;
 
 /** Where an epoch's batches come from: a seeded shuffle by default, DP-SGD's sampler and watchdog with privacy. */
@@ -46,7 +46,7 @@ export const standardGradientStep: GradientStep = async (batch, model, lossFn, l
   const [h, w, c] = (model.inputs[0]!.shape as number[]).slice(1) as [number, number, number];
   const vars = model.trainableWeights.map((v) => v.read() as tf.Variable);
   const { value, grads } = tf.variableGrads(() => {
-    const logits = model.apply(tf.tensor4d(batch.x, [batch.size, h, w, c]), { training: true }) as tf.Tensor2D;
+    const logits = model.apply(tf.tensor4d(batch.x, [batch.size, h, w, c]), { training: true }) as tf.Tensor;
     return lossFn(logits, labels ? labels(batch) : tf.tensor1d(batch.y, 'int32'));
   }, vars);
   const loss = (await value.data())[0]!;

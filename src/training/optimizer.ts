@@ -1,5 +1,6 @@
 /** Adam / SGD(momentum) with coupled weight decay on kernels, as PyTorch's weight_decay. */
 import * as tf from '@tensorflow/tfjs-core';
+import { fusedAdam } from '../engine/fused-adam.js';
 
 export interface OptimizerConfig {
   name: 'adam' | 'sgd';
@@ -9,7 +10,8 @@ export interface OptimizerConfig {
 }
 
 export function makeOptimizer(cfg: OptimizerConfig): tf.Optimizer {
-  return cfg.name === 'adam' ? tf.train.adam(cfg.lr) : tf.train.momentum(cfg.lr, cfg.momentum);
+  // fusedAdam is tf.train.adam with one kernel per variable on wasm.
+  return cfg.name === 'adam' ? fusedAdam(cfg.lr) : tf.train.momentum(cfg.lr, cfg.momentum);
 }
 
 export function setLearningRate(opt: tf.Optimizer, lr: number): void {

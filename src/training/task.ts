@@ -13,8 +13,12 @@ import { PrivmedError } from '../common/errors.js';
 import { evaluate } from './evaluate.js';
 import { weightedCrossEntropy, weightedCrossEntropyPerSample, type PerSampleLoss } from './loss.js';
 
-/** The model's outputs and the batch's labels to one scalar. */
-export type BatchLoss = (logits: tf.Tensor2D, labels: tf.Tensor1D) => tf.Scalar;
+/**
+ * The model's outputs and the batch's labels to one scalar. Classification:
+ * logits [N, K] and class indices [N]; segmentation: logits [N, H, W, K] and
+ * masks [N, H, W].
+ */
+export type BatchLoss = (logits: tf.Tensor, labels: tf.Tensor) => tf.Scalar;
 
 /** What every task's validation metrics carry: examples scored and the mean loss. */
 export interface TaskMetrics {
@@ -24,8 +28,8 @@ export interface TaskMetrics {
 
 export interface Task<M extends TaskMetrics = ClassificationMetrics> {
   readonly name: string;
-  /** The batch's labels as the tensor the losses take. */
-  labels(batch: Batch): tf.Tensor1D;
+  /** The batch's labels as the tensor the losses take (first axis: the samples). */
+  labels(batch: Batch): tf.Tensor;
   readonly loss: BatchLoss;
   readonly perSampleLoss: PerSampleLoss;
   /** Validation metrics over a dataset (the model in inference mode). */
@@ -49,7 +53,7 @@ export function classificationTask(classWeights: readonly number[] | null): Task
   return {
     name: 'classification',
     labels: (batch) => tf.tensor1d(batch.y, 'int32'),
-    loss: (logits, labels) => weightedCrossEntropy(logits, labels, weights),
+    loss: (logits, labels) => weightedCrossEntropy(logits as tf.Tensor2D, labels as tf.Tensor1D, weights),
     perSampleLoss: weightedCrossEntropyPerSample(classWeights),
     evaluate: (model, ds) => evaluate(model, ds),
     score(m, metric) {

@@ -12,6 +12,7 @@ import { parseCoordinatorConfig } from '../../src/federation/coordinator/config.
 const DIR = join(import.meta.dirname, '..', '..', 'examples');
 const validators: Record<string, (file: string) => unknown> = {
   'train-': (f) => loadYamlConfig(TrainConfigSchema, f),
+  'seg-': (f) => loadYamlConfig(TrainConfigSchema, f),
   'kather-central': (f) => loadYamlConfig(TrainConfigSchema, f),
   'kather-federated': (f) => loadYamlConfig(SimulationSchema, f),
   'dp-central': (f) => loadYamlConfig(TrainConfigSchema, f),

@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { initBackend } from '../../src/engine/backend.js';
 import { disableSimdKernels } from '../../src/engine/kernels/simd-kernels.js';
+import { useEngine } from '../../src/engine/native-addon.js';
 import { randomInput, TOLERANCE, wasmVsCpu, type Input } from './compare.js';
 
 type Pad = 'same' | 'valid';
@@ -23,17 +24,23 @@ async function errorFor(x: Input, size: number, stride: number, pad: Pad, seed: 
   return wasmVsCpu([x, randomInput(poolShape(x.shape, size, stride, pad), seed)], poolGrad(size, stride, pad));
 }
 
-// Every test runs twice: with the SIMD 2x2 kernel (threaded backend) and with the JavaScript one.
+// Every test runs on the active engine (native when built), then on the wasm engine with the SIMD
+// kernels (threaded backend) and with the JavaScript ones.
 const IMPLEMENTATIONS = [
-  { name: 'SIMD', off: false },
-  { name: 'JavaScript', off: true },
+  { name: 'active engine', off: false, engine: null },
+  { name: 'SIMD', off: false, engine: 'wasm' as const },
+  { name: 'JavaScript', off: true, engine: 'wasm' as const },
 ];
 
 for (const impl of IMPLEMENTATIONS) {
 const test = (name: string, body: () => Promise<void>) =>
   nodeTest(`${name} [${impl.name}]`, async (t) => {
     disableSimdKernels(impl.off);
-    t.after(() => disableSimdKernels(false));
+    useEngine(impl.engine);
+    t.after(() => {
+      disableSimdKernels(false);
+      useEngine(null);
+    });
     await body();
   });
 

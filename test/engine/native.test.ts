@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../src/engine/backend.js';
 import { engineChoice, useEngine, useNativeIsa, type NativeIsa } from '../../src/engine/native-addon.js';
 import { nativeRunCount } from '../../src/engine/kernels/native-kernels.js';
-import { CONV_SHAPE, convOutShape, fits, randomInput, TOLERANCE, wasmVsCpu } from './compare.js';
+import { CONV_SHAPE, convOutShape, fits, randomInput, runOn, TOLERANCE, wasmVsCpu } from './compare.js';
 
 type Pad = 'same' | 'valid';
 type Case = [number[], number[], number, Pad];
@@ -158,4 +158,42 @@ test('native MaxPool matches cpu (windows 2x2/2, 3x3/2 same, 3x3/1 valid, odd si
     assert.equal(nativeRunCount() - before, 1, `[${shape}] ${size}/${stride} ${pad} ran natively`);
     assert.ok(err <= TOLERANCE, `[${shape}] ${size}/${stride} ${pad}: relative error ${err}`);
   }
+});
+
+test('native FusedBatchNorm (inference) matches cpu, with and without scale and offset', { skip }, async () => {
+  for (const [i, shape] of [[4, 16, 16, 32], [2, 9, 8, 129], [300, 64]].entries()) {
+    const c = shape[shape.length - 1]!;
+    const x = randomInput(shape, 80 + i), mean = randomInput([c], 90 + i), v = randomInput([c], 95 + i), scale = randomInput([c], 96 + i), offset = randomInput([c], 97 + i);
+    for (const full of [true, false]) {
+      const before = nativeRunCount();
+      const err = await wasmVsCpu([x, mean, v, scale, offset], (xx, m, vv, s, o) =>
+        tf.batchNorm(xx!, m!, tf.add(tf.abs(vv!), 0.1), full ? o : undefined, full ? s : undefined, 1e-3));
+      assert.ok(nativeRunCount() > before, `[${shape}] ran natively`);
+      assert.ok(err <= TOLERANCE, `[${shape}] scale/offset ${full}: relative error ${err}`);
+    }
+  }
+});
+
+test('native MaxPoolGrad matches cpu (2x2/2, 3x3/2 same with overlaps, ties, odd sizes)', { skip }, async () => {
+  const cases: [number[], number, number, Pad][] = [[[4, 16, 16, 32], 2, 2, 'valid'], [[2, 15, 13, 64], 3, 2, 'same'], [[3, 9, 11, 5], 3, 1, 'valid']];
+  for (const [i, [shape, size, stride, pad]] of cases.entries()) {
+    const x = randomInput(shape, 60 + i);
+    for (let k = 0; k < x.values.length; k += 7) x.values[k] = 0.25; // ties
+    const dyShape = tf.backend_util.computePool2DInfo(shape as [number, number, number, number], size, stride, 1, pad).outShape;
+    const before = nativeRunCount();
+    const err = await wasmVsCpu([x, randomInput(dyShape, 65 + i)], (xx, dy) =>
+      tf.grad((v: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(v as tf.Tensor4D, size, stride, pad), dy!)))(xx!));
+    assert.ok(nativeRunCount() - before >= 2, `[${shape}] ${size}/${stride} ${pad} ran natively`);
+    assert.ok(err <= TOLERANCE, `[${shape}] ${size}/${stride} ${pad}: relative error ${err}`);
+  }
+});
+
+test('native Relu matches cpu bit for bit (NaN, signed zeros, infinities)', { skip }, async () => {
+  const x = randomInput([4, 32, 32, 9], 3);
+  x.values.set([NaN, -0, 0, Infinity, -Infinity, -1e-30, 1e-30], 100);
+  const before = nativeRunCount();
+  const [cpu] = await runOn('cpu', [x], (v) => tf.relu(v));
+  const [wasm] = await runOn('wasm', [x], (v) => tf.relu(v));
+  assert.ok(nativeRunCount() > before, 'ran natively');
+  for (let i = 0; i < cpu!.length; i++) assert.ok(Object.is(wasm![i], cpu![i]), `element ${i}: ${wasm![i]} vs ${cpu![i]}`);
 });

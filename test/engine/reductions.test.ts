@@ -11,7 +11,9 @@ test('Sum and Mean over leading axes (and others, via the built-in) match cpu', 
     [[3, 9], 0, false],
     [[3, 4, 5], [1, 0], true], // unsorted leading axes
     [[2, 3, 4], [0, 1, 2], false], // everything -> scalar
-    [[2, 6, 3, 4], [1, 3], true], // group norm: not leading, built-in path
+    [[2, 6, 3, 4], [1, 3], true], // group norm: not contiguous, built-in path
+    [[3, 5, 6, 7], [1, 2], false], // per-sample sums: a middle run
+    [[3, 5, 6, 7], [2, 1], true],
     [[5, 4], -1, false], // last axis: built-in path
   ];
   for (const [i, [shape, axis, keepDims]] of cases.entries()) {

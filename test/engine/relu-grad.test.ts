@@ -2,6 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { disableSimdKernels } from '../../src/engine/kernels/simd-kernels.js';
+import { initBackend } from '../../src/engine/backend.js';
+import { engineChoice, useEngine } from '../../src/engine/native-addon.js';
 import { randomInput, runOn, type Input } from './compare.js';
 
 /** Gradient of sum(relu(x) * weights): the Relu gradient with dy = weights. */
@@ -13,10 +15,16 @@ function specialValues(): Input {
   return { values, shape: [values.length] };
 }
 
-for (const impl of [{ name: 'SIMD', off: false }, { name: 'JavaScript', off: true }]) {
+await initBackend('wasm');
+const native = engineChoice()?.best !== undefined ? [{ name: 'native', off: false, engine: 'native' as const }] : [];
+for (const impl of [...native, { name: 'SIMD', off: false, engine: 'wasm' as const }, { name: 'JavaScript', off: true, engine: 'wasm' as const }]) {
   test(`the fused ReLU gradient equals tfjs-backend-cpu bit for bit [${impl.name}]`, async (t) => {
     disableSimdKernels(impl.off);
-    t.after(() => disableSimdKernels(false));
+    useEngine(impl.engine);
+    t.after(() => {
+      disableSimdKernels(false);
+      useEngine(null);
+    });
     const special = specialValues();
     const dy = randomInput(special.shape, 7);
     dy.values[3] = Infinity; // dy * 0 = NaN must match too

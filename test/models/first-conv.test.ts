@@ -9,7 +9,7 @@ import { initWeights } from '../../src/training/init.js';
 import { standardGradientStep } from '../../src/training/core.js';
 import { weightedCrossEntropy } from '../../src/training/loss.js';
 
-const lossFn = (logits: tf.Tensor2D, labels: tf.Tensor1D) => weightedCrossEntropy(logits, labels, null);
+const lossFn = (logits: tf.Tensor, labels: tf.Tensor) => weightedCrossEntropy(logits as tf.Tensor2D, labels as tf.Tensor1D, null);
 
 for (const spec of [
   { arch: 'small-cnn', inputShape: [20, 20, 1], numClasses: 2, norm: 'none' },

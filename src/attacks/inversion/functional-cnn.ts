@@ -54,6 +54,9 @@ function conv3x3Same(x: tf.Tensor4D, kernel: tf.Tensor, bias: tf.Tensor): tf.Ten
   return tf.reshape(y, [b, h, w, f]);
 }
 
+/** ReLU as x * step(x): privmed replaces tfjs's ReLU gradient with a kernel that has no gradient of its own. */
+const relu = (x: tf.Tensor): tf.Tensor => tf.mul(x, tf.step(x));
+
 const smoothMax = (a: tf.Tensor, b: tf.Tensor): tf.Tensor => tf.mul(tf.add(tf.add(a, b), tf.abs(tf.sub(a, b))), 0.5);
 
 function maxPool2(x: tf.Tensor4D): tf.Tensor4D {
@@ -71,19 +74,28 @@ function maxPool2(x: tf.Tensor4D): tf.Tensor4D {
 /** Logits of the small CNN for NHWC input x and the weights in SMALL_CNN_WEIGHTS order. */
 export function smallCnnLogits(x: tf.Tensor4D, p: readonly tf.Tensor[]): tf.Tensor2D {
   let h = x;
-  for (let i = 0; i < 3; i++) h = maxPool2(tf.relu(conv3x3Same(h, p[2 * i]!, p[2 * i + 1]!)));
+  for (let i = 0; i < 3; i++) h = maxPool2(relu(conv3x3Same(h, p[2 * i]!, p[2 * i + 1]!)) as tf.Tensor4D);
   const flat = tf.reshape(h, [h.shape[0], -1]);
-  const fc = tf.relu(tf.add(tf.matMul(flat, p[6]! as tf.Tensor2D), p[7]!));
+  const fc = relu(tf.add(tf.matMul(flat, p[6]! as tf.Tensor2D), p[7]!));
   return tf.add(tf.matMul(fc, p[8]! as tf.Tensor2D), p[9]!) as tf.Tensor2D;
 }
 
 /**
- * Mean softmax cross-entropy over the batch: the training core's loss without
- * class weights. log-softmax from primitives (tfjs's logSoftmax is a customGrad,
- * whose gradient is not itself recorded for a second derivative); no max shift,
- * which is safe for the moderate logits of the networks attacked here.
+ * log-sum-exp over the classes as a fold of softplus: l = z_0, l <- l + softplus(z_c - l).
+ * Not log(sum(exp)): tfjs's Exp gradient reuses the op's saved output, which is
+ * not linked to its input on the tape, so a second derivative through exp comes
+ * out wrong (checked against finite differences); softplus's gradient computes
+ * sigmoid of its input afresh and differentiates correctly twice.
  */
+function logSumExp(logits: tf.Tensor2D): tf.Tensor {
+  const k = logits.shape[1];
+  let l: tf.Tensor = tf.slice(logits, [0, 0], [-1, 1]);
+  for (let c = 1; c < k; c++) l = tf.add(l, tf.softplus(tf.sub(tf.slice(logits, [0, c], [-1, 1]), l)));
+  return l;
+}
+
+/** Mean softmax cross-entropy over the batch: the training core's loss without class weights. */
 export function meanCrossEntropy(logits: tf.Tensor2D, onehot: tf.Tensor2D): tf.Scalar {
-  const logp = tf.sub(logits, tf.log(tf.sum(tf.exp(logits), 1, true)));
+  const logp = tf.sub(logits, logSumExp(logits));
   return tf.neg(tf.mean(tf.sum(tf.mul(onehot, logp), 1))) as tf.Scalar;
 }

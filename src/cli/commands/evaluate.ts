@@ -8,11 +8,13 @@ import { writeEvaluationCharts } from '../../plots/evaluation-charts.js';
 import { predict } from '../../training/evaluate.js';
 import { formatMetrics, printJson } from '../output.js';
 import { evaluationData, formatRecall } from './predict.js';
+import { evaluateSegmentationFolder } from '../../site/segment-folder.js';
+import { formatSegmentation, segmentationJson } from './segmentation-output.js';
 
 export function registerEvaluateCommand(program: Command): void {
   program
     .command('evaluate')
-    .description('accuracy, ROC-AUC, MCC, per-class recall and confusion matrix of a saved model')
+    .description('accuracy, ROC-AUC, MCC, per-class recall and confusion matrix of a saved classifier; Dice, IoU and HD95 per class of a segmentation model (on a folder with images/ and labels/)')
     .requiredOption('--model <dir>', 'model folder (as written by privmed train)')
     .requiredOption('--data <path>', 'MedMNIST .npz file or name (pneumoniamnist), or a folder of class folders (FOLDER/<class>/ or FOLDER/<split>/<class>/; kather2016)')
     .option('--split <split>', 'train, val or test', 'test')
@@ -24,6 +26,13 @@ export function registerEvaluateCommand(program: Command): void {
       const line = await initBackend(opts.backend);
       if (!opts.json) process.stderr.write(line + '\n');
       const { model, meta } = await loadModel(opts.model);
+      if (meta.segmentation) {
+        // Segmentation: every case of a folder with images/ and labels/, scored in 3-D.
+        const m = await evaluateSegmentationFolder({ model, meta }, opts.model, opts.data);
+        if (opts.json) printJson({ model: opts.model, data: opts.data, ...segmentationJson(m, m.classes), perCase: m.perCase });
+        else console.log(formatSegmentation(m, m.classes, 'evaluate'));
+        return;
+      }
       // predict (not evaluate): the charts need the probabilities, the metrics come from the same ones.
       const p = await predict(model, await evaluationData(opts.data, opts.split, opts.model, meta));
       const m = { ...classificationMetrics(p.labels, p.probs, meta.classes.length), loss: p.loss };

@@ -14,6 +14,7 @@ import { loadModel, type ModelMetadata } from '../../models/io.js';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { predict } from '../../training/evaluate.js';
 import { formatMetrics, printJson } from '../output.js';
+import { predictSegmentationFiles } from '../../site/segment-folder.js';
 
 /** The preprocessing stored with the model, or the one implied by older metadata. */
 export function inferencePreprocessing(meta: ModelMetadata, dir: string): PreprocessingSpec {
@@ -79,13 +80,19 @@ export function registerPredictCommand(program: Command): void {
     .option('--backend <name>', 'wasm, cpu or tensorflow', 'wasm')
     .option('--strict', 'stop at the first unreadable file', false)
     .option('--json', 'one JSON object per file (with --data, then one with accuracy and the confusion matrix)', false)
-    .action(async (files: string[], opts: { model: string; data?: string; split: string; backend: BackendName; strict: boolean; json: boolean }) => {
+    .option('--out <dir>', 'segmentation models: where the masks go (NIfTI for NIfTI input, with its affine; PNG for PNG)', 'masks')
+    .action(async (files: string[], opts: { model: string; data?: string; split: string; backend: BackendName; strict: boolean; json: boolean; out: string }) => {
       if (opts.data && files.length) throw new PrivmedError('give image files or --data FOLDER, not both');
       if (!opts.data && !files.length) throw new PrivmedError('nothing to predict: give image files or --data FOLDER');
       if (opts.data && !datasetFolder(opts.data)) throw new PrivmedError(`--data: ${opts.data} is not a folder`, { hint: 'expected FOLDER/<class>/<image files> or FOLDER/<split>/<class>/' });
       const line = await initBackend(opts.backend);
       if (!opts.json) process.stderr.write(line + '\n');
       const { model, meta } = await loadModel(opts.model);
+      if (meta.segmentation) {
+        const written = await predictSegmentationFiles({ model, meta }, opts.model, opts.data ? [opts.data] : files, opts.out);
+        for (const file of written) opts.json ? printJson({ mask: file }) : console.log(file);
+        return;
+      }
       if (opts.data) {
         await predictFolder(model, meta, { model: opts.model, data: opts.data, split: opts.split, json: opts.json });
         model.dispose();

@@ -6,14 +6,16 @@ import { simulate, type SimulationResult } from '../../simulation/simulate.js';
 import { liveFederationFor, liveSimulationOptions, simulationView, type LiveFederation } from '../live/live-federation.js';
 import { formatMetrics, printJson } from '../output.js';
 import { formatSitePrivacy } from '../../site/privacy-summary.js';
+import { formatSegmentation, segmentationJson } from './segmentation-output.js';
 
 export function printSimulationResult(r: SimulationResult, json: boolean, out: (line: string) => void = (l) => console.log(l)): void {
   if (json) {
-    printJson({ type: 'result', status: r.status, bestRound: r.bestRound, seconds: r.seconds, model: r.modelDir, test: r.test, ...(r.privacy ? { privacy: r.privacy } : {}) });
+    printJson({ type: 'result', status: r.status, bestRound: r.bestRound, seconds: r.seconds, model: r.modelDir, test: r.test, ...(r.segmentation ? { segmentation: segmentationJson(r.segmentation, r.classes) } : {}), ...(r.privacy ? { privacy: r.privacy } : {}) });
     return;
   }
   out(`federation ${r.status}; best round ${r.bestRound ?? '-'}; ${r.seconds.toFixed(0)} s`);
   if (r.test) out(formatMetrics(r.test, r.classes));
+  if (r.segmentation) out(formatSegmentation(r.segmentation, r.classes));
   if (r.privacy) {
     out(`privacy, by each hospital's own ledger (max epsilon ${Math.max(...r.privacy.map((p) => Number(p.epsilon.toPrecision(4))))}):`);
     for (const p of r.privacy) out(`  ${formatSitePrivacy(p)}`);

@@ -56,5 +56,6 @@ export async function datasetStats(ds: Dataset, opts: { maxItems?: number; onSki
 /** The per-sample transform (x - mean) / std, on a copy of the image. */
 export function normaliseTransform(stats: ChannelStats): Transform {
   const channels = stats.mean.length;
-  return (s: Sample): Sample => ({ image: normalizeInPlace(Float32Array.from(s.image), channels, stats), label: s.label });
+  // Spread: a segmentation sample keeps its mask and case.
+  return (s: Sample): Sample => ({ ...s, image: normalizeInPlace(Float32Array.from(s.image), channels, stats) });
 }

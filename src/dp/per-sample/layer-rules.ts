@@ -7,12 +7,13 @@
  * differentiates with respect to the probe. A sample's weight gradient is
  * then a function of that sample's layer input and delta alone:
  *   dense   dW_b = a_b^T delta_b                  db_b = delta_b
- *   conv2d  dW_b[i,j] = sum_yx patch_ij(a_b)^T delta_b   (one batched matmul per kernel tap)
+ *   conv2d  dW_b = the filter gradient of sample b alone (one batched matmul per kernel tap when dilated)
  *   norms   dgamma_b = sum over positions of delta_b * xhat_b, dbeta_b = sum delta_b
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { PrivmedError } from '../../common/errors.js';
+import { fusedNorm } from '../../models/fused-norm.js';
 
 export interface RuleForward {
   /** act(z + probe). */
@@ -113,6 +114,7 @@ const conv2d: PerSampleRule = {
     const [b, inH, inW, cin] = input!.shape as [number, number, number, number];
     const cout = delta.shape[3]!;
     const g = convGeometry(layer, inH, inW);
+    if (g.dilation[0] === 1 && g.dilation[1] === 1) return { kernel: perSampleFilterGrads(layer, input!, delta, g), bias: tf.sum(delta, [1, 2]) };
     const [top, bottom, left, right] = g.pad;
     const padded = tf.pad(input!, [[0, 0], [top, bottom], [left, right], [0, 0]]);
     const [outH, outW] = g.out;
@@ -132,6 +134,25 @@ const conv2d: PerSampleRule = {
   },
 };
 
+/**
+ * Each sample's filter gradient as the backend's own Conv2DBackpropFilter on
+ * that sample alone: the same multiply-adds as one batch gradient, on the
+ * backend's fastest kernel (native on the native engine), without the
+ * per-tap copies of the input. [b, kh, kw, cin, cout].
+ */
+function perSampleFilterGrads(layer: tfl.layers.Layer, input: tf.Tensor, delta: tf.Tensor, g: ConvGeometry): tf.Tensor {
+  const [b, inH, inW, cin] = input.shape as [number, number, number, number];
+  const [, outH, outW, cout] = delta.shape as [number, number, number, number];
+  const attrs = { strides: g.strides, pad: (layer.getConfig() as Config).padding, dataFormat: 'NHWC', filterShape: [g.kernel[0], g.kernel[1], cin, cout] };
+  const grads: tf.Tensor[] = [];
+  for (let s = 0; s < b; s++) {
+    const x = tf.slice(input, [s, 0, 0, 0], [1, inH, inW, cin]);
+    const dy = tf.slice(delta, [s, 0, 0, 0], [1, outH, outW, cout]);
+    grads.push(tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, attrs as never) as tf.Tensor);
+  }
+  return tf.stack(grads);
+}
+
 /** Sums over every axis but the batch axis and `keep`. */
 function sumPerSample(t: tf.Tensor, keep: number[]): tf.Tensor {
   const axes: number[] = [];
@@ -144,11 +165,15 @@ const groupNorm: PerSampleRule = {
     if (input.rank !== 4) refuse(layer, `its input has rank ${input.rank}`);
     const c = layer.getConfig() as Config;
     const groups = Number(c.groups);
+    const gamma = weight(layer, 'gamma')!, beta = weight(layer, 'beta')!;
+    // The backend's fused kernel (with unit scale, no shift: xhat itself) where it has one.
+    const fused = fusedNorm(input, tf.onesLike(gamma), tf.zerosLike(beta), groups, Number(c.epsilon));
+    if (fused) return { output: tf.add(tf.add(tf.mul(fused[0], gamma), beta), probe), saved: [fused[0]] };
     const [n, h, w, ch] = input.shape as [number, number, number, number];
     const grouped = tf.reshape(input, [n, h * w, groups, ch / groups]);
     const { mean, variance } = tf.moments(grouped, [1, 3], true);
     const xhat = tf.reshape(tf.mul(tf.sub(grouped, mean), tf.rsqrt(tf.add(variance, Number(c.epsilon)))), [n, h, w, ch]);
-    const z = tf.add(tf.mul(xhat, weight(layer, 'gamma')!), weight(layer, 'beta')!);
+    const z = tf.add(tf.mul(xhat, gamma), beta);
     return { output: tf.add(z, probe), saved: [xhat] };
   },
   perSample(_layer, [xhat], delta) {

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { Batch } from '../../data/dataset.js';
 import type { GradientSink } from '../sgd/clipping.js';
-import type { PerSampleGradients } from './types.js';
+import { classLabels, type BatchLabels, type PerSampleGradients } from './types.js';
 import type { PerSampleLoss } from '../../training/loss.js';
 import { trainableVariables, type DpVariable } from './variables.js';
 
@@ -17,6 +17,7 @@ export class LoopGradients implements PerSampleGradients {
   constructor(
     readonly model: tfl.LayersModel,
     private readonly loss: PerSampleLoss,
+    private readonly labels: BatchLabels = classLabels,
   ) {
     this.variables = trainableVariables(model);
   }
@@ -27,6 +28,7 @@ export class LoopGradients implements PerSampleGradients {
     const vars = this.variables.map((v) => v.variable);
     let lossSum = 0;
     let since = performance.now();
+    const labels = this.labels(batch);
     for (let i = 0; i < batch.size; i++) {
       // A large batch on a busy machine takes minutes: timers (the node's heartbeats) must still run.
       if (performance.now() - since > YIELD_EVERY_MS) {
@@ -36,7 +38,7 @@ export class LoopGradients implements PerSampleGradients {
       const { value, grads } = tf.variableGrads(() => {
         const x = tf.tensor4d(batch.x.subarray(i * pixels, (i + 1) * pixels), [1, h, w, c]);
         const logits = this.model.apply(x, { training: true }) as tf.Tensor2D;
-        return tf.sum(this.loss(logits, tf.tensor1d([batch.y[i]!], 'int32'))) as tf.Scalar;
+        return tf.sum(this.loss(logits, tf.slice(labels, i, 1))) as tf.Scalar;
       }, vars);
       lossSum += value.dataSync()[0]!;
       // dataSync on wasm/cpu is a copy from backend memory; the sink reads float32 rows.
@@ -44,6 +46,7 @@ export class LoopGradients implements PerSampleGradients {
       value.dispose();
       tf.dispose(grads);
     }
+    labels.dispose();
     return lossSum;
   }
 }

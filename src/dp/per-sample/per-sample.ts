@@ -13,10 +13,10 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { PrivmedError } from '../../common/errors.js';
 import { LoopGradients } from './loop-gradients.js';
 import type { PerSampleLoss } from '../../training/loss.js';
-import type { PerSampleChoice, PerSampleGradients, PerSampleMethod } from './types.js';
+import type { BatchLabels, PerSampleChoice, PerSampleGradients, PerSampleMethod } from './types.js';
 import { VectorisedGradients } from './vectorised-gradients.js';
 
-export type { PerSampleChoice, PerSampleGradients, PerSampleMethod } from './types.js';
+export type { BatchLabels, PerSampleChoice, PerSampleGradients, PerSampleMethod } from './types.js';
 
 /** 'auto': vectorised on backend 'tensorflow', the loop elsewhere. */
 export function resolvePerSampleMethod(choice: PerSampleChoice, backend: string = tf.getBackend()): PerSampleMethod {
@@ -25,6 +25,6 @@ export function resolvePerSampleMethod(choice: PerSampleChoice, backend: string 
   return backend === 'tensorflow' ? 'vectorised' : 'loop';
 }
 
-export function perSampleGradients(model: tfl.LayersModel, loss: PerSampleLoss, choice: PerSampleChoice = 'auto'): PerSampleGradients {
-  return resolvePerSampleMethod(choice) === 'loop' ? new LoopGradients(model, loss) : new VectorisedGradients(model, loss);
+export function perSampleGradients(model: tfl.LayersModel, loss: PerSampleLoss, choice: PerSampleChoice = 'auto', labels?: BatchLabels): PerSampleGradients {
+  return resolvePerSampleMethod(choice) === 'loop' ? new LoopGradients(model, loss, labels) : new VectorisedGradients(model, loss, labels);
 }

@@ -16,7 +16,7 @@ import type { Batch } from '../../data/dataset.js';
 import type { GradientSink } from '../sgd/clipping.js';
 import { ruleFor, type PerSampleRule } from './layer-rules.js';
 import { batchImages } from './batch-images.js';
-import type { PerSampleGradients } from './types.js';
+import { classLabels, type BatchLabels, type PerSampleGradients } from './types.js';
 import type { PerSampleLoss } from '../../training/loss.js';
 import { trainableVariables, type DpVariable } from './variables.js';
 
@@ -36,6 +36,7 @@ export class VectorisedGradients implements PerSampleGradients {
   constructor(
     readonly model: tfl.LayersModel,
     private readonly loss: PerSampleLoss,
+    private readonly labels: BatchLabels = classLabels,
   ) {
     this.variables = trainableVariables(model);
     this.steps = planGraph(model);
@@ -55,7 +56,7 @@ export class VectorisedGradients implements PerSampleGradients {
     const saved: tf.Tensor[][] = [];
     const kept: { losses?: tf.Tensor1D } = {};
     const x = batchImages(this.model, batch.x, size);
-    const labels = tf.tensor1d(batch.y, 'int32');
+    const labels = this.labels(batch);
     const forward = (...probe: tf.Tensor[]): tf.Scalar => {
       const values = new Map<number, tf.Tensor>([[this.model.inputs[0]!.id, x]]);
       let k = 0;
@@ -70,7 +71,7 @@ export class VectorisedGradients implements PerSampleGradients {
           values.set(step.outputId, step.layer.apply(input, { training: true }) as tf.Tensor);
         }
       }
-      kept.losses = tf.keep(this.loss(values.get(this.model.outputs[0]!.id)! as tf.Tensor2D, labels));
+      kept.losses = tf.keep(this.loss(values.get(this.model.outputs[0]!.id)!, labels));
       return tf.sum(kept.losses);
     };
     const deltas = tf.grads(forward)(probes);

@@ -39,3 +39,14 @@ export function nativeBinary(kernelName: string) {
     return null;
   };
 }
+
+/** Relu (multi-threaded) for float32 tensors of at least MIN_NATIVE_SIZE elements. */
+export function nativeRelu(addon: NativeAddon, backend: BackendWasm, inputs: { x: TensorInfo }): TensorInfo | null {
+  const { x } = inputs;
+  const n = util.sizeFromShape(x.shape);
+  if (!nonEmptyFloat32(x) || n < MIN_NATIVE_SIZE) return null;
+  const out = backend.makeOutput(x.shape, 'float32');
+  if (addon.relu(heapView(backend), offsetOf(backend, x), offsetOf(backend, out), n) === 0) return out;
+  backend.disposeData(out.dataId);
+  return null;
+}

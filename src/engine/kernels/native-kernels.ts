@@ -7,9 +7,10 @@ import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { nativeKernels, type NativeAddon } from '../native-addon.js';
 import { nativeConv2D, nativeConv2DBackpropFilter, nativeConv2DBackpropInput } from './native-conv.js';
-import { nativeBinary } from './native-elementwise.js';
+import { nativeBinary, nativeRelu } from './native-elementwise.js';
 import { nativeMatMul } from './native-matmul.js';
-import { nativeMaxPool } from './native-pool.js';
+import { nativeMaxPool, nativeMaxPoolGrad } from './native-pool.js';
+import { nativeBatchNorm } from './native-batch-norm.js';
 
 type NativeImpl = (addon: NativeAddon, backend: BackendWasm, inputs: never, attrs: never) => TensorInfo | null;
 
@@ -25,16 +26,25 @@ const IMPLS: Record<string, NativeImpl> = {
   Multiply: nativeBinary('Multiply'),
   RealDiv: nativeBinary('RealDiv'),
   MaxPool: nativeMaxPool,
+  MaxPoolGrad: nativeMaxPoolGrad,
+  FusedBatchNorm: nativeBatchNorm,
+  Relu: nativeRelu,
 };
 
 /** Kernels with a native version, in the order the engine line lists them. */
-export const NATIVE_KERNELS = Object.keys(IMPLS);
+// The last four call the add-on themselves (fused-norm.ts, relu-grad.ts, adam.ts).
+export const NATIVE_KERNELS = [...Object.keys(IMPLS), 'PrivmedNorm', 'PrivmedNormGrad', 'PrivmedReluGrad', 'PrivmedAdam'];
 
 let nativeRuns = 0;
 
 /** How many kernel calls the add-on has served in this process (tests check it ran). */
 export function nativeRunCount(): number {
   return nativeRuns;
+}
+
+/** Kernels that call the add-on themselves (not through withNative) count their runs here. */
+export function noteNativeRun(): void {
+  nativeRuns++;
 }
 
 /** `config` with its kernel tried natively first; kernels without a native version come back unchanged. */

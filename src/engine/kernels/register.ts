@@ -15,18 +15,23 @@ import { registerReluGradient, RELU_GRAD, reluGradConfig } from './relu-grad.js'
 import { tileConfig } from './tile.js';
 import { builtinKernel, rememberBuiltin } from './builtin-kernels.js';
 import { withNative } from './native-kernels.js';
+import { FUSED_NORM, FUSED_NORM_GRAD, fusedNormConfig, fusedNormGradConfig, registerFusedNormGradient } from './fused-norm.js';
+import { nativeKernels } from '../native-addon.js';
+import { adamConfig, FUSED_ADAM } from './adam.js';
 
 /** Kernels privmed adds to (see ADDED_KERNELS) or replaces in tfjs-backend-wasm. */
-export const PRIVMED_WASM_KERNELS = ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'BatchMatMul', 'MaxPoolGrad', 'Sum', 'Mean', 'Tile', 'Identity', 'PrivmedReluGrad'] as const;
+export const PRIVMED_WASM_KERNELS = [
+  'Conv2DBackpropFilter', 'Conv2DBackpropInput', 'BatchMatMul', 'MaxPoolGrad', 'Sum', 'Mean', 'Tile', 'Identity', 'PrivmedReluGrad', FUSED_NORM, FUSED_NORM_GRAD, FUSED_ADAM,
+] as const;
 
 /** Kernels the wasm backend lacks (nothing to remember); the others replace built-ins. */
-const ADDED_KERNELS = new Set<string>(['Conv2DBackpropFilter', RELU_GRAD]);
+const ADDED_KERNELS = new Set<string>(['Conv2DBackpropFilter', RELU_GRAD, FUSED_NORM, FUSED_NORM_GRAD, FUSED_ADAM]);
 
 /** Built-in kernels the privmed kernels call. */
 const USED_BUILTINS = ['Conv2D', 'Transpose', 'Slice', 'BatchMatMul'];
 
 /** Built-ins privmed does not replace in wasm, but puts the native add-on in front of. */
-const NATIVE_FRONTED_BUILTINS = ['Conv2D', 'FusedConv2D', '_FusedMatMul', 'Add', 'Sub', 'Multiply', 'RealDiv', 'MaxPool'];
+const NATIVE_FRONTED_BUILTINS = ['Conv2D', 'FusedConv2D', '_FusedMatMul', 'Add', 'Sub', 'Multiply', 'RealDiv', 'MaxPool', 'FusedBatchNorm', 'Relu'];
 
 const makers: Record<(typeof PRIVMED_WASM_KERNELS)[number], () => KernelConfig> = {
   Conv2DBackpropFilter: () => conv2DBackpropFilterConfig,
@@ -38,12 +43,16 @@ const makers: Record<(typeof PRIVMED_WASM_KERNELS)[number], () => KernelConfig> 
   Tile: tileConfig,
   Identity: () => identityConfig,
   PrivmedReluGrad: () => reluGradConfig,
+  [FUSED_NORM]: () => fusedNormConfig(nativeKernels),
+  [FUSED_NORM_GRAD]: () => fusedNormGradConfig(nativeKernels),
+  [FUSED_ADAM]: () => adamConfig,
 };
 
 let installed: KernelConfig[] | null = null;
 
 export function registerPrivmedWasmKernels(): readonly KernelConfig[] {
   registerReluGradient();
+  registerFusedNormGradient();
   if (installed !== null && installed.every((c) => getKernel(c.kernelName, 'wasm') === c)) return installed;
   const replaced = PRIVMED_WASM_KERNELS.filter((name) => !ADDED_KERNELS.has(name));
   for (const name of [...USED_BUILTINS, ...NATIVE_FRONTED_BUILTINS, ...replaced]) {

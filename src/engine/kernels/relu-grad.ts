@@ -11,6 +11,9 @@ import {
 } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { simdKernels } from './simd-kernels.js';
+import { nativeKernels } from '../native-addon.js';
+import { heapView, offsetOf } from './native-heap.js';
+import { noteNativeRun } from './native-kernels.js';
 
 export const RELU_GRAD = 'PrivmedReluGrad';
 
@@ -21,6 +24,14 @@ interface Args {
 
 export function reluGrad({ inputs: { dy, x }, backend }: Args): TensorInfo {
   const dx = backend.makeOutput(x.shape, 'float32');
+  const addon = nativeKernels();
+  if (addon !== null && x.shape.length > 0) {
+    const n = (backend.typedArrayFromHeap(x) as Float32Array).length;
+    if (addon.reluGrad(heapView(backend), offsetOf(backend, dy), offsetOf(backend, x), offsetOf(backend, dx), n) === 0) {
+      noteNativeRun();
+      return dx;
+    }
+  }
   const dys = backend.typedArrayFromHeap(dy) as Float32Array;
   const xs = backend.typedArrayFromHeap(x) as Float32Array;
   const dxs = backend.typedArrayFromHeap(dx) as Float32Array;
