@@ -92,6 +92,7 @@ export async function simulate(cfg: SimulationConfig, opts: SimulationOptions = 
       // Segmentation z-scores each case on its own: there is nothing to exchange.
       exchangeStatistics: cfg.task !== 'segmentation',
       ...cfg.federation,
+      ...(cfg.privacy ? { evaluate: lastRoundUnderDp(cfg.federation.evaluate) } : {}),
       address: '127.0.0.1:0',
       tls: { ca: pki.caCert, cert: pki.coordinatorCert, key: pki.coordinatorKey },
       allowedNodes: names,
@@ -178,4 +179,16 @@ async function scoreBestModel(cfg: SimulationConfig, database: string, modelDir:
   } finally {
     db.close();
   }
+}
+
+/** Under DP the run keeps the last round: choosing by the sites' validation scores would be a release no ledger charges. */
+function lastRoundUnderDp(evaluate: unknown): Record<string, unknown> {
+  const e = (evaluate ?? {}) as Record<string, unknown>;
+  if (e.select === 'best' || e.patience !== undefined) {
+    const key = e.select === 'best' ? 'select' : 'patience';
+    throw new PrivmedError(`federation.evaluate.${key}: not with privacy (it chooses a round by the sites' validation scores, a release no ledger charges)`, {
+      hint: 'remove it: under DP the federation keeps the last round',
+    });
+  }
+  return { ...e, select: 'last' };
 }

@@ -85,6 +85,8 @@ export async function runTraining(
       seed: cfg.training.seed,
       selectionMetric: cfg.training.selectionMetric,
       patience: cfg.training.patience,
+      // Under DP the last epoch is kept: choosing by validation score would be an uncharged release.
+      selection: dp ? 'last' : 'best',
       preprocess: normaliseTransform(stats),
       augment: defaultAugmentation(info, cfg.training.augment),
       ...(cfg.training.ema !== undefined ? { ema: cfg.training.ema } : {}),

@@ -112,6 +112,8 @@ export async function runSegmentationTraining(
       seed: cfg.training.seed,
       selectionMetric: selection,
       patience: cfg.training.patience,
+      // Under DP the last epoch is kept: choosing by validation score would be an uncharged release.
+      selection: dp ? 'last' : 'best',
       task,
       ...(cfg.training.augment !== false ? { augment: segAugmentation({ height: info.height, width: info.width, channels: info.channels, ...a }) } : {}),
       ...(cfg.training.ema !== undefined ? { ema: cfg.training.ema } : {}),

@@ -30,6 +30,12 @@ export interface TrainOptions<M extends TaskMetrics = ClassificationMetrics> {
   seed: number;
   selectionMetric: string;
   patience: number;
+  /**
+   * 'best' (default) keeps the epoch with the best validation score and stops early on it;
+   * 'last' keeps the last epoch and never stops early. Under DP the choice must be 'last':
+   * picking by validation score is a release from the validation data that no ledger charges.
+   */
+  selection?: 'best' | 'last';
   /** Applied to every image, at training and evaluation (normalisation). */
   preprocess?: Transform;
   /** Applied after preprocess, at training only (seeded per epoch and item). */
@@ -92,7 +98,9 @@ export async function train<M extends TaskMetrics = ClassificationMetrics>(o: Tr
   const stepsPerEpoch = core.stepsPerEpoch();
   emit({ type: 'start', epochs: o.epochs, stepsPerEpoch, trainSize: o.train.length, valSize: o.val.length, resumedFromEpoch: state.epoch, params: o.model.countParams() });
 
-  const stoppedEarly = o.patience > 0 && state.epochsWithoutImprovement >= o.patience;
+  const keepLast = o.selection === 'last';
+  const patience = keepLast ? 0 : o.patience;
+  const stoppedEarly = patience > 0 && state.epochsWithoutImprovement >= patience;
   for (let epoch = state.epoch; epoch < o.epochs && !stoppedEarly; epoch++) {
     if (source.beginEpoch && !(await source.beginEpoch(epoch))) break;
     const lr = learningRateAt(o.optimizer.lr, o.schedule, epoch, o.epochs);
@@ -115,7 +123,7 @@ export async function train<M extends TaskMetrics = ClassificationMetrics>(o: Tr
     const val = await core.evaluate();
     const score = task.score(val, o.selectionMetric);
     const headline = prefixed(task.headline(val));
-    const improved = state.bestMetric === null || score > state.bestMetric;
+    const improved = keepLast || state.bestMetric === null || score > state.bestMetric;
     state.epoch = epoch + 1;
     state.history.push({ epoch: epoch + 1, trainLoss, lr, valLoss: val.loss ?? NaN, ...headline });
     if (improved) {
@@ -128,7 +136,7 @@ export async function train<M extends TaskMetrics = ClassificationMetrics>(o: Tr
     await saveCheckpoint(checkpointDir, o.model, o.metadata, core.optimizer, state);
     emit({ type: 'epoch', epoch: epoch + 1, epochs: o.epochs, trainLoss, lr, val, best: improved, seconds, samplesPerSec: ran.seen / seconds });
     if (source.endEpoch && !(await source.endEpoch(epoch))) break;
-    if (o.patience > 0 && state.epochsWithoutImprovement >= o.patience) {
+    if (patience > 0 && state.epochsWithoutImprovement >= patience) {
       emit({ type: 'early-stop', epoch: epoch + 1, bestEpoch: state.bestEpoch! });
       break;
     }

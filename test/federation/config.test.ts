@@ -40,6 +40,13 @@ describe('coordinator config', () => {
     assert.match(configError(() => parseCoordinatorConfig({ ...withoutTls, insecure: false })).message, /'insecure': expected one of true/);
   });
 
+  it('refuses best-round selection and early stopping under privacy (uncharged releases of validation scores)', () => {
+    const privacy = { noiseMultiplier: 1, maxSampleRate: 0.1, maxStepsPerRound: 10 };
+    assert.match(configError(() => parseCoordinatorConfig({ ...minimal, privacy, evaluate: { select: 'best' } })).message, /'evaluate.select': expected 'last' under privacy/);
+    assert.match(configError(() => parseCoordinatorConfig({ ...minimal, privacy, evaluate: { patience: 2 } })).message, /'evaluate.patience': expected no early stopping under privacy/);
+    assert.equal(parseCoordinatorConfig({ ...minimal, privacy }).evaluate.select, undefined);
+  });
+
   it('passes extra fit keys through to the trainer', () => {
     assert.deepEqual(parseCoordinatorConfig({ ...minimal, fit: { syncEveryNBatches: 10, learningRate: 0.01, optimizer: 'adam' } }).fit, {
       syncEveryNBatches: 10,

@@ -81,6 +81,18 @@ describe('round policies (in-process federation, mutual TLS)', () => {
     for (const node of run.nodes) assert.ok(!(node instanceof Error) && /stopped early/.test(node.message), 'the nodes were told why');
   });
 
+  it("keeps the last round with evaluate.select 'last' (the choice under DP), however the metric moved", async () => {
+    const database = db();
+    const run = await runInProcess(
+      fed,
+      fed.coordinatorConfig({ database, rounds: 3, fit: { localEpochs: 1, learningRate: 0 }, evaluate: { metric: 'mcc', select: 'last' } }),
+      [{ name: 'alice', trainer: trainer(0) }, { name: 'bob', trainer: trainer(1) }],
+      { initialWeights: zeroModel(FEATURES).map((t, i) => ({ ...t, data: t.data.map((_, j) => (i === 0 && j === 0 ? 1 : 0)) })) },
+    );
+    assert.equal(run.result.status, 'completed');
+    assert.equal(readRun(database).run.bestRound, 3);
+  });
+
   it('leaves out a node that misses the round timeout and discards its late result', async () => {
     const database = db();
     /** bob's first fit takes longer than the round may. */

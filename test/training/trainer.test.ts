@@ -96,3 +96,16 @@ test('early stopping stops after `patience` epochs without improvement', async (
   assert.ok(r.history.length < 10 && r.history.length >= 3, `ran ${r.history.length} epochs`);
   o.model.dispose();
 });
+
+test("selection 'last' (the DP choice) keeps the last epoch and never stops early", async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'privmed-last-'));
+  // lr ~0: no epoch improves on the first, so 'best' would keep epoch 1 and stop after 2 more.
+  const o = options(dir, 4, { patience: 2, selection: 'last', optimizer: { name: 'sgd', lr: 1e-12, momentum: 0, weightDecay: 0 }, selectionMetric: 'loss' });
+  const events: string[] = [];
+  const r = await train({ ...o, onEvent: (e) => events.push(e.type) });
+  assert.ok(!events.includes('early-stop'));
+  assert.equal(r.history.length, 4);
+  assert.equal(r.bestEpoch, 4);
+  assert.deepEqual(await weightsOf(r.bestDir), await weightsOf(join(dir, 'checkpoint')));
+  o.model.dispose();
+});

@@ -1,5 +1,6 @@
 /**
- * Keeps the best round by the chosen evaluation metric (MCC by default) and
+ * Keeps the best round by the chosen evaluation metric (MCC by default), or
+ * the last evaluated one (select: 'last', the choice under DP), and
  * decides global early stopping: stop when `patience` evaluations in a row
  * brought no improvement. Rebuilt from the stored rounds on resume, so a
  * restart neither forgets the best round nor resets the patience.
@@ -10,6 +11,8 @@ export interface BestRoundOptions {
   metric: string;
   mode: 'max' | 'min';
   patience?: number;
+  /** 'last': every evaluated round replaces the kept one and nothing stops early (the choice under DP). */
+  select?: 'best' | 'last';
 }
 
 export class BestRoundTracker {
@@ -22,7 +25,7 @@ export class BestRoundTracker {
   observe(round: number, evalMetrics: Metrics | null): boolean {
     const value = evalMetrics?.[this.options.metric];
     if (value === undefined || !Number.isFinite(value)) return false;
-    const better = this.best === null || (this.options.mode === 'max' ? value > this.best.metric : value < this.best.metric);
+    const better = this.options.select === 'last' || this.best === null || (this.options.mode === 'max' ? value > this.best.metric : value < this.best.metric);
     if (better) {
       this.best = { round, metric: value };
       this.evaluationsSinceBest = 0;
@@ -33,7 +36,7 @@ export class BestRoundTracker {
   }
 
   shouldStop(): boolean {
-    return this.options.patience !== undefined && this.best !== null && this.evaluationsSinceBest >= this.options.patience;
+    return this.options.select !== 'last' && this.options.patience !== undefined && this.best !== null && this.evaluationsSinceBest >= this.options.patience;
   }
 
   describeStop(): string {

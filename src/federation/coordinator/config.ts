@@ -58,6 +58,11 @@ export const EvaluateSchema = z.strictObject({
   /** The metric that picks the best round (MCC by default: robust to class imbalance). */
   metric: z.string().min(1).default('mcc'),
   mode: z.enum(['max', 'min']).default('max'),
+  /**
+   * Which round's model the run keeps: the best by the metric, or the last. Default 'last' with a
+   * privacy section (choosing by the nodes' validation scores is a release no ledger charges), else 'best'.
+   */
+  select: z.enum(['best', 'last']).optional(),
   /** Stop when the metric has not improved for this many evaluations. */
   patience: z.number().int().positive().optional(),
   timeoutSec: seconds.optional(),
@@ -180,6 +185,12 @@ export const CoordinatorConfigSchema = z
         message: `'${c.strategy.name}' cannot run under aggregation: ${protocol.name} (the coordinator never holds the model); use fedavg or fedprox`,
         input: c.strategy.name,
       });
+    }
+    if (c.privacy && c.evaluate.select === 'best') {
+      ctx.addIssue({ code: 'custom', path: ['evaluate', 'select'], message: "'last' under privacy: choosing the best round by validation scores is a release no ledger charges", input: 'best' });
+    }
+    if (c.privacy && c.evaluate.patience !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['evaluate', 'patience'], message: 'no early stopping under privacy: it chooses by validation scores, a release no ledger charges', input: c.evaluate.patience });
     }
     if (c.heartbeatTimeoutSec <= c.heartbeatIntervalSec) {
       ctx.addIssue({ code: 'custom', path: ['heartbeatTimeoutSec'], message: 'more than heartbeatIntervalSec', input: c.heartbeatTimeoutSec });

@@ -40,7 +40,7 @@ function encoded(specs: TensorSpec[], weights: Weights): { manifest: ReturnType<
 
 export async function runRounds(ctx: RoundLoopContext): Promise<RunOutcome> {
   const { config, store, runId, events } = ctx;
-  const tracker = new BestRoundTracker(config.evaluate);
+  const tracker = new BestRoundTracker({ ...config.evaluate, select: config.evaluate.select ?? (config.privacy ? 'last' : 'best') });
   let roundsCompleted = 0;
   try {
     const specs = await ensureInitialModel(ctx);
