@@ -40,3 +40,29 @@ test('privmed coordinator with an initialModel that is not a model folder stops 
   assert.equal(r.status, 1, r.stderr);
   assert.match(r.stderr, /privmed: error: .*nowhere.*(not a privmed model folder|no such file)/);
 });
+
+test('a declared model: round 0 is built by the coordinator with the names a node sends; a saved folder of another architecture is refused', async () => {
+  await initBackend('cpu');
+  const { parseCoordinatorConfig } = await import('../../src/federation/coordinator/config.js');
+  const { coordinatorInitialWeights } = await import('../../src/cli/commands/coordinator-model.js');
+  const dir = mkdtempSync(join(tmpdir(), 'privmed-declared-'));
+  const base = { insecure: true, allowedNodes: ['a', 'b'], database: join(dir, 'c.db'), runName: 'r', rounds: 1 };
+  const declared = { arch: 'small-cnn', inputShape: [8, 8, 1], numClasses: 2, norm: 'group', seed: 3 };
+  const config = parseCoordinatorConfig({ ...base, model: declared });
+  const built = await coordinatorInitialWeights(config, join(dir, 'c.yaml'));
+  const node = buildModel({ arch: 'small-cnn', inputShape: [8, 8, 1], numClasses: 2, norm: 'group' });
+  initWeights(node, 3);
+  const direct = readWeights(node);
+  assert.deepEqual(built!.map((w) => [w.name, w.shape]), direct.map((w) => [w.name, w.shape]));
+  built!.forEach((w, i) => assert.deepEqual(w.data, direct[i]!.data, 'seeded: the same weights every start'));
+  node.dispose();
+
+  const other = buildModel({ arch: 'small-cnn', inputShape: [8, 8, 1], numClasses: 3, norm: 'group' });
+  initWeights(other, 1);
+  await saveModel(join(dir, 'three-classes'), other, { spec: { arch: 'small-cnn', inputShape: [8, 8, 1], numClasses: 3, norm: 'group' }, classes: ['a', 'b', 'c'], normalisation: { mean: [0], std: [1] } });
+  other.dispose();
+  await assert.rejects(
+    coordinatorInitialWeights(parseCoordinatorConfig({ ...base, model: declared, initialModel: 'three-classes' }), join(dir, 'c.yaml')),
+    /initialModel .*three-classes is not the declared model \(small-cnn\): tensor \d+ is '.*' \[.*3\], expected '.*' \[.*2\]/,
+  );
+});

@@ -9,8 +9,7 @@ import { LiveFeed } from '../../dashboard/live-feed.js';
 import { eventLine } from '../../simulation/event-lines.js';
 import { liveFederationFor } from '../live/live-federation.js';
 import { openDashboard } from './dashboard.js';
-import { initBackend } from '../../engine/backend.js';
-import { readModelWeights } from '../../training/weights.js';
+import { coordinatorInitialWeights } from './coordinator-model.js';
 
 export function registerCoordinatorCommand(program: Command): void {
   program
@@ -45,11 +44,9 @@ export function registerCoordinatorCommand(program: Command): void {
       if (feed) sinks.push(feed.sink);
       if (opts.events) sinks.push((e) => void process.stdout.write(eventLine(e) + '\n'));
       const options: CoordinatorOptions = { signal: abort.signal };
-      if (config.initialModel) {
-        // Loaded here, before any node joins: no node's INIT answer decides the federation's model.
-        await initBackend('cpu');
-        options.initialWeights = await readModelWeights(resolve(dirname(resolve(opts.config)), config.initialModel));
-      }
+      // Made here, before any node joins: no node's INIT answer decides the federation's model.
+      const initial = await coordinatorInitialWeights(config, opts.config);
+      if (initial) options.initialWeights = initial;
       if (live) {
         sinks.push((e) => live.coordinatorEvent(e));
         options.log = (line) => live.log(`privmed coordinator: ${line}`);

@@ -106,6 +106,21 @@ export const CoordinatorConfigSchema = z
      * INIT task provides it, and that node is trusted with it.
      */
     initialModel: z.string().min(1).optional(),
+    /**
+     * The run's declared architecture: the coordinator builds round 0 itself from it (seeded), so no
+     * node's INIT answer decides the model; with initialModel too, that folder must be this architecture.
+     */
+    model: z
+      .strictObject({
+        arch: z.enum(['small-cnn', 'resnet18', 'unet']),
+        inputShape: z.tuple([z.number().int().positive(), z.number().int().positive(), z.number().int().positive()]),
+        numClasses: z.number().int().min(2).max(10_000),
+        norm: z.enum(['batch', 'group', 'none']).default('group'),
+        depth: z.number().int().min(1).max(6).optional(),
+        width: z.number().int().positive().optional(),
+        seed: z.number().int().min(0).default(0),
+      })
+      .optional(),
     /** Starting the coordinator again with the same run name resumes the run. */
     runName: z.string().min(1),
     rounds: z.number().int().positive(),

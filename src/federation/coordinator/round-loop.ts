@@ -120,7 +120,15 @@ async function waitForNodes(ctx: RoundLoopContext, need: number): Promise<string
 /** Stores the model of round 0 unless the run has one: given by the caller, or asked from the first node that joins. */
 async function ensureInitialModel(ctx: RoundLoopContext): Promise<TensorSpec[]> {
   const { store, runId } = ctx;
-  if (store.hasCheckpoint(runId)) return store.modelSpecs(runId);
+  if (store.hasCheckpoint(runId)) {
+    const stored = store.modelSpecs(runId);
+    const given = ctx.initialWeights ? specsOf(ctx.initialWeights) : null;
+    // A restart with another declared model would otherwise go on silently with the stored one.
+    if (given && JSON.stringify(given) !== JSON.stringify(specsOf(stored))) {
+      throw new RunFailed(`run '${ctx.config.runName}' was started with another model (${stored.length} tensors, first '${stored[0]?.name}') than the configured one (${given.length}, first '${given[0]?.name}'); use a new runName`);
+    }
+    return stored;
+  }
   let tensors = ctx.initialWeights;
   while (!tensors) {
     const [node] = await waitForNodes(ctx, 1);
