@@ -54,5 +54,5 @@ export function writeNiftiMask(path: string, like: string, labels: ArrayLike<num
 export async function writePngMask(path: string, labels: ArrayLike<number>, height: number, width: number, scale: number): Promise<void> {
   const px = Buffer.alloc(height * width);
   for (let i = 0; i < px.length; i++) px[i] = Math.min(255, labels[i]! * scale);
-  writeFileAtomic(path, await sharp(px, { raw: { width, height, channels: 1 } }).png().toBuffer());
+  writeFileAtomic(path, await sharp(px, { raw: { width, height, channels: 1 } }).toColourspace('b-w').png().toBuffer());
 }
