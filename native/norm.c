@@ -229,11 +229,12 @@ typedef struct {
 
 static void affine_task(void *ctx, int task) {
   affine_job *j = ctx;
+  const int C = j->C;
+  const double *restrict a = j->a, *restrict m = j->m, *restrict b = j->b;
   for (long r = j->rows * task / j->ntasks; r < j->rows * (task + 1) / j->ntasks; r++) {
-    const float *restrict x = j->x + r * j->C;
-    float *restrict y = j->y + r * j->C;
-    const double *restrict a = j->a, *restrict m = j->m, *restrict b = j->b;
-    for (int c = 0; c < j->C; c++) y[c] = (float)(((double)x[c] - m[c]) * a[c] + b[c]);
+    const float *restrict x = j->x + r * C;
+    float *restrict y = j->y + r * C;
+    for (int c = 0; c < C; c++) y[c] = (float)(((double)x[c] - m[c]) * a[c] + b[c]);
   }
 }
 

@@ -9,6 +9,11 @@ typedef struct {
   int N, H, W, C, OH, OW, fh, fw, sy, sx, pt, pl, ntasks;
 } mp_job;
 
+/* out = in > out ? in : out (NaN in never wins); its own function so that gcc vectorises it. */
+static void max_into(float *restrict out, const float *restrict in, int C) {
+  for (int c = 0; c < C; c++) out[c] = in[c] > out[c] ? in[c] : out[c];
+}
+
 static void mp_task(void *ctx, int task) {
   mp_job *j = ctx;
   const long R = (long)j->N * j->OH;
@@ -23,8 +28,7 @@ static void mp_task(void *ctx, int task) {
         for (int kw = 0; kw < j->fw; kw++) {
           const long ix = (long)ox * j->sx - j->pl + kw;
           if (ix < 0 || ix >= j->W) continue;
-          const float *in = j->x + ((b * j->H + iy) * j->W + ix) * j->C;
-          for (int c = 0; c < j->C; c++) out[c] = in[c] > out[c] ? in[c] : out[c];
+          max_into(out, j->x + ((b * j->H + iy) * j->W + ix) * j->C, j->C);
         }
       }
     }
@@ -51,39 +55,45 @@ typedef struct {
   int N, H, W, C, OH, OW, fh, fw, sy, sx, pt, pl;
 } mpg_job;
 
+/* The window's running arg-max per channel, branch-free so that gcc vectorises it; where is the
+ * pixel offset within the sample (int, as wide as a float lane). */
+static void argmax_into(float *restrict best, int *restrict where, const float *restrict x, int base, int C) {
+  for (int c = 0; c < C; c++) {
+    const float v = x[c], b0 = best[c];
+    const int w0 = where[c];
+    const int gt = -(v > b0); /* all ones or zero: a lane mask */
+    best[c] = v > b0 ? v : b0;
+    where[c] = ((base + c) & gt) | (w0 & ~gt);
+  }
+}
+
 static void mpg_task(void *ctx, int b) {
   mpg_job *j = ctx;
-  const long C = j->C;
+  const int C = j->C;
   float *dx = j->dx + (long)b * j->H * j->W * C;
   const float *x = j->x + (long)b * j->H * j->W * C;
   memset(dx, 0, sizeof(float) * j->H * j->W * C);
   float *best = malloc(sizeof(float) * C);
-  long *where = malloc(sizeof(long) * C);
+  int *where = malloc(sizeof(int) * C);
   if (!best || !where) abort(); /* C floats: cannot fail in practice */
   const float *dy = j->dy + (long)b * j->OH * j->OW * C;
   for (int oy = 0; oy < j->OH; oy++)
     for (int ox = 0; ox < j->OW; ox++, dy += C) {
-      for (long c = 0; c < C; c++) {
+      for (int c = 0; c < C; c++) {
         best[c] = -INFINITY;
         where[c] = -1;
       }
       for (int kh = 0; kh < j->fh; kh++) {
-        const long iy = (long)oy * j->sy - j->pt + kh;
+        const int iy = oy * j->sy - j->pt + kh;
         if (iy < 0 || iy >= j->H) continue;
         for (int kw = 0; kw < j->fw; kw++) {
-          const long ix = (long)ox * j->sx - j->pl + kw;
+          const int ix = ox * j->sx - j->pl + kw;
           if (ix < 0 || ix >= j->W) continue;
-          const long base = (iy * j->W + ix) * C;
-          for (long c = 0; c < C; c++) {
-            const float v = x[base + c];
-            if (v > best[c]) {
-              best[c] = v;
-              where[c] = base + c;
-            }
-          }
+          const int base = (iy * j->W + ix) * C;
+          argmax_into(best, where, x + base, base, C);
         }
       }
-      for (long c = 0; c < C; c++)
+      for (int c = 0; c < C; c++)
         if (where[c] >= 0) dx[where[c]] += dy[c];
     }
   free(best);
@@ -92,6 +102,7 @@ static void mpg_task(void *ctx, int b) {
 
 int pm_max_pool_grad(const float *x, const float *dy, float *dx, int N, int H, int W, int C, int OH, int OW, int fh, int fw, int sy, int sx, int pt,
                      int pl) {
+  if ((long)H * W * C > 0x7fffffffL) return -1; /* offsets within a sample are int */
   mpg_job j = {x, dy, dx, N, H, W, C, OH, OW, fh, fw, sy, sx, pt, pl};
   pm_pool_run(mpg_task, &j, N);
   return 0;
