@@ -40,7 +40,8 @@ function encoded(specs: TensorSpec[], weights: Weights): { manifest: ReturnType<
 
 export async function runRounds(ctx: RoundLoopContext): Promise<RunOutcome> {
   const { config, store, runId, events } = ctx;
-  const tracker = new BestRoundTracker({ ...config.evaluate, select: config.evaluate.select ?? (config.privacy ? 'last' : 'best') });
+  const select = config.evaluate.select ?? (config.privacy ? 'last' : 'best');
+  const tracker = new BestRoundTracker({ ...config.evaluate, select });
   let roundsCompleted = 0;
   try {
     const specs = await ensureInitialModel(ctx);
@@ -73,7 +74,7 @@ export async function runRounds(ctx: RoundLoopContext): Promise<RunOutcome> {
     const stoppedEarly = tracker.shouldStop() && roundsCompleted < config.rounds;
     const message = stoppedEarly
       ? `stopped early after round ${roundsCompleted}: ${tracker.describeStop()}`
-      : `${roundsCompleted} rounds completed` + (tracker.best ? `; best round ${tracker.best.round} (${config.evaluate.metric} ${tracker.best.metric.toFixed(4)})` : '');
+      : `${roundsCompleted} rounds completed` + (tracker.best ? `; ${select === 'last' ? 'kept the last round' : 'best round'} ${tracker.best.round} (${config.evaluate.metric} ${tracker.best.metric.toFixed(4)})` : '');
     const status = stoppedEarly ? 'stopped_early' : 'completed';
     store.finishRun(runId, status, message);
     return { status, message, roundsCompleted, best: tracker.best };
