@@ -104,7 +104,8 @@ async function subset(all: ArrayDataset, idx: number[]): Promise<ArrayDataset> {
 const accuracy = (correct: Uint8Array): number => correct.reduce((n, c) => n + c, 0) / Math.max(correct.length, 1);
 
 export async function runMembership(o: MembershipOptions): Promise<MembershipRow[]> {
-  if (!(o.models >= 2 && o.models % 2 === 0)) throw new PrivmedError(`membership inference needs an even number of models >= 2 (complementary halves), got ${o.models}`);
+  // Offline LiRA scores x against shadows that left x out; with one pair, a non-member of the target has none.
+  if (!(o.models >= 4 && o.models % 2 === 0)) throw new PrivmedError(`membership inference needs an even number of models >= 4 (complementary pairs; each target needs shadows that left every example out), got ${o.models}`);
   const pool = await toArrays(o.pool);
   const n = pool.length;
   const rng = new Rng(o.seed);

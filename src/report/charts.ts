@@ -5,8 +5,10 @@ import type { LedgerView } from './collect.js';
 
 /** Each site's epsilon after each of its releases, against the budget when there is one. */
 export function ledgerChart(ledgers: LedgerView[], budget: number | null): string {
+  const names = ledgers.flatMap((l) => l.sites.map((s) => s.site));
+  const unique = new Set(names).size === names.length;
   const series: Series[] = ledgers.flatMap((l) =>
-    l.sites.map((s) => ({ name: `${s.site}${ledgers.length > 1 ? ` (${l.file.split('/').pop()})` : ''}`, points: l.releases.filter((r) => r.site === s.site).map((r, i) => [i + 1, r.epsilonAfter] as [number, number]) })),
+    l.sites.map((s) => ({ name: `${s.site}${unique ? '' : ` (${l.file.split('/').pop()})`}`, points: l.releases.filter((r) => r.site === s.site).map((r, i) => [i + 1, r.epsilonAfter] as [number, number]) })),
   );
   return lineChart({
     title: 'Privacy spent: epsilon per site after each release (ledger)',
@@ -21,12 +23,14 @@ export function ledgerChart(ledgers: LedgerView[], budget: number | null): strin
 }
 
 const LOG_FLOOR = -4;
+/** Results come back from JSON, where NaN was written as null. */
+const fixed = (v: number | null, digits: number): string => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(digits) : 'n/a');
 const log10 = (v: number): number => Math.max(LOG_FLOOR, Math.log10(Math.max(v, 1e-12)));
 
 /** ROC curves of the attacks, both axes log10 (where low-FPR behaviour shows), chance as the diagonal. */
 export function membershipRocChart(rows: MembershipRow[], attack: 'lira' | 'yeom'): string {
   const series: Series[] = rows.map((r) => ({
-    name: `${r.model}: AUC ${r[attack].auc.toFixed(3)}, TPR@0.1% ${(r[attack].tprAt01 * 100).toFixed(2)}%`,
+    name: `${r.model}: AUC ${fixed(r[attack].auc, 3)}, TPR@0.1% ${fixed(r[attack].tprAt01 * 100, 2)}%`,
     points: r[attack].roc.filter(([f, t]) => f > 0 && t > 0).map(([f, t]) => [log10(f), log10(t)] as [number, number]),
   }));
   series.push({ name: 'chance', dashed: true, points: [[LOG_FLOOR, LOG_FLOOR], [0, 0]] });

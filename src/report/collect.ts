@@ -10,6 +10,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import { composeReleases, PrivacyLedger, type AccountantName } from '../accounting/index.js';
 import { PrivmedError } from '../common/errors.js';
+import { readYamlFile } from '../common/config-file.js';
 import { RunSnapshots, type DashboardSnapshot } from '../dashboard/snapshot.js';
 import { TransformedDataset } from '../data/dataset.js';
 import { normaliseTransform } from '../data/preprocess/normalize.js';
@@ -53,6 +54,8 @@ export interface ReportData {
   generatedAt: string;
   federation: DashboardSnapshot | null;
   config: unknown;
+  /** Each site's config as written beside a federation run (<site>.yaml with a site section): its privacy settings. */
+  siteConfigs: { file: string; site: Record<string, unknown> }[];
   ledgers: LedgerView[];
   model: ModelView | null;
   audit: (Omit<AuditRunResult, 'inScores' | 'outScores'> & { data?: string }) | null;
@@ -145,6 +148,17 @@ export async function collectReport(o: CollectOptions): Promise<ReportData> {
       m.dispose();
     }
   }
+  const siteConfigs = readdirSync(dir)
+    .filter((n) => /\.ya?ml$/.test(n))
+    .sort()
+    .flatMap((n) => {
+      try {
+        const c = readYamlFile(join(dir, n)) as { site?: Record<string, unknown> } | null;
+        return c && typeof c.site === 'object' && c.site ? [{ file: n, site: c.site }] : [];
+      } catch {
+        return []; // not a site config
+      }
+    });
   const attacks = o.attacks ?? join(dir, 'attacks');
   const audit = readJson<AuditRunResult>(join(attacks, 'audit.json'));
   const inversion = existsSync(attacks)
@@ -168,6 +182,7 @@ export async function collectReport(o: CollectOptions): Promise<ReportData> {
     generatedAt: new Date().toISOString(),
     federation,
     config,
+    siteConfigs,
     ledgers,
     model,
     audit: audit ? auditView : null,

@@ -9,20 +9,27 @@ import { evaluationCharts } from '../plots/evaluation-charts.js';
 import { PRIVMED_VERSION } from '../version.js';
 import type { ReportData } from './collect.js';
 import { ledgerChart, membershipRocChart } from './charts.js';
+import { auditOneRun } from '../attacks/index.js';
+
+/** eps_lb of a perfect attack on the same canaries: the most this audit could show. */
+const auditCeiling = (included: number, excluded: number, delta: number): number =>
+  auditOneRun(Array<number>(included).fill(1), Array<number>(excluded).fill(0), { significance: 0.05, delta }).epsLb;
 import { NOT_PROTECTED, PRIVACY_UNIT, THREAT_MODEL } from './text.js';
 
 export const SECTIONS = ['summary', 'federation', 'threat-model', 'mechanisms', 'ledger', 'performance', 'attacks', 'not-protected', 'reproducibility'] as const;
 
 const f = (v: number | null | undefined, digits = 3): string => (v === null || v === undefined || !Number.isFinite(v) ? 'n/a' : Number(v.toPrecision(digits + 1)).toString());
-const table = (head: string[], rows: (string | number)[][]): string =>
-  `<table><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows.map((r) => `<tr>${r.map((c) => `<td>${typeof c === 'number' ? f(c) : c}</td>`).join('')}</tr>`).join('')}</tbody></table>`;
+// Cells from JSON may be null where a NaN was written.
+const table = (head: string[], rows: (string | number | null)[][]): string =>
+  `<table><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows.map((r) => `<tr>${r.map((c) => `<td>${typeof c === 'number' || c === null ? f(c) : c}</td>`).join('')}</tr>`).join('')}</tbody></table>`;
 const figure = (svg: string, caption: string): string => `<figure class="plot">${svg}<figcaption>${esc(caption)}</figcaption></figure>`;
 const section = (id: string, title: string, body: string): string => `<section id="report-${id}" class="report-section"><h2>${esc(title)}</h2>${body}</section>`;
 const none = (what: string): string => `<p class="missing">${esc(what)}</p>`;
 
+/** The run's DP settings: its own config (train), else the first site config beside a federation database. */
 function privacySettings(d: ReportData): Record<string, unknown> | null {
   const c = d.config as { privacy?: Record<string, unknown>; site?: { privacy?: Record<string, unknown> } } | null;
-  return c?.privacy ?? c?.site?.privacy ?? null;
+  return c?.privacy ?? c?.site?.privacy ?? (d.siteConfigs.map((s) => s.site.privacy as Record<string, unknown> | undefined).find((p) => p) ?? null);
 }
 
 function summary(d: ReportData): string {
@@ -40,7 +47,12 @@ function summary(d: ReportData): string {
     light(dp ? maxEps <= 10 : false, dp ? `Membership / reconstruction from the model: DP-SGD, largest site epsilon ${f(maxEps)} at delta ${f(d.ledgers[0]?.delta ?? 1e-5)}` : 'No differential privacy: the model itself is not protected') +
     light(/secagg|ckks/.test(agg) ? true : d.kind === 'train' ? null : false, `Updates seen by the coordinator: ${agg}`) +
     light(audit ? audit.passed : null, audit ? `Empirical audit: eps_lb ${f(audit.epsLb)} ${audit.passed ? '<=' : '>'} accountant epsilon ${f(audit.epsilon)}` : 'No empirical audit was run') +
-    light(inv.length ? plainLeak.length === 0 || /secagg|ckks/.test(agg) : null, inv.length ? `Gradient inversion: plain updates ${plainLeak.length ? 'ARE' : 'are not'} reconstructable (PSNR > 20 dB)${/secagg|ckks/.test(agg) ? '; this run does not send plain updates' : ''}` : 'No gradient-inversion test was run') +
+    light(
+      inv.length ? plainLeak.length === 0 || /secagg|ckks/.test(agg) : null,
+      inv.length
+        ? `Gradient inversion: ${plainLeak.length ? 'a plain update DOES give images back (PSNR > 20 dB)' : 'no plain update gave images back at PSNR > 20 dB'}${/secagg|ckks/.test(agg) ? '; this run sends no plain update to the coordinator' : ''}`
+        : 'No gradient-inversion test was run',
+    ) +
     `</ul>`
   );
 }
@@ -81,7 +93,7 @@ function mechanismsSection(d: ReportData): string {
 function ledgerSection(d: ReportData): string {
   if (!d.ledgers.length) return none('No privacy ledger was found next to this run: nothing was charged (no DP).');
   const budget = d.federation?.privacy.budget ?? (privacySettings(d)?.targetEpsilon as number | undefined) ?? null;
-  const chart = d.federation && d.federation.privacy.sites.length ? d.federation.charts.epsilon : ledgerChart(d.ledgers, budget);
+  const chart = ledgerChart(d.ledgers, budget);
   const releases = d.ledgers.flatMap((l) => l.releases);
   return (
     figure(chart, 'Epsilon spent per site against the budget') +
@@ -109,8 +121,8 @@ function attacksSection(d: ReportData): string {
   for (const inv of d.inversion) {
     html += `<p>Settings: <code>${esc(JSON.stringify(inv.settings))}</code>. SSIM: Wang et al. with a 7x7 uniform window, K1 0.01, K2 0.03, data range 1; reconstructions matched to true images by least total MSE.</p>`;
     html += table(
-      ['target', 'images per node', 'nodes', 'PSNR mean (dB)', 'PSNR max', 'SSIM mean', 'RDLV max', 'labels right', 'seconds'],
-      inv.rows.map((r) => (r.refused ? [esc(r.target), String(r.batch), '-', `refused: ${esc(r.refused)}`, '', '', '', '', ''] : [esc(r.target), String(r.batch), String(r.nodes), r.psnrMean, r.psnrMax, r.ssimMean, r.rdlvMax, f(r.labelAccuracy), f(r.seconds)])),
+      ['target', 'images per node', 'nodes', 'PSNR mean (dB)', 'PSNR max', 'flat prior PSNR', 'SSIM mean', 'RDLV max', 'labels right', 'seconds'],
+      inv.rows.map((r) => (r.refused ? [esc(r.target), String(r.batch), '-', `refused: ${esc(r.refused)}`, '', '', '', '', '', ''] : [esc(r.target), String(r.batch), String(r.nodes), r.psnrMean, r.psnrMax, r.psnrPrior ?? null, r.ssimMean, r.rdlvMax, f(r.labelAccuracy), f(r.seconds)])),
     );
     html += inv.rows.filter((r) => r.grid).map((r) => `<figure class="grid"><img alt="${esc(r.target)} batch ${r.batch}" src="data:image/png;base64,${r.grid}"/><figcaption>${esc(`${r.target}, ${r.batch} image(s) per node: originals (top) and reconstructions (bottom)`)}</figcaption></figure>`).join('');
   }
@@ -129,7 +141,7 @@ function attacksSection(d: ReportData): string {
   const a = d.audit;
   html += a
     ? table(['canaries', 'included', 'DP-SGD steps', 'noise', 'accountant epsilon', 'eps_lb (95%)', 'result'], [[String(a.canaries), String(a.included), String(a.steps), a.noiseMultiplier, a.epsilon, a.epsLb, a.passed ? 'eps_lb <= epsilon' : '<b>VIOLATION</b>']]) +
-      `<p>Black-box canaries (mislabelled training images, scored by their loss under the final model). With ${a.canaries} canaries even a perfect attack cannot certify much more than epsilon 6, so a small eps_lb is expected and is not evidence of safety.</p>`
+      `<p>Black-box canaries (mislabelled training images, scored by their loss under the final model). With these ${a.canaries} canaries even a perfect attack (every guess right) certifies at most eps_lb ${f(auditCeiling(a.included, a.canaries - a.included, a.delta))}, so a small eps_lb is expected and is not evidence of safety; it shows that this audit found no violation.</p>`
     : none('Not run (privmed attack audit).');
   return html;
 }
@@ -138,6 +150,7 @@ function reproducibilitySection(d: ReportData): string {
   return (
     `<p>privmed ${esc(PRIVMED_VERSION)}, Node.js ${esc(process.version)}, ${esc(process.platform)}/${esc(process.arch)}.</p>` +
     `<h3>Configuration</h3><pre>${esc(JSON.stringify(d.config, null, 2) ?? 'none')}</pre>` +
+    d.siteConfigs.map((c) => `<h3>Site config ${esc(c.file)}</h3><pre>${esc(JSON.stringify(c.site, null, 2))}</pre>`).join('') +
     `<h3>Files and SHA-256</h3>` +
     table(['file', 'bytes', 'sha256'], d.files.map((x) => [esc(x.path), String(x.bytes), `<code>${x.sha256}</code>`]))
   );
@@ -147,7 +160,7 @@ const CSS = `body{font-family:system-ui,sans-serif;max-width:1000px;margin:2em a
 section{margin:2em 0;break-inside:auto}h2{color:#0072B2;break-after:avoid}table{border-collapse:collapse;margin:.5em 0;font-size:.85em}
 td,th{border:1px solid #ccc;padding:3px 6px;vertical-align:top}th{background:#eef}figure{margin:1em 0;break-inside:avoid}figure.plot svg{max-width:100%;height:auto}
 figure.grid img{image-rendering:pixelated;max-width:100%}.row{display:flex;flex-wrap:wrap;gap:8px}.row figure{flex:1 1 300px}.missing{color:#888;font-style:italic}
-.lights li{list-style:none;padding:4px 8px;margin:3px 0;border-left:8px solid}.green{border-color:#009E73}.amber{border-color:#E69F00}.red{border-color:#D55E00}
+.lights li{list-style:none;padding:4px 8px;margin:3px 0;border-left:8px solid}.lights li.green{border-color:#009E73}.lights li.amber{border-color:#E69F00}.lights li.red{border-color:#D55E00}
 pre{font-size:.75em;background:#f6f6f6;padding:8px;overflow:auto;max-height:40em}code{font-size:.85em;word-break:break-all}`;
 
 export function renderReport(d: ReportData): string {

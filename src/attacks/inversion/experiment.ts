@@ -24,6 +24,8 @@ export interface InversionRow {
   ssimMean: number;
   mseMean: number;
   rdlvMax: number;
+  /** Mean PSNR of the attacker's flat prior (the data mean) against the same images: what "nothing learnt" scores. */
+  psnrPrior: number;
   labelAccuracy: number;
   labelSource: string;
   seconds: number;
@@ -63,7 +65,7 @@ export async function runInversion(o: InversionExperiment): Promise<InversionRow
   for (const target of o.targets) {
     for (const batch of o.batches) {
       if (target === 'ckks') {
-        rows.push({ target, batch, nodes: o.nodes, reconstructed: 0, psnrMean: NaN, psnrMax: NaN, ssimMean: NaN, mseMean: NaN, rdlvMax: NaN, labelAccuracy: NaN, labelSource: '-', seconds: 0, grid: null, refused: CKKS_REFUSAL });
+        rows.push({ target, batch, nodes: o.nodes, reconstructed: 0, psnrMean: NaN, psnrMax: NaN, ssimMean: NaN, mseMean: NaN, rdlvMax: NaN, psnrPrior: NaN, labelAccuracy: NaN, labelSource: '-', seconds: 0, grid: null, refused: CKKS_REFUSAL });
         continue;
       }
       const t0 = Date.now();
@@ -98,13 +100,14 @@ export async function runInversion(o: InversionExperiment): Promise<InversionRow
         ssimMean: mean(sc.ssim),
         mseMean: mean(sc.mse),
         rdlvMax: Math.max(...sc.rdlv),
+        psnrPrior: mean(sc.priorPsnr),
         labelAccuracy: labelHits / n,
         labelSource: inv.labelSource,
         seconds: (Date.now() - t0) / 1000,
         grid: png.toString('base64'),
         gridPng: file,
       };
-      o.log?.(`inversion ${target} batch ${batch} (${n} image(s)): PSNR ${row.psnrMean.toFixed(2)} dB (max ${row.psnrMax.toFixed(2)}), SSIM ${row.ssimMean.toFixed(3)}, labels ${labelHits}/${n} (${inv.labelSource}), ${row.seconds.toFixed(0)} s`);
+      o.log?.(`inversion ${target} batch ${batch} (${n} image(s)): PSNR ${row.psnrMean.toFixed(2)} dB (max ${row.psnrMax.toFixed(2)}), SSIM ${row.ssimMean.toFixed(3)}, flat prior ${row.psnrPrior.toFixed(2)} dB, labels ${labelHits}/${n} (${inv.labelSource}), ${row.seconds.toFixed(0)} s`);
       rows.push(row);
     }
   }

@@ -135,12 +135,14 @@ export interface MatchedScores {
   ssim: number[];
   /** NVFlare's relative data leakage value per reconstruction: (SSIM(rec, x) - SSIM(prior, x)) / SSIM(prior, x). */
   rdlv: number[];
+  /** PSNR of the prior itself against each matched image: the floor a reconstruction must beat to show anything. */
+  priorPsnr: number[];
 }
 
 /** Matches reconstructions to true images (least total MSE) and scores each pair; `prior` is the attacker's starting guess. */
 export function matchAndScore(recs: Float32Array[], truths: Float32Array[], shape: ImageShape, prior: Float32Array): MatchedScores {
   const match = assign(recs.map((r) => truths.map((t) => mse(r, t))));
-  const out: MatchedScores = { match, mse: [], psnr: [], ssim: [], rdlv: [] };
+  const out: MatchedScores = { match, mse: [], psnr: [], ssim: [], rdlv: [], priorPsnr: [] };
   recs.forEach((r, i) => {
     const t = truths[match[i]!]!;
     out.mse.push(mse(r, t));
@@ -149,6 +151,7 @@ export function matchAndScore(recs: Float32Array[], truths: Float32Array[], shap
     out.ssim.push(s);
     const sp = ssim(prior, t, shape);
     out.rdlv.push((s - sp) / Math.max(Math.abs(sp), 1e-6));
+    out.priorPsnr.push(psnr(prior, t));
   });
   return out;
 }

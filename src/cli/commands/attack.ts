@@ -94,7 +94,9 @@ export function registerAttackCommand(program: Command): void {
     .option('--noise <sigma>', 'noise multiplier of the dp target', num('--noise'), 1)
     .option('--clip <c>', 'clipping norm of the dp target', num('--clip'), 1)
     .option('--site-lr <lr>', 'the nodes\' SGD learning rate', num('--site-lr'), 0.01)
-    .action(async (o: Common & { targets: TargetKind[]; batches: number[]; nodes: number; iterations: number; restarts: number; tv: number; noise: number; clip: number; siteLr: number }) => {
+    .option('--name <file>', 'results file in --out (default inversion.json, inversion-<size>px.json off 28 px); the report reads every inversion*.json')
+    .action(async (o: Common & { targets: TargetKind[]; batches: number[]; nodes: number; iterations: number; restarts: number; tv: number; noise: number; clip: number; siteLr: number; name?: string }) => {
+      if (o.name !== undefined && !/^inversion[\w.-]*\.json$/.test(o.name)) throw new PrivmedError(`--name: expected a file name inversion*.json (the report reads those), got '${o.name}'`);
       for (const t of o.targets) if (!TARGET_KINDS.includes(t)) throw new PrivmedError(`--targets: unknown target '${t}' (use ${TARGET_KINDS.join(', ')})`);
       const log = await start(o);
       const pool = await loadAttackPool(o.data);
@@ -116,7 +118,7 @@ export function registerAttackCommand(program: Command): void {
         log: o.json ? undefined : log,
       });
       const settings = { data: pool.name, size: `${pool.train.info.height}x${pool.train.info.width}`, model: 'small-cnn (norm none), round-1 weights', iterations: o.iterations, restarts: o.restarts, tv: o.tv, nodes: o.nodes, noise: o.noise, clip: o.clip };
-      writeFileSync(join(o.out, `inversion${pool.train.info.height === 28 ? '' : `-${pool.train.info.height}px`}.json`), JSON.stringify({ settings, rows }, null, 1));
+      writeFileSync(join(o.out, o.name ?? `inversion${pool.train.info.height === 28 ? '' : `-${pool.train.info.height}px`}.json`), JSON.stringify({ settings, rows }, null, 1));
       if (o.json) printJson({ settings, rows: rows.map((r) => ({ ...r, grid: undefined })) });
       else for (const r of rows) if (r.refused) log(`inversion ${r.target}: refused: ${r.refused}`);
     });
@@ -124,7 +126,7 @@ export function registerAttackCommand(program: Command): void {
   common(attack.command('membership'))
     .description('membership inference (Yeom loss threshold, offline LiRA) on non-private and DP models trained on random halves')
     .option('--pool <n>', 'training images the halves are drawn from', int('--pool', 4), 1000)
-    .option('--models <n>', 'models per setting (even; each is target once, the others its shadows)', int('--models', 2), 6)
+    .option('--models <n>', 'models per setting (even; each is target once, the others its shadows)', int('--models', 4), 6)
     .option('--epochs <n>', 'epochs per model', int('--epochs'), 10)
     .option('--batch-size <n>', 'batch size', int('--batch-size'), 64)
     .option('--lr <lr>', 'SGD learning rate (momentum 0.9)', num('--lr'), 0.05)
