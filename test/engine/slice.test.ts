@@ -1,0 +1,49 @@
+// The wasm Slice (reads its input on the heap, no copy of the whole input) against tfjs-backend-cpu:
+// contiguous and strided slices of ranks 1-5, int32 too, and random slices (property).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from '../../src/engine/backend.js';
+import { sliceConfig } from '../../src/engine/kernels/slice.js';
+import { randomInput, runOn, wasmVsCpu } from './compare.js';
+
+await initBackend('wasm');
+assert.equal(tf.getKernel('Slice', 'wasm'), sliceConfig, 'privmed Slice is the registered wasm kernel');
+
+const CASES: [number[], number[], number[]][] = [
+  [[32, 8, 8, 4], [5, 0, 0, 0], [1, 8, 8, 4]], // one sample: contiguous
+  [[32, 8, 8, 4], [3, 0, 0, 0], [7, -1, -1, -1]],
+  [[4, 9, 7, 5], [1, 2, 3, 1], [2, 5, 3, 3]], // strided in every axis
+  [[10], [3], [4]],
+  [[6, 5], [1, 2], [4, 2]],
+  [[3, 4, 5], [0, 1, 0], [3, 2, 5]],
+  [[2, 3, 4, 5, 6], [1, 0, 2, 1, 3], [1, 3, 2, 3, 2]],
+  [[4, 4], [1, 1], [0, 2]], // empty
+];
+
+test('Slice on wasm equals cpu exactly (fixed shapes)', async () => {
+  for (const [i, [shape, begin, size]] of CASES.entries()) {
+    const err = await wasmVsCpu([randomInput(shape, i)], (x) => tf.slice(x!, begin, size));
+    assert.equal(err, 0, `[${shape}] begin [${begin}] size [${size}]`);
+  }
+});
+
+test('Slice on wasm of int32 tensors', async () => {
+  const values = Int32Array.from({ length: 60 }, (_, i) => i * 7 - 100);
+  const run = (b: 'wasm' | 'cpu') => runOn(b, [], () => tf.slice(tf.tensor3d(values, [3, 4, 5], 'int32'), [1, 1, 2], [2, 3, 2]));
+  assert.deepEqual(Array.from((await run('wasm'))[0]!), Array.from((await run('cpu'))[0]!));
+});
+
+test('Slice on wasm equals cpu (random shapes, property)', async () => {
+  const sliceCase = fc.array(fc.integer({ min: 1, max: 6 }), { minLength: 1, maxLength: 4 }).chain((shape) =>
+    fc.tuple(fc.constant(shape), fc.tuple(...shape.map((d) => fc.integer({ min: 0, max: d - 1 }).chain((b) => fc.tuple(fc.constant(b), fc.integer({ min: 0, max: d - b })))))),
+  );
+  await fc.assert(
+    fc.asyncProperty(sliceCase, fc.integer({ min: 0, max: 1e6 }), async ([shape, bs], seed) => {
+      const err = await wasmVsCpu([randomInput(shape, seed)], (x) => tf.slice(x!, bs.map((p) => p[0]), bs.map((p) => p[1])));
+      return err === 0;
+    }),
+    { numRuns: 40, seed: 2718 },
+  );
+});
