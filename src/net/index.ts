@@ -9,6 +9,7 @@ export { peerCommonName, AccessDenied, type AuthorizableCall } from './peer-iden
 export { readTlsMaterial, allowInsecure, type TlsFiles, type TlsMaterial, type Security } from './security.js';
 export { TlsConfigSchema } from './tls-config.js';
 export { probeTls } from './tls-probe.js';
+export { peerCertificate, certificateSigner, verifiesWith } from './certs/peer-certificate.js';
 export {
   checkNodeName,
   createCertificateAuthority,

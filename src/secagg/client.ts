@@ -4,13 +4,16 @@ import { applyMask } from '../crypto/prg.js';
 import { systemRandom, type RandomSource } from '../crypto/random.js';
 import { ringToLittleEndian } from '../crypto/ring.js';
 import { randomFieldElementBytes, SECRET_BYTES } from '../crypto/shamir.js';
-import { generateX25519KeyPair, X25519_KEY_BYTES, type X25519KeyPair } from '../crypto/x25519.js';
+import { generateX25519KeyPair, type X25519KeyPair } from '../crypto/x25519.js';
+import { checkSurvivorProof, keysTranscript, survivorsTranscript, type SecAggAuthentication } from './authentication.js';
 import { pairwiseMaskKey, selfMaskKey, selfMaskSeedCommitment, shareEncryptionKey } from './derive.js';
 import { SecAggError } from './errors.js';
 import { graphNonceCommitment, graphSeed, neighbourGraph } from './graph.js';
 import { encodeInput, fixedPointScheme } from './input-encoding.js';
 import type {
   AdvertiseKeysMessage,
+  ConsistencyCheckMessage,
+  ConsistencySignatureMessage,
   ForwardedSharesMessage,
   KeyBroadcastMessage,
   MaskedInputMessage,
@@ -22,6 +25,7 @@ import type {
   UnmaskRequestMessage,
   UnmaskResponseMessage,
 } from './messages.js';
+import { checkParticipants } from './participants.js';
 import { validateParams } from './params.js';
 import { shareSecret, x25519Agree } from './primitives.js';
 import { decryptFromPeer, encryptForPeer } from './share-encryption.js';
@@ -31,9 +35,14 @@ export interface SecAggClientOptions {
   random?: RandomSource;
   /** Local policy: refuse rounds whose threshold is lower than this. */
   minThreshold?: number;
+  /**
+   * This node's identity: it signs its keys and the survivor set, and takes
+   * part only in authenticated rounds, verifying every peer (authentication.ts).
+   */
+  authentication?: SecAggAuthentication;
 }
 
-export type SecAggClientState = 'awaiting-setup' | 'awaiting-keys' | 'awaiting-shares' | 'awaiting-unmask' | 'done' | 'aborted';
+export type SecAggClientState = 'awaiting-setup' | 'awaiting-keys' | 'awaiting-shares' | 'awaiting-consistency' | 'awaiting-unmask' | 'done' | 'aborted';
 
 /** The two shares a holder keeps for one owner: of its self-mask seed and of its mask secret key. */
 interface HeldShares {
@@ -58,6 +67,8 @@ export class SecAggClient {
   private neighbours: number[] = [];
   private channelKeys = new Map<number, Uint8Array>();
   private selfMaskSeed?: Uint8Array;
+  /** The survivor set U3 this node signed (authenticated rounds). */
+  private signedSurvivors?: number[];
   private ownShares?: HeldShares;
   /** Shares received from the neighbours that reached the share-keys stage. */
   private heldShares = new Map<number, HeldShares>();
@@ -86,18 +97,18 @@ export class SecAggClient {
         throw new SecAggError('refused', `threshold ${params.threshold} is below this node's minimum of ${minThreshold}`);
       }
       if (message.graphNonceCommitment.length !== 32) throw new SecAggError('malformed', 'graph nonce commitment must be 32 bytes');
+      const auth = this.options.authentication;
+      // An unauthenticated round would let the coordinator substitute keys unseen: a node with an identity refuses it.
+      if (auth && !params.authenticated) throw new SecAggError('refused', `round ${params.roundId} is not authenticated; node ${this.nodeId} takes part only in rounds whose keys are signed`);
+      if (!auth && params.authenticated) throw new SecAggError('refused', `round ${params.roundId} is authenticated, and node ${this.nodeId} has no identity to sign its keys with`);
       this.params = { ...params, nodeIds: [...params.nodeIds] };
       this.graphCommitment = message.graphNonceCommitment;
       this.encryptionKeys = generateX25519KeyPair(this.random);
       this.maskKeys = generateX25519KeyPair(this.random);
       this.current = 'awaiting-keys';
-      return {
-        kind: 'advertise-keys',
-        roundId: params.roundId,
-        nodeId: this.nodeId,
-        encryptionPublicKey: this.encryptionKeys.publicKey,
-        maskPublicKey: this.maskKeys.publicKey,
-      };
+      const keys = { encryptionPublicKey: this.encryptionKeys.publicKey, maskPublicKey: this.maskKeys.publicKey };
+      const signed = auth && { credential: auth.signer.credential, signature: auth.signer.sign(keysTranscript(params.roundId, this.nodeId, keys.encryptionPublicKey, keys.maskPublicKey)) };
+      return { kind: 'advertise-keys', roundId: params.roundId, nodeId: this.nodeId, ...keys, ...signed };
     });
   }
 
@@ -105,7 +116,8 @@ export class SecAggClient {
   handleKeyBroadcast(message: KeyBroadcastMessage): ShareKeysMessage {
     return this.step('awaiting-keys', 'key-broadcast', () => {
       const params = this.expectRound(message.roundId);
-      this.checkParticipants(message.participants);
+      const own = { encryptionPublicKey: this.encryptionKeys!.publicKey, maskPublicKey: this.maskKeys!.publicKey };
+      this.participants = checkParticipants(message.participants, params, this.nodeId, own, this.options.authentication?.verifier);
       if (message.participants.length < params.threshold) {
         throw new SecAggError('below-threshold', `only ${message.participants.length} nodes advertised keys, threshold is ${params.threshold}`);
       }
@@ -173,8 +185,30 @@ export class SecAggClient {
         // The smaller id adds, the larger subtracts: the pair cancels in the sum.
         applyMask(vector, pairwiseMaskKey(shared, params.roundId, this.nodeId, v), this.nodeId < v ? 1 : -1);
       }
-      this.current = 'awaiting-unmask';
+      this.current = params.authenticated ? 'awaiting-consistency' : 'awaiting-unmask';
       return { kind: 'masked-input', roundId: params.roundId, nodeId: this.nodeId, maskedVector: ringToLittleEndian(vector) };
+    });
+  }
+
+  /**
+   * Consistency check (authenticated rounds) -> this node's signature on the
+   * survivor set U3, which must contain it and only nodes that advertised
+   * keys. It signs one set per round: the unmasking request must carry that
+   * set and at least t signatures on it.
+   */
+  handleConsistencyCheck(message: ConsistencyCheckMessage): ConsistencySignatureMessage {
+    return this.step('awaiting-consistency', 'consistency-check', () => {
+      const params = this.expectRound(message.roundId);
+      const survivors = message.survivors;
+      if (survivors.some((v, i) => i > 0 && v <= survivors[i - 1]!)) throw new SecAggError('protocol', 'the survivor set must be sorted without repeats');
+      if (!survivors.includes(this.nodeId)) throw new SecAggError('refused', `the survivor set leaves out node ${this.nodeId}, which sent its masked input`);
+      const stranger = survivors.find((v) => !this.participants.has(v));
+      if (stranger !== undefined) throw new SecAggError('protocol', `the survivor set names node ${stranger}, which advertised no keys`);
+      if (survivors.length < params.threshold) throw new SecAggError('below-threshold', `only ${survivors.length} survivors, threshold is ${params.threshold}`);
+      this.signedSurvivors = [...survivors];
+      this.current = 'awaiting-unmask';
+      const signature = this.options.authentication!.signer.sign(survivorsTranscript(params.roundId, this.nodeId, this.signedSurvivors));
+      return { kind: 'consistency-signature', roundId: params.roundId, nodeId: this.nodeId, signature };
     });
   }
 
@@ -183,7 +217,8 @@ export class SecAggClient {
    * survived and the mask-key shares of those that dropped. Refused when a
    * node is named in both lists, when this node is called dropped, or when it
    * has already answered: any of those could hand the coordinator both
-   * secrets of one node, and with them that node's update.
+   * secrets of one node, and with them that node's update. In authenticated
+   * rounds it must also carry the consistency proof, and agree with it.
    */
   handleUnmaskRequest(message: UnmaskRequestMessage): UnmaskResponseMessage {
     if (this.current === 'done') {
@@ -211,6 +246,14 @@ export class SecAggClient {
       }
       if (survivors.size < params.threshold) {
         throw new SecAggError('below-threshold', `only ${survivors.size} of node ${this.nodeId}'s share holders survived, threshold is ${params.threshold}`);
+      }
+      if (params.authenticated) {
+        const auth = this.options.authentication!;
+        const credentialOf = (v: number) => this.participants.get(v)?.credential;
+        checkSurvivorProof(params.roundId, this.signedSurvivors!, message.survivorSet ?? [], message.signatures ?? [], params.threshold, credentialOf, auth.verifier);
+        const inSet = new Set(this.signedSurvivors);
+        const wrong = [...survivors].find((v) => !inSet.has(v)) ?? [...dropped].find((v) => inSet.has(v));
+        if (wrong !== undefined) throw new SecAggError('refused', `the request's survivors and dropped disagree with the signed survivor set about node ${wrong}`);
       }
       const held = (v: number): HeldShares => (v === this.nodeId ? this.ownShares! : this.heldShares.get(v)!);
       this.current = 'done';
@@ -242,29 +285,6 @@ export class SecAggClient {
     const params = this.params!;
     if (roundId !== params.roundId) throw new SecAggError('protocol', `message for round ${roundId} arrived in round ${params.roundId}`);
     return params;
-  }
-
-  private checkParticipants(participants: readonly ParticipantKeys[]): void {
-    const invited = new Set(this.params!.nodeIds);
-    const keys = new Set<string>();
-    let previous = 0;
-    for (const p of participants) {
-      if (!invited.has(p.nodeId)) throw new SecAggError('protocol', `participant ${p.nodeId} was not invited`);
-      if (p.nodeId <= previous) throw new SecAggError('protocol', 'participants must be sorted by id without repeats');
-      previous = p.nodeId;
-      for (const key of [p.encryptionPublicKey, p.maskPublicKey]) {
-        if (key.length !== X25519_KEY_BYTES) throw new SecAggError('malformed', `participant ${p.nodeId} has a key of ${key.length} bytes`);
-        const hex = Buffer.from(key).toString('hex');
-        // A repeated key would let the coordinator pose as one node towards another.
-        if (keys.has(hex)) throw new SecAggError('protocol', `participant ${p.nodeId} reuses a public key`);
-        keys.add(hex);
-      }
-      this.participants.set(p.nodeId, { nodeId: p.nodeId, encryptionPublicKey: p.encryptionPublicKey.slice(), maskPublicKey: p.maskPublicKey.slice() });
-    }
-    const me = this.participants.get(this.nodeId);
-    if (!me || !equalBytes(me.encryptionPublicKey, this.encryptionKeys!.publicKey) || !equalBytes(me.maskPublicKey, this.maskKeys!.publicKey)) {
-      throw new SecAggError('protocol', `the key broadcast does not carry node ${this.nodeId}'s own keys`);
-    }
   }
 }
 

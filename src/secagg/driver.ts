@@ -1,11 +1,12 @@
 import { SecAggClient } from './client.js';
 import type { SecAggInput, SecAggMessage, SecAggParams } from './messages.js';
 import type { RandomSource } from '../crypto/random.js';
+import type { SecAggAuthentication, SecAggVerifier } from './authentication.js';
 import { SecAggServer, type SecAggResult } from './server.js';
 import { decodeMessageOf, encodeMessage, type MessageOf } from './wire.js';
 
-/** The four stages at which a node can fall silent. */
-export type SecAggStage = 'advertise-keys' | 'share-keys' | 'masked-input' | 'unmasking';
+/** The stages at which a node can fall silent ('consistency' only in authenticated rounds). */
+export type SecAggStage = 'advertise-keys' | 'share-keys' | 'masked-input' | 'consistency' | 'unmasking';
 
 export type Party = 'coordinator' | number;
 
@@ -29,6 +30,9 @@ export interface SecAggRoundOptions {
   /** Sees every message on the wire; may return different bytes to deliver (tampering tests). */
   onMessage?: (event: WireEvent) => Uint8Array | void;
   random?: RandomSource;
+  /** Authenticated rounds (params.authenticated): each node's identity, and the coordinator's verifier. */
+  authentication?: (nodeId: number) => SecAggAuthentication;
+  verifier?: SecAggVerifier;
 }
 
 export interface SecAggRoundReport {
@@ -54,7 +58,7 @@ export interface SecAggRoundReport {
 export function runSecAggRound(options: SecAggRoundOptions): SecAggRoundReport {
   const { params } = options;
   const silentFrom = new Map<number, number>();
-  const stageOrder: SecAggStage[] = ['advertise-keys', 'share-keys', 'masked-input', 'unmasking'];
+  const stageOrder: SecAggStage[] = ['advertise-keys', 'share-keys', 'masked-input', 'consistency', 'unmasking'];
   stageOrder.forEach((stage, index) => {
     for (const id of options.dropouts?.[stage] ?? []) silentFrom.set(id, Math.min(index, silentFrom.get(id) ?? index));
   });
@@ -108,8 +112,8 @@ export function runSecAggRound(options: SecAggRoundOptions): SecAggRoundReport {
     return atCoordinator(() => decodeMessageOf(bytes, message.kind as K));
   };
 
-  const server = atCoordinator(() => new SecAggServer(params, { random: options.random }));
-  const clients = new Map(params.nodeIds.map((id) => [id, new SecAggClient(id, { random: options.random })]));
+  const server = atCoordinator(() => new SecAggServer(params, { random: options.random, verifier: options.verifier }));
+  const clients = new Map(params.nodeIds.map((id) => [id, new SecAggClient(id, { random: options.random, authentication: options.authentication?.(id) })]));
   const setup = atCoordinator(() => server.setupMessage());
 
   for (const [id, client] of clients) {
@@ -137,7 +141,18 @@ export function runSecAggRound(options: SecAggRoundOptions): SecAggRoundReport {
     atCoordinator(() => server.receiveMaskedInput(delivered));
   }
 
-  for (const [id, request] of atCoordinator(() => server.finishMaskedInputStage())) {
+  let requests: Map<number, MessageOf<'unmask-request'>>;
+  if (params.authenticated) {
+    for (const [id, check] of atCoordinator(() => server.startConsistencyCheck())) {
+      const received = toNode(id, check);
+      if (!speaks(id, 'consistency')) continue;
+      const reply = atNode(id, () => clients.get(id)!.handleConsistencyCheck(received));
+      const delivered = toCoordinator(id, reply);
+      atCoordinator(() => server.receiveConsistencySignature(delivered));
+    }
+    requests = atCoordinator(() => server.finishConsistencyStage());
+  } else requests = atCoordinator(() => server.finishMaskedInputStage());
+  for (const [id, request] of requests) {
     const received = toNode(id, request);
     if (!speaks(id, 'unmasking')) continue;
     const reply = atNode(id, () => clients.get(id)!.handleUnmaskRequest(received));

@@ -10,6 +10,7 @@ export type SecAggErrorCode =
   | 'below-threshold' // too few nodes or shares left to finish safely
   | 'tampered' // a relayed ciphertext failed authentication
   | 'graph-mismatch' // the coordinator's neighbour graph is not the one the seed gives
+  | 'unauthenticated' // a key or signature that its node did not make (authenticated rounds)
   | 'refused' // a request would reveal more than the protocol allows
   | 'protocol' // a message out of order, duplicated, or inconsistent with the round
   | 'malformed'; // bytes that do not decode to a message

@@ -11,5 +11,6 @@ export { minimumThreshold, validateParams } from './params.js';
 export { fixedPointScheme, quantisationErrorBound, type FixedPointScheme } from './input-encoding.js';
 export { encodeMessage, decodeMessage, decodeMessageOf, type MessageOf } from './wire.js';
 export { SecAggError, type SecAggErrorCode } from './errors.js';
+export { keysTranscript, survivorsTranscript, type SecAggAuthentication, type SecAggSigner, type SecAggVerifier } from './authentication.js';
 export type { RandomSource } from '../crypto/random.js';
 export type * from './messages.js';

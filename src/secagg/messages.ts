@@ -3,12 +3,14 @@
  * so any transport can carry them; wire.ts gives a compact binary encoding.
  *
  *   coordinator -> all      setup             (round parameters, graph commitment)
- *   node -> coordinator     advertise-keys    (two fresh X25519 public keys)
+ *   node -> coordinator     advertise-keys    (two fresh X25519 public keys; authenticated: signed)
  *   coordinator -> node     key-broadcast     (all keys, graph nonce, the node's neighbours)
  *   node -> coordinator     share-keys        (encrypted Shamir shares, one per neighbour)
  *   coordinator -> node     forwarded-shares  (the ciphertexts addressed to that node)
  *   node -> coordinator     masked-input      (the masked fixed-point vector)
- *   coordinator -> node     unmask-request    (which neighbours survived / dropped)
+ *   coordinator -> node     consistency-check (authenticated rounds: the survivor set U3)
+ *   node -> coordinator     consistency-signature (its signature on U3)
+ *   coordinator -> node     unmask-request    (which neighbours survived / dropped; authenticated: U3 and >= t signatures on it)
  *   node -> coordinator     unmask-response   (self-mask-seed shares of survivors, mask-key shares of dropped)
  */
 
@@ -28,6 +30,8 @@ export interface SecAggParams {
   clip: number;
   /** Weights (e.g. sample counts) must lie in [0, maxWeight]. */
   maxWeight: number;
+  /** Keys and the survivor set are signed and verified (authentication.ts); absent means false. */
+  authenticated?: boolean;
 }
 
 export interface SetupMessage {
@@ -45,12 +49,17 @@ export interface AdvertiseKeysMessage {
   encryptionPublicKey: Uint8Array;
   /** Agrees the pairwise mask keys; its secret key is Shamir-shared. */
   maskPublicKey: Uint8Array;
+  /** Authenticated rounds: the node's credential and its signature over keysTranscript. */
+  credential?: Uint8Array;
+  signature?: Uint8Array;
 }
 
 export interface ParticipantKeys {
   nodeId: number;
   encryptionPublicKey: Uint8Array;
   maskPublicKey: Uint8Array;
+  credential?: Uint8Array;
+  signature?: Uint8Array;
 }
 
 export interface KeyBroadcastMessage {
@@ -96,6 +105,26 @@ export interface MaskedInputMessage {
   maskedVector: Uint8Array;
 }
 
+/** Authenticated rounds: the set U3 of nodes whose masked input arrived, sent to each of them to sign. */
+export interface ConsistencyCheckMessage {
+  kind: 'consistency-check';
+  roundId: string;
+  survivors: number[];
+}
+
+export interface ConsistencySignatureMessage {
+  kind: 'consistency-signature';
+  roundId: string;
+  nodeId: number;
+  /** Over survivorsTranscript(roundId, nodeId, survivors). */
+  signature: Uint8Array;
+}
+
+export interface SurvivorSignature {
+  nodeId: number;
+  signature: Uint8Array;
+}
+
 export interface UnmaskRequestMessage {
   kind: 'unmask-request';
   roundId: string;
@@ -103,6 +132,9 @@ export interface UnmaskRequestMessage {
   survivors: number[];
   /** Neighbours that shared keys but whose masked input did not arrive. */
   dropped: number[];
+  /** Authenticated rounds: U3, as signed in the consistency check, and the survivors' signatures on it. */
+  survivorSet?: number[];
+  signatures?: SurvivorSignature[];
 }
 
 export interface RevealedShare {
@@ -125,6 +157,8 @@ export type SecAggMessage =
   | ShareKeysMessage
   | ForwardedSharesMessage
   | MaskedInputMessage
+  | ConsistencyCheckMessage
+  | ConsistencySignatureMessage
   | UnmaskRequestMessage
   | UnmaskResponseMessage;
 

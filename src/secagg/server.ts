@@ -2,14 +2,21 @@ import { equalBytes } from '../crypto/bytes.js';
 import { applyMask } from '../crypto/prg.js';
 import { systemRandom, type RandomSource } from '../crypto/random.js';
 import { addInto, ringFromLittleEndian, RING_ELEMENT_BYTES } from '../crypto/ring.js';
-import { SECRET_BYTES, type Share } from '../crypto/shamir.js';
+import type { Share } from '../crypto/shamir.js';
 import { isClampedScalar, privateKeyObject, x25519PublicKey, X25519_KEY_BYTES } from '../crypto/x25519.js';
 import { pairwiseMaskKey, selfMaskKey, selfMaskSeedCommitment } from './derive.js';
 import { SecAggError } from './errors.js';
 import { graphNonceCommitment, graphSeed, neighbourGraph } from './graph.js';
 import { decodeSum, fixedPointScheme, quantisationErrorBound, type FixedPointScheme } from './input-encoding.js';
+import { checkSurvivorSignature, signedKeys, type SecAggVerifier } from './authentication.js';
+import { checkOwners, checkShareKeys, pushShare } from './server-checks.js';
+import type { SecAggResult } from './result.js';
+
+export { weightedMean, type SecAggResult } from './result.js';
 import type {
   AdvertiseKeysMessage,
+  ConsistencyCheckMessage,
+  ConsistencySignatureMessage,
   ForwardedSharesMessage,
   KeyBroadcastMessage,
   MaskedInputMessage,
@@ -19,36 +26,19 @@ import type {
   ShareKeysMessage,
   UnmaskRequestMessage,
   UnmaskResponseMessage,
+  SurvivorSignature,
 } from './messages.js';
 import { validateParams } from './params.js';
 import { reconstructSecret, x25519Agree } from './primitives.js';
-import { shareCiphertextBytes } from './share-encryption.js';
 
 export interface SecAggServerOptions {
   /** Randomness for the graph nonce; defaults to the system CSPRNG. */
   random?: RandomSource;
+  /** Authenticated rounds: checks each signature on receipt, so one bad node cannot make the honest ones abort. */
+  verifier?: SecAggVerifier;
 }
 
-export type SecAggServerStage = 'advertise-keys' | 'share-keys' | 'masked-input' | 'unmasking' | 'done' | 'failed';
-
-export interface SecAggResult {
-  /** Sum over contributors of weight * clipped update. */
-  sum: Float64Array;
-  /** Sum of the contributors' weights. */
-  weightSum: number;
-  /** Nodes whose masked input is in the sum. */
-  contributors: number[];
-  /** Nodes that shared keys but whose input is not in the sum. */
-  dropped: number[];
-  /** Largest quantisation error per coordinate of `sum` and of `weightSum`. */
-  errorBound: { value: number; weight: number };
-}
-
-/** Element-wise sum / weightSum: the weighted mean of the contributors' updates. */
-export function weightedMean(result: SecAggResult): Float64Array {
-  if (!(result.weightSum > 0)) throw new SecAggError('invalid-input', `weight sum is ${result.weightSum}; no weighted mean`);
-  return result.sum.map((v) => v / result.weightSum);
-}
+export type SecAggServerStage = 'advertise-keys' | 'share-keys' | 'masked-input' | 'consistency' | 'unmasking' | 'done' | 'failed';
 
 /**
  * The coordinator side of one round, as a state machine. It relays
@@ -70,12 +60,15 @@ export class SecAggServer {
   private readonly shareKeys = new Map<number, ShareKeysMessage>();
   private readonly accumulator: Uint32Array;
   private readonly maskedFrom = new Set<number>();
+  /** U3, fixed when the masked-input stage ends, and the survivors' signatures on it. */
+  private survivorSet: number[] = [];
+  private readonly survivorSignatures = new Map<number, Uint8Array>();
   private readonly requests = new Map<number, UnmaskRequestMessage>();
   private readonly responded = new Set<number>();
   private readonly selfMaskSeedShares = new Map<number, Share[]>();
   private readonly maskKeyShares = new Map<number, Share[]>();
 
-  constructor(params: SecAggParams, options: SecAggServerOptions = {}) {
+  constructor(params: SecAggParams, private readonly options: SecAggServerOptions = {}) {
     validateParams(params);
     this.params = { ...params, nodeIds: [...params.nodeIds].sort((a, b) => a - b) };
     this.scheme = fixedPointScheme(this.params);
@@ -110,9 +103,11 @@ export class SecAggServer {
     if (fresh[0] === fresh[1] || fresh.some((k) => this.advertisedKeys.has(k))) {
       throw new SecAggError('protocol', `node ${id} advertised a public key that is already in use`);
     }
+    const keys: ParticipantKeys = { nodeId: id, encryptionPublicKey: message.encryptionPublicKey.slice(), maskPublicKey: message.maskPublicKey.slice() };
+    if (this.params.authenticated) Object.assign(keys, signedKeys(this.params.roundId, message, this.options.verifier));
     for (const k of fresh) this.advertisedKeys.add(k);
     // Copies: decoded fields may be views into a transport buffer that gets reused.
-    this.keys.set(id, { nodeId: id, encryptionPublicKey: message.encryptionPublicKey.slice(), maskPublicKey: message.maskPublicKey.slice() });
+    this.keys.set(id, keys);
   }
 
   /** Fixes the participants and the graph; returns each participant's key broadcast. */
@@ -142,15 +137,7 @@ export class SecAggServer {
     const neighbours = this.graph.get(id);
     if (!neighbours) throw new SecAggError('protocol', `node ${id} shared keys without having advertised any`);
     if (this.shareKeys.has(id)) throw new SecAggError('protocol', `node ${id} shared keys twice`);
-    if (message.selfMaskSeedCommitment.length !== 32) throw new SecAggError('malformed', `node ${id} sent a bad self-mask commitment`);
-    const recipients = message.shares.map((s) => s.to).sort((a, b) => a - b);
-    if (recipients.length !== neighbours.length || recipients.some((v, i) => v !== neighbours[i])) {
-      throw new SecAggError('protocol', `node ${id} must send exactly one ciphertext to each of its ${neighbours.length} neighbours`);
-    }
-    const expectedBytes = shareCiphertextBytes(2 * SECRET_BYTES);
-    for (const s of message.shares) {
-      if (s.ciphertext.length !== expectedBytes) throw new SecAggError('malformed', `node ${id} sent a ciphertext of ${s.ciphertext.length} bytes`);
-    }
+    checkShareKeys(message, neighbours);
     this.shareKeys.set(id, {
       ...message,
       selfMaskSeedCommitment: message.selfMaskSeedCommitment.slice(),
@@ -185,15 +172,45 @@ export class SecAggServer {
     this.maskedFrom.add(id);
   }
 
-  /**
-   * Fixes the contributors. Each one is asked, about each share holder it
-   * knows, for exactly one kind of share: the self-mask seed if the holder
-   * contributed, the mask key if it did not.
-   */
+  /** Fixes the contributors and asks them for unmasking shares (authenticated rounds: startConsistencyCheck instead). */
   finishMaskedInputStage(): Map<number, UnmaskRequestMessage> {
     this.expect('masked-input');
+    if (this.params.authenticated) throw new SecAggError('protocol', 'an authenticated round runs the consistency check before unmasking');
     this.requireAtLeastThreshold(this.maskedFrom.size, 'sent masked inputs');
-    for (const u of this.maskedFrom) {
+    return this.unmaskRequests([...this.maskedFrom]);
+  }
+
+  /** Authenticated rounds: fixes the contributors U3 and asks each of them to sign it. */
+  startConsistencyCheck(): Map<number, ConsistencyCheckMessage> {
+    this.expect('masked-input');
+    this.requireAtLeastThreshold(this.maskedFrom.size, 'sent masked inputs');
+    this.current = 'consistency';
+    const survivors = (this.survivorSet = [...this.maskedFrom].sort((a, b) => a - b));
+    return new Map(survivors.map((u) => [u, { kind: 'consistency-check', roundId: this.params.roundId, survivors }]));
+  }
+
+  receiveConsistencySignature(message: ConsistencySignatureMessage): void {
+    this.expect('consistency', message.roundId);
+    const id = message.nodeId;
+    if (!this.maskedFrom.has(id)) throw new SecAggError('protocol', `node ${id} signed a survivor set it was not sent`);
+    if (this.survivorSignatures.has(id)) throw new SecAggError('protocol', `node ${id} signed the survivor set twice`);
+    checkSurvivorSignature(this.params.roundId, id, this.survivorSet, message.signature, this.keys.get(id)!.credential!, this.options.verifier);
+    this.survivorSignatures.set(id, message.signature.slice());
+  }
+
+  /** Needs t signatures on U3; the nodes that signed get the unmasking requests, each with U3 and all the signatures. */
+  finishConsistencyStage(): Map<number, UnmaskRequestMessage> {
+    this.expect('consistency');
+    this.requireAtLeastThreshold(this.survivorSignatures.size, 'signed the survivor set');
+    const signatures: SurvivorSignature[] = [...this.survivorSignatures].sort(([a], [b]) => a - b).map(([nodeId, signature]) => ({ nodeId, signature }));
+    const requests = this.unmaskRequests([...this.survivorSignatures.keys()]);
+    for (const r of requests.values()) Object.assign(r, { survivorSet: this.survivorSet, signatures });
+    return requests;
+  }
+
+  /** Each asked contributor is asked, about each share holder it knows, for one kind of share: seed if it contributed, mask key if not. */
+  private unmaskRequests(asked: readonly number[]): Map<number, UnmaskRequestMessage> {
+    for (const u of asked) {
       const group = [u, ...this.graph.get(u)!].filter((v) => this.shareKeys.has(v)).sort((a, b) => a - b);
       this.requests.set(u, {
         kind: 'unmask-request',
@@ -280,20 +297,4 @@ export class SecAggServer {
       });
     }
   }
-}
-
-function checkOwners(shares: readonly { owner: number; share: Uint8Array }[], asked: readonly number[], from: number, kind: string): void {
-  const owners = shares.map((s) => s.owner).sort((a, b) => a - b);
-  if (owners.length !== asked.length || owners.some((v, i) => v !== asked[i])) {
-    throw new SecAggError('protocol', `node ${from} sent ${kind} shares for [${owners.join(', ')}], asked for [${asked.join(', ')}]`);
-  }
-  for (const s of shares) {
-    if (s.share.length !== SECRET_BYTES) throw new SecAggError('malformed', `node ${from} sent a ${kind} share of ${s.share.length} bytes`);
-  }
-}
-
-function pushShare(map: Map<number, Share[]>, owner: number, share: Share): void {
-  const list = map.get(owner);
-  if (list) list.push(share);
-  else map.set(owner, [share]);
 }

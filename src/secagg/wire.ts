@@ -9,13 +9,18 @@ import type { SecAggMessage } from './messages.js';
  * start on a 4-byte boundary so a decoded masked vector can be viewed as a
  * Uint32Array without copying.
  */
-type FieldType = 'u32' | 'f64' | 'string' | 'bytes' | 'u32[]' | { record: Schema } | { list: Schema };
+type BaseType = 'u32' | 'f64' | 'string' | 'bytes' | 'u32[]' | { record: Schema } | { list: Schema };
+/** Optional fields (authenticated rounds only) travel as empty / 0 and decode as absent. */
+type OptionalType = 'bool?' | 'bytes?' | 'u32[]?' | { optionalList: Schema };
+type FieldType = BaseType | OptionalType;
 type Schema = ReadonlyArray<readonly [name: string, type: FieldType]>;
 
 const participant: Schema = [
   ['nodeId', 'u32'],
   ['encryptionPublicKey', 'bytes'],
   ['maskPublicKey', 'bytes'],
+  ['credential', 'bytes?'],
+  ['signature', 'bytes?'],
 ];
 
 const SCHEMAS: Record<SecAggMessage['kind'], { code: number; schema: Schema }> = {
@@ -33,6 +38,7 @@ const SCHEMAS: Record<SecAggMessage['kind'], { code: number; schema: Schema }> =
             ['vectorLength', 'u32'],
             ['clip', 'f64'],
             ['maxWeight', 'f64'],
+            ['authenticated', 'bool?'],
           ],
         },
       ],
@@ -41,7 +47,14 @@ const SCHEMAS: Record<SecAggMessage['kind'], { code: number; schema: Schema }> =
   },
   'advertise-keys': {
     code: 2,
-    schema: [['roundId', 'string'], ['nodeId', 'u32'], ['encryptionPublicKey', 'bytes'], ['maskPublicKey', 'bytes']],
+    schema: [
+      ['roundId', 'string'],
+      ['nodeId', 'u32'],
+      ['encryptionPublicKey', 'bytes'],
+      ['maskPublicKey', 'bytes'],
+      ['credential', 'bytes?'],
+      ['signature', 'bytes?'],
+    ],
   },
   'key-broadcast': {
     code: 3,
@@ -66,7 +79,13 @@ const SCHEMAS: Record<SecAggMessage['kind'], { code: number; schema: Schema }> =
   },
   'unmask-request': {
     code: 7,
-    schema: [['roundId', 'string'], ['survivors', 'u32[]'], ['dropped', 'u32[]']],
+    schema: [
+      ['roundId', 'string'],
+      ['survivors', 'u32[]'],
+      ['dropped', 'u32[]'],
+      ['survivorSet', 'u32[]?'],
+      ['signatures', { optionalList: [['nodeId', 'u32'], ['signature', 'bytes']] }],
+    ],
   },
   'unmask-response': {
     code: 8,
@@ -77,10 +96,12 @@ const SCHEMAS: Record<SecAggMessage['kind'], { code: number; schema: Schema }> =
       ['maskKeyShares', { list: [['owner', 'u32'], ['share', 'bytes']] }],
     ],
   },
+  'consistency-check': { code: 9, schema: [['roundId', 'string'], ['survivors', 'u32[]']] },
+  'consistency-signature': { code: 10, schema: [['roundId', 'string'], ['nodeId', 'u32'], ['signature', 'bytes']] },
 };
 const KIND_BY_CODE = new Map(Object.entries(SCHEMAS).map(([kind, { code }]) => [code, kind as SecAggMessage['kind']]));
 const MAGIC = [0x50, 0x53, 0x41]; // "PSA"
-const VERSION = 1;
+const VERSION = 2;
 const HEADER_BYTES = 5;
 const utf8Encoder = new TextEncoder();
 const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
@@ -121,9 +142,24 @@ export function decodeMessageOf<K extends SecAggMessage['kind']>(bytes: Uint8Arr
   return message as MessageOf<K>;
 }
 
+const NO_BYTES = new Uint8Array(0);
+
+/** An optional field as the base type it travels as, with its value (absent: empty or 0). */
+function base(type: FieldType, field: unknown): [BaseType, unknown] {
+  if (type === 'bool?') return ['u32', field ? 1 : 0];
+  if (type === 'bytes?') return ['bytes', field ?? NO_BYTES];
+  if (type === 'u32[]?') return ['u32[]', field ?? []];
+  if (typeof type === 'object' && 'optionalList' in type) return [{ list: type.optionalList }, field ?? []];
+  return [type, field];
+}
+
+function isOptional(type: FieldType): boolean {
+  return type === 'bool?' || type === 'bytes?' || type === 'u32[]?' || (typeof type === 'object' && 'optionalList' in type);
+}
+
 function measure(schema: Schema, value: Plain, at: number): number {
-  for (const [name, type] of schema) {
-    const field = value[name];
+  for (const [name, optionalType] of schema) {
+    const [type, field] = base(optionalType, value[name]);
     if (type === 'u32') at += 4;
     else if (type === 'f64') at += 8;
     else if (type === 'string') at += 4 + utf8Encoder.encode(field as string).length;
@@ -139,8 +175,8 @@ function measure(schema: Schema, value: Plain, at: number): number {
 }
 
 function write(schema: Schema, value: Plain, view: DataView, out: Uint8Array, at: number): number {
-  for (const [name, type] of schema) {
-    const field = value[name];
+  for (const [name, optionalType] of schema) {
+    const [type, field] = base(optionalType, value[name]);
     if (type === 'u32') {
       view.setUint32(at, checkU32(field, name), true);
       at += 4;
@@ -200,35 +236,47 @@ class Reader {
 
 function read(schema: Schema, r: Reader): Plain {
   const out: Plain = {};
-  for (const [name, type] of schema) {
-    if (type === 'u32') out[name] = r.u32();
-    else if (type === 'f64') out[name] = r.f64();
-    else if (type === 'string') {
-      const length = r.u32();
-      const start = r.take(length);
-      try {
-        out[name] = utf8Decoder.decode(r.bytes.subarray(start, start + length));
-      } catch {
-        throw malformed(`field ${name} is not valid UTF-8`);
-      }
-    } else if (type === 'bytes') {
-      const length = r.u32();
-      r.take(align4(r.at) - r.at);
-      const start = r.take(length);
-      out[name] = r.bytes.subarray(start, start + length);
-    } else if (type === 'u32[]') {
-      const length = r.u32();
-      if (length * 4 > r.bytes.length - r.at) throw malformed('message is truncated');
-      out[name] = Array.from({ length }, () => r.u32());
-    } else if ('record' in type) out[name] = read(type.record, r);
-    else {
-      const length = r.u32();
-      // every record takes at least 4 bytes, so a huge count is caught before allocating
-      if (length * 4 > r.bytes.length - r.at) throw malformed('message is truncated');
-      out[name] = Array.from({ length }, () => read(type.list, r));
+  for (const [name, optionalType] of schema) {
+    const [type] = base(optionalType, undefined);
+    readField(out, name, type, r);
+    if (!isOptional(optionalType)) continue;
+    const v = out[name];
+    if (optionalType === 'bool?') {
+      if (v !== 0 && v !== 1) throw malformed(`field ${name} must be 0 or 1, got ${String(v)}`);
+      out[name] = true;
     }
+    if (v === 0 || (v as { length: number }).length === 0) delete out[name];
   }
   return out;
+}
+
+function readField(out: Plain, name: string, type: BaseType, r: Reader): void {
+  if (type === 'u32') out[name] = r.u32();
+  else if (type === 'f64') out[name] = r.f64();
+  else if (type === 'string') {
+    const length = r.u32();
+    const start = r.take(length);
+    try {
+      out[name] = utf8Decoder.decode(r.bytes.subarray(start, start + length));
+    } catch {
+      throw malformed(`field ${name} is not valid UTF-8`);
+    }
+  } else if (type === 'bytes') {
+    const length = r.u32();
+    r.take(align4(r.at) - r.at);
+    const start = r.take(length);
+    out[name] = r.bytes.subarray(start, start + length);
+  } else if (type === 'u32[]') {
+    const length = r.u32();
+    if (length * 4 > r.bytes.length - r.at) throw malformed('message is truncated');
+    out[name] = Array.from({ length }, () => r.u32());
+  } else if ('record' in type) out[name] = read(type.record, r);
+  else {
+    const length = r.u32();
+    // every record takes at least 4 bytes, so a huge count is caught before allocating
+    if (length * 4 > r.bytes.length - r.at) throw malformed('message is truncated');
+    out[name] = Array.from({ length }, () => read(type.list, r));
+  }
 }
 
 function align4(at: number): number {

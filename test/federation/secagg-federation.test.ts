@@ -17,6 +17,7 @@ import { SECAGG_STAGES } from '../../src/federation/protocols/secagg/envelope.js
 import { decodeMessageOf, encodeMessage } from '../../src/secagg/index.js';
 import { makeFederation, type Federation } from './helpers/federation-setup.js';
 import { runInProcess } from './helpers/in-process.js';
+import { nodeCredentials } from './helpers/node-credentials.js';
 import { readRun } from './helpers/run-db.js';
 import { checkpointOf, fitMetricsJson } from './helpers/secagg-db.js';
 import { LogisticTrainer, scoreModel, zeroModel } from './fixtures/logistic-trainer.js';
@@ -59,14 +60,14 @@ describe('secure aggregation in the federation', () => {
     const plain = await runInProcess(
       fed,
       fed.coordinatorConfig({ ...common, database: plainDb }),
-      NODES.map((name, i) => ({ name, trainer: plainTrainers[i]!, aggregation: defaultNodeAggregation() })),
+      NODES.map((name, i) => ({ name, trainer: plainTrainers[i]!, aggregation: defaultNodeAggregation({ credentials: nodeCredentials(fed, name) }) })),
       { initialWeights },
     );
     const secureTrainers = recordingTrainers();
     const secure = await runInProcess(
       fed,
       fed.coordinatorConfig({ ...common, database: secureDb, aggregation: 'secagg', secagg: { clip: 8, stageTimeoutSec: 10 } }),
-      NODES.map((name, i) => ({ name, trainer: secureTrainers[i]!, aggregation: defaultNodeAggregation() })),
+      NODES.map((name, i) => ({ name, trainer: secureTrainers[i]!, aggregation: defaultNodeAggregation({ credentials: nodeCredentials(fed, name) }) })),
       { initialWeights },
     );
     assert.equal(plain.result.status, 'completed', plain.result.message);
@@ -137,7 +138,7 @@ describe('secure aggregation in the federation', () => {
     const run = await runInProcess(
       fed,
       fed.coordinatorConfig({ rounds: 1, minNodes: 2, minAvailableNodes: 3, maxRoundAttempts: 1, database: db, aggregation: 'secagg', validation: { maxUpdateNorm: 50 }, keepCheckpoints: 'all' }),
-      NODES.map((name, i) => ({ name, trainer: trainers[i]!, aggregation: defaultNodeAggregation() })),
+      NODES.map((name, i) => ({ name, trainer: trainers[i]!, aggregation: defaultNodeAggregation({ credentials: nodeCredentials(fed, name) }) })),
       { initialWeights: zeroModel(FEATURES) },
     );
     assert.equal(run.result.status, 'completed', run.result.message);
@@ -153,7 +154,7 @@ describe('secure aggregation in the federation', () => {
   it("refuses a node's message that claims another node's id", async () => {
     const db = join(fed.dir, 'impostor.db');
     // charlie (id 3) advertises its keys as alice (id 1): the coordinator must check ids against the mTLS session.
-    const honest = defaultNodeAggregation();
+    const honest = defaultNodeAggregation({ credentials: nodeCredentials(fed, 'charlie') });
     const impostor: NodeAggregation = {
       async afterFit(task, output) {
         const reply = await honest.afterFit(task, output);
@@ -166,7 +167,7 @@ describe('secure aggregation in the federation', () => {
     const run = await runInProcess(
       fed,
       fed.coordinatorConfig({ rounds: 1, minNodes: 2, minAvailableNodes: 3, maxRoundAttempts: 1, database: db, aggregation: 'secagg', keepCheckpoints: 'all' }),
-      NODES.map((name, i) => ({ name, trainer: trainers[i]!, aggregation: name === 'charlie' ? impostor : defaultNodeAggregation() })),
+      NODES.map((name, i) => ({ name, trainer: trainers[i]!, aggregation: name === 'charlie' ? impostor : defaultNodeAggregation({ credentials: nodeCredentials(fed, name) }) })),
       { initialWeights: zeroModel(FEATURES) },
     );
     assert.equal(run.result.status, 'completed', run.result.message);
@@ -182,7 +183,7 @@ describe('secure aggregation in the federation', () => {
   it('logs why a node refused mid-protocol, and completes the round with the others', async () => {
     const db = join(fed.dir, 'tampered.db');
     // A share addressed to bob is altered on its way: bob's client detects it and refuses to mask.
-    const honest = defaultNodeAggregation();
+    const honest = defaultNodeAggregation({ credentials: nodeCredentials(fed, 'bob') });
     const tamperedInbox: NodeAggregation = {
       afterFit: (task, output) => honest.afterFit(task, output),
       step(task) {
@@ -196,7 +197,7 @@ describe('secure aggregation in the federation', () => {
     const run = await runInProcess(
       fed,
       fed.coordinatorConfig({ rounds: 1, minNodes: 2, minAvailableNodes: 3, maxRoundAttempts: 1, database: db, aggregation: 'secagg', keepCheckpoints: 'all' }),
-      NODES.map((name, i) => ({ name, trainer: trainers[i]!, aggregation: name === 'bob' ? tamperedInbox : defaultNodeAggregation() })),
+      NODES.map((name, i) => ({ name, trainer: trainers[i]!, aggregation: name === 'bob' ? tamperedInbox : defaultNodeAggregation({ credentials: nodeCredentials(fed, name) }) })),
       { initialWeights: zeroModel(FEATURES) },
     );
     assert.equal(run.result.status, 'completed', run.result.message);
@@ -216,7 +217,7 @@ describe('secure aggregation in the federation', () => {
     const run = await runInProcess(
       fed,
       fed.coordinatorConfig({ rounds: 1, minNodes: 2, minAvailableNodes: 3, maxRoundAttempts: 1, database: db, aggregation: 'secagg' }),
-      NODES.map((name, i) => ({ name, trainer: trainers[i]!, aggregation: defaultNodeAggregation() })),
+      NODES.map((name, i) => ({ name, trainer: trainers[i]!, aggregation: defaultNodeAggregation({ credentials: nodeCredentials(fed, name) }) })),
       { initialWeights: zeroModel(FEATURES) },
     );
     assert.equal(run.result.status, 'failed');

@@ -43,7 +43,7 @@ function setupTask(params: { vectorLength?: number; maxWeight?: number } = {}, m
     config: {},
     tensors: specs.map((s, i) => ({ ...s, data: global[i]! })),
     stage: SECAGG_STAGES.setup,
-    payload: encodeSetupEnvelope({ nodeId: 2, maxUpdateNorm, setup: server.setupMessage() }),
+    payload: encodeSetupEnvelope({ nodeId: 2, maxUpdateNorm, roster: ['n1', 'n2', 'n3'], setup: server.setupMessage() }),
   };
 }
 

@@ -54,7 +54,7 @@ test('malformed bytes are rejected, never half-decoded', () => {
   rejects(Uint8Array.from([...good, 0]), /trailing/);
   rejects(Uint8Array.from([0x50, 0x53, 0x42, 1, 1]), /not a secure-aggregation message/);
   rejects(Uint8Array.from([0x50, 0x53, 0x41, 9, 1]), /version/);
-  rejects(Uint8Array.from([0x50, 0x53, 0x41, 1, 99]), /kind/);
+  rejects(Uint8Array.from([0x50, 0x53, 0x41, 2, 99]), /kind/);
   // a list claiming 2^32-1 entries in a short message
   const huge = encodeMessage({ kind: 'forwarded-shares', roundId: 'r', shares: [] });
   new DataView(huge.buffer).setUint32(huge.length - 4, 0xffffffff, true);

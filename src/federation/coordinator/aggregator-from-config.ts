@@ -8,5 +8,5 @@ export function aggregatorFromConfig(config: CoordinatorConfig): Aggregator {
   const protocol = protocolByName(config.aggregation);
   // A protocol's settings live under the config key of its name (e.g. `secagg:`).
   const settings = (config as Readonly<Record<string, unknown>>)[protocol.name];
-  return protocol.coordinator({ settings, validation: config.validation, stateDir: dirname(resolve(config.database)) });
+  return protocol.coordinator({ settings, validation: config.validation, stateDir: dirname(resolve(config.database)), caFile: config.tls?.ca });
 }

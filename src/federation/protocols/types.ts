@@ -16,6 +16,8 @@ export interface CoordinatorProtocolInput {
   validation: { maxUpdateNorm?: number; maxNumSamples?: number };
   /** A folder for the protocol's coordinator state (beside the run database). */
   stateDir: string;
+  /** The federation CA certificate file (absent without TLS): protocols whose nodes authenticate each other check certificates against it. */
+  caFile?: string;
 }
 
 export interface NodeProtocolOptions {

@@ -10,7 +10,6 @@
 import { makeFederation } from '../helpers/federation-setup.js';
 import { startCoordinator } from '../../../src/federation/coordinator/run-coordinator.js';
 import { runNode } from '../../../src/federation/node/run-node.js';
-import { defaultNodeAggregation } from '../../../src/federation/node/default-node-aggregation.js';
 import type { LocalTrainer } from '../../../src/site/local-trainer.js';
 
 const parameters = Number(process.argv[2] ?? 1_000_000);
@@ -40,7 +39,7 @@ async function rounds(aggregation: 'plain' | 'secagg'): Promise<number[]> {
     },
   );
   const address = `127.0.0.1:${handle.port}`;
-  await Promise.all([handle.finished, ...nodes.map((n) => runNode(fed.nodeConfig(n, address), shift, { log: false, aggregation: defaultNodeAggregation() }))]);
+  await Promise.all([handle.finished, ...nodes.map((n) => runNode(fed.nodeConfig(n, address), shift, { log: false }))]);
   await handle.close();
   return seconds;
 }

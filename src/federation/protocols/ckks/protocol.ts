@@ -24,7 +24,7 @@ export const ckksProtocol = {
     fit: CKKS_STAGES.fit,
     steps: [CKKS_STAGES.advertise, CKKS_STAGES.deal, CKKS_STAGES.finish, CKKS_STAGES.share, CKKS_STAGES.open],
   },
-  coordinator: ({ settings, validation, stateDir }) => {
+  coordinator: ({ settings, validation, stateDir, caFile }) => {
     const ckks = CkksConfigSchema.parse(settings ?? {});
     const maxSamples = validation.maxNumSamples ?? DEFAULT_SECAGG_MAX_SAMPLES;
     return new CkksAggregator({
@@ -34,7 +34,7 @@ export const ckksProtocol = {
       maxUpdateNorm: validation.maxUpdateNorm,
       stateDir,
       // The statistics exchange is a sum of small vectors: SecAgg+ (src/secagg), whose node side every node runs.
-      statistics: new SecAggAggregator({ clip: 1, stageTimeoutSec: ckks.stageTimeoutSec, maxSamples, maxUpdateNorm: validation.maxUpdateNorm }),
+      statistics: new SecAggAggregator({ clip: 1, stageTimeoutSec: ckks.stageTimeoutSec, maxSamples, maxUpdateNorm: validation.maxUpdateNorm, caFile }),
     });
   },
   node: (options) => new CkksNodeAggregation(options),

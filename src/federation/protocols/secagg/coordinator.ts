@@ -21,26 +21,27 @@
  * protocol, with a STEP statistics/secagg-setup task in place of the FIT.
  */
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { PrivmedError } from '../../../common/errors.js';
 import {
   chooseGraphParameters,
   decodeMessageOf,
-  encodeMessage,
   SecAggError,
   SecAggServer,
   type MessageOf,
-  type SecAggMessage,
   type SecAggResult,
 } from '../../../secagg/index.js';
 import {
   encodeSetupEnvelope,
   maskedVectorBytes,
   MASKED_VECTOR_TENSOR,
+  SECAGG_ROUND_PREFIX,
   SECAGG_STAGES,
   SECAGG_EVALUATION_STAGE,
   SECAGG_STATISTICS_STAGE,
-  type SecAggStageName,
 } from './envelope.js';
+import { certificateVerifier } from './identity.js';
+import { exchangeStage, stageTasks } from './stage-tasks.js';
 import { applyMeanUpdate, secAggVectorLength } from './update-vector.js';
 import { elementCount, specMismatch } from '../../wire/tensors.js';
 import { STATISTICS_VECTOR_LENGTH, statisticsFromSum } from '../../wire/statistics.js';
@@ -49,7 +50,6 @@ import type { NodeReply } from '../../wire/task.js';
 import type { Aggregator, EvaluationOutcome, EvaluationRound, FitPhaseOutcome, FitRound, StatisticsOutcome, StatisticsRound } from '../../coordinator/aggregator.js';
 import type { Exchange, NodeFailure } from '../../coordinator/exchange.js';
 import type { TaskSpec } from '../../coordinator/task-board.js';
-import { acceptReply } from '../check-reply.js';
 import { publicPrivacyProblem } from '../../../site/fit-config.js';
 
 /** The largest sample count a node may report when validation.maxNumSamples is not set: the fixed-point weight range. */
@@ -64,9 +64,10 @@ export interface SecAggAggregatorOptions {
   maxSamples: number;
   /** Sent to the nodes, which refuse to send an update with a larger L2 norm. */
   maxUpdateNorm?: number;
+  /** The federation CA's certificate file: rounds are authenticated (keys and survivor sets signed with the nodes' certificates); absent only without TLS. */
+  caFile?: string;
 }
 
-type Stage = { name: SecAggStageName; deadline: number };
 
 interface ProtocolRun {
   round: number;
@@ -77,6 +78,8 @@ interface ProtocolRun {
   vectorLength: number;
   clip: number;
   maxUpdateNorm: number | null;
+  /** The first task's stage, part of the signed round id. */
+  stage: string;
   firstTask(node: string, setupEnvelope: Buffer): TaskSpec;
 }
 
@@ -84,11 +87,11 @@ type ProtocolOutcome =
   | { ok: true; result: SecAggResult; contributors: string[]; reported: ReadonlyMap<string, Record<string, number>>; failures: NodeFailure[] }
   | { ok: false; reason: string; failures: NodeFailure[] };
 
-type NodeMessageKind = 'advertise-keys' | 'share-keys' | 'masked-input' | 'unmask-response';
-type Accept = (node: string, reply: NodeReply) => void;
+type NodeMessageKind = 'advertise-keys' | 'share-keys' | 'masked-input' | 'consistency-signature' | 'unmask-response';
 
 export class SecAggAggregator implements Aggregator {
   readonly name = 'secagg';
+  private caPem?: string;
 
   constructor(private readonly options: SecAggAggregatorOptions) {}
 
@@ -103,6 +106,7 @@ export class SecAggAggregator implements Aggregator {
       vectorLength: secAggVectorLength(parameters),
       clip: this.options.clip,
       maxUpdateNorm: this.options.maxUpdateNorm ?? null,
+      stage: SECAGG_STAGES.setup,
       firstTask: (node, payload) => ({
         kind: 'fit',
         round: r.round,
@@ -143,6 +147,7 @@ export class SecAggAggregator implements Aggregator {
       vectorLength: STATISTICS_VECTOR_LENGTH,
       clip: 1,
       maxUpdateNorm: null,
+      stage: SECAGG_STATISTICS_STAGE,
       firstTask: (_node, payload) => ({ kind: 'step', round: 0, config: {}, stage: SECAGG_STATISTICS_STAGE, payload, expect: 'none' }),
     });
     if (!run.ok) return { total: null, contributors: [], failures: run.failures, reason: run.reason };
@@ -168,6 +173,7 @@ export class SecAggAggregator implements Aggregator {
       vectorLength: EVALUATION_VECTOR_LENGTH,
       clip: 1,
       maxUpdateNorm: null,
+      stage: SECAGG_EVALUATION_STAGE,
       firstTask: (node, payload) => ({ kind: 'step', round: r.round, config: r.configs.get(node)!, stage: SECAGG_EVALUATION_STAGE, payload, expect: 'none', ...(r.encoded ? { weights: r.encoded } : {}) }),
     });
     if (!run.ok) return { total: null, contributors: [], failures: run.failures, reason: run.reason };
@@ -194,15 +200,11 @@ export class SecAggAggregator implements Aggregator {
     const { degree, threshold } = chooseGraphParameters(cohort.length);
     const vectorLength = p.vectorLength;
     try {
-      const server = new SecAggServer({
-        roundId: `privmed/${randomUUID()}/round-${p.round}/attempt-${p.attempt}`,
-        nodeIds: [...nodeOf.keys()],
-        degree,
-        threshold,
-        vectorLength,
-        clip: p.clip,
-        maxWeight: this.options.maxSamples,
-      });
+      const caPem = this.options.caFile === undefined ? undefined : (this.caPem ??= readFileSync(this.options.caFile, 'utf8'));
+      // Signed by every node: fresh (a random id), and naming the round, attempt and stage (node.ts checks them).
+      const roundId = `${SECAGG_ROUND_PREFIX}${randomUUID()}/round-${p.round}/attempt-${p.attempt}/${p.stage}`;
+      const params = { roundId, nodeIds: [...nodeOf.keys()], degree, threshold, vectorLength, clip: p.clip, maxWeight: this.options.maxSamples, authenticated: caPem !== undefined };
+      const server = new SecAggServer(params, { verifier: caPem === undefined ? undefined : certificateVerifier(caPem, (id) => nodeOf.get(id)) });
       const decode = <K extends NodeMessageKind>(node: string, reply: NodeReply, kind: K): MessageOf<K> => {
         // A copy: decoded fields are views, and the server may keep some (shares) until the end of the round.
         const message = decodeMessageOf(Uint8Array.from(reply.payload ?? []), kind);
@@ -216,32 +218,41 @@ export class SecAggAggregator implements Aggregator {
       const firstTasks = new Map(
         cohort.map((node): [string, TaskSpec] => [
           node,
-          p.firstTask(node, encodeSetupEnvelope({ nodeId: idOf.get(node)!, maxUpdateNorm: p.maxUpdateNorm, setup })),
+          p.firstTask(node, encodeSetupEnvelope({ nodeId: idOf.get(node)!, maxUpdateNorm: p.maxUpdateNorm, roster: cohort, setup })),
         ]),
       );
-      await this.exchange(p, failures, { name: SECAGG_STAGES.setup, deadline: p.deadline }, firstTasks, (node, reply) => {
+      await exchangeStage(p.exchange, failures, { name: SECAGG_STAGES.setup, deadline: p.deadline }, firstTasks, (node, reply) => {
         const problem = publicPrivacyProblem(reply.metrics);
         if (problem) throw new SecAggError('malformed', `${node}'s privacy report: ${problem}`);
         server.receiveAdvertiseKeys(decode(node, reply, 'advertise-keys'));
         reported.set(node, { ...reply.metrics });
       });
 
-      const shareKeys = this.steps(p, nodeOf, server.finishAdvertiseStage(), SECAGG_STAGES.shareKeys, 'none');
-      await this.exchange(p, failures, { name: SECAGG_STAGES.shareKeys, deadline: stageDeadline() }, shareKeys, (node, reply) =>
+      const shareKeys = stageTasks(p.round, nodeOf, server.finishAdvertiseStage(), SECAGG_STAGES.shareKeys, 'none');
+      await exchangeStage(p.exchange, failures, { name: SECAGG_STAGES.shareKeys, deadline: stageDeadline() }, shareKeys, (node, reply) =>
         server.receiveShareKeys(decode(node, reply, 'share-keys')),
       );
 
       // 'any', not the exact spec: a refusing node sends no tensor, and its reason should reach the log.
-      const masked = this.steps(p, nodeOf, server.finishShareKeysStage(), SECAGG_STAGES.maskedInput, 'any');
+      const masked = stageTasks(p.round, nodeOf, server.finishShareKeysStage(), SECAGG_STAGES.maskedInput, 'any');
       const maskedSpec = [{ name: MASKED_VECTOR_TENSOR, shape: [vectorLength + 1] }];
-      await this.exchange(p, failures, { name: SECAGG_STAGES.maskedInput, deadline: stageDeadline() }, masked, (node, reply) => {
+      await exchangeStage(p.exchange, failures, { name: SECAGG_STAGES.maskedInput, deadline: stageDeadline() }, masked, (node, reply) => {
         const mismatch = reply.tensors ? specMismatch(maskedSpec, reply.tensors) : 'no masked vector';
         if (mismatch) throw new SecAggError('malformed', `${node}'s masked input: ${mismatch}`);
         server.receiveMaskedInput({ ...decode(node, reply, 'masked-input'), maskedVector: maskedVectorBytes(reply.tensors![0]!) });
       });
 
-      const unmask = this.steps(p, nodeOf, server.finishMaskedInputStage(), SECAGG_STAGES.unmask, 'none');
-      await this.exchange(p, failures, { name: SECAGG_STAGES.unmask, deadline: stageDeadline() }, unmask, (node, reply) =>
+      // Authenticated rounds: the consistency check (every survivor signs U3) before any unmasking share is asked for.
+      let requests;
+      if (params.authenticated) {
+        const checks = stageTasks(p.round, nodeOf, server.startConsistencyCheck(), SECAGG_STAGES.consistency, 'none');
+        await exchangeStage(p.exchange, failures, { name: SECAGG_STAGES.consistency, deadline: stageDeadline() }, checks, (node, reply) =>
+          server.receiveConsistencySignature(decode(node, reply, 'consistency-signature')),
+        );
+        requests = server.finishConsistencyStage();
+      } else requests = server.finishMaskedInputStage();
+      const unmask = stageTasks(p.round, nodeOf, requests, SECAGG_STAGES.unmask, 'none');
+      await exchangeStage(p.exchange, failures, { name: SECAGG_STAGES.unmask, deadline: stageDeadline() }, unmask, (node, reply) =>
         server.receiveUnmaskResponse(decode(node, reply, 'unmask-response')),
       );
 
@@ -254,23 +265,6 @@ export class SecAggAggregator implements Aggregator {
       if (e instanceof SecAggError) return failed(e.message);
       throw e;
     }
-  }
-
-  /** One exchange of a stage; a node whose answer the server refuses is rejected with the server's reason. */
-  private async exchange(r: Pick<ProtocolRun, 'exchange'>, failures: Map<string, NodeFailure>, stage: Stage, tasks: Map<string, TaskSpec>, accept: Accept): Promise<void> {
-    for (const [node, spec] of tasks) {
-      spec.check = acceptReply((reply) => accept(node, reply));
-    }
-    const { failures: out } = await r.exchange(tasks, stage.deadline);
-    for (const f of out) if (!failures.has(f.node)) failures.set(f.node, { ...f, reason: `${stage.name}: ${f.reason}` });
-  }
-
-  private steps(r: Pick<ProtocolRun, 'round'>, nodeOf: Map<number, string>, messages: Map<number, SecAggMessage>, stage: SecAggStageName, expect: TaskSpec['expect']): Map<string, TaskSpec> {
-    const tasks = new Map<string, TaskSpec>();
-    for (const [id, message] of messages) {
-      tasks.set(nodeOf.get(id)!, { kind: 'step', round: r.round, config: {}, stage, payload: Buffer.from(encodeMessage(message)), expect });
-    }
-    return tasks;
   }
 
   /** The pre-aggregated result, with what the coordinator may know about the round as metrics. */

@@ -7,6 +7,7 @@
  *   FIT  stage secagg/setup       setup envelope       payload advertise-keys
  *   STEP stage secagg/share-keys  key-broadcast        payload share-keys
  *   STEP stage secagg/masked-input forwarded-shares    payload masked-input header, tensor: the masked vector
+ *   STEP stage secagg/consistency consistency-check    payload consistency-signature (authenticated rounds)
  *   STEP stage secagg/unmask      unmask-request       payload unmask-response
  *
  * A node that will not go on (its update fails its own checks, or the
@@ -23,10 +24,21 @@ export const SECAGG_STAGES = {
   setup: 'secagg/setup',
   shareKeys: 'secagg/share-keys',
   maskedInput: 'secagg/masked-input',
+  consistency: 'secagg/consistency',
   unmask: 'secagg/unmask',
 } as const;
 
 export type SecAggStageName = (typeof SECAGG_STAGES)[keyof typeof SECAGG_STAGES];
+
+/** Every round id starts so; then a random id, the round, the attempt and the first task's stage (signed by every node). */
+export const SECAGG_ROUND_PREFIX = 'privmed/secagg/';
+
+/** The round and first-task stage a round id names, or null when it is not one of ours. */
+export function parseRoundId(roundId: string): { round: number; attempt: number; stage: string } | null {
+  if (!roundId.startsWith(SECAGG_ROUND_PREFIX)) return null;
+  const m = /^[0-9a-f-]{36}\/round-(\d{1,9})\/attempt-(\d{1,9})\/(.+)$/.exec(roundId.slice(SECAGG_ROUND_PREFIX.length));
+  return m ? { round: Number(m[1]), attempt: Number(m[2]), stage: m[3]! } : null;
+}
 
 /** The statistics exchange's first task (wire/statistics.ts): a STEP with the setup envelope; the stages above follow. */
 export const SECAGG_STATISTICS_STAGE = 'statistics/secagg-setup';
@@ -43,19 +55,25 @@ export interface SecAggSetupEnvelope {
   nodeId: number;
   /** The coordinator's validation.maxUpdateNorm, which only the node can check under secure aggregation. */
   maxUpdateNorm: number | null;
+  /** The node names of the round's ids, in the order of setup.params.nodeIds (the certificate CNs signatures are checked against). */
+  roster: string[];
   setup: SetupMessage;
 }
 
-const ENVELOPE_VERSION = 1;
+const ENVELOPE_VERSION = 2;
+const MAX_ROSTER_BYTES = 1 << 20;
 
-/** Layout: u32 version, u32 node id, f64 max update norm (NaN = none), then the encoded setup message. */
+/** Layout: u32 version, u32 node id, f64 max update norm (NaN = none), u32 roster length, the roster (JSON), then the encoded setup message. */
 export function encodeSetupEnvelope(envelope: SecAggSetupEnvelope): Buffer {
   const setup = encodeMessage(envelope.setup);
-  const out = Buffer.alloc(16 + setup.length);
+  const roster = Buffer.from(JSON.stringify(envelope.roster), 'utf8');
+  const out = Buffer.alloc(20 + roster.length + setup.length);
   out.writeUInt32LE(ENVELOPE_VERSION, 0);
   out.writeUInt32LE(envelope.nodeId, 4);
   out.writeDoubleLE(envelope.maxUpdateNorm ?? Number.NaN, 8);
-  out.set(setup, 16);
+  out.writeUInt32LE(roster.length, 16);
+  out.set(roster, 20);
+  out.set(setup, 20 + roster.length);
   return out;
 }
 
@@ -69,9 +87,20 @@ export function decodeSetupEnvelope(payload: Uint8Array): SecAggSetupEnvelope {
     });
   }
   const norm = view.readDoubleLE(8);
+  const rosterBytes = payload.length >= 20 ? view.readUInt32LE(16) : -1;
+  if (rosterBytes < 0 || rosterBytes > MAX_ROSTER_BYTES || 20 + rosterBytes > payload.length) throw new PrivmedError('secure aggregation: the setup envelope\'s roster is truncated or too large');
   // A copy: the decoded message may keep views into its bytes, and the task buffer belongs to gRPC.
-  const setup = decodeMessageOf(Uint8Array.from(view.subarray(16)), 'setup');
-  return { nodeId: view.readUInt32LE(4), maxUpdateNorm: Number.isNaN(norm) ? null : norm, setup };
+  const setup = decodeMessageOf(Uint8Array.from(view.subarray(20 + rosterBytes)), 'setup');
+  let roster: unknown;
+  try {
+    roster = JSON.parse(view.subarray(20, 20 + rosterBytes).toString('utf8'));
+  } catch {
+    roster = null;
+  }
+  if (!Array.isArray(roster) || roster.length !== setup.params.nodeIds.length || !roster.every((n) => typeof n === 'string' && n.length <= 64)) {
+    throw new PrivmedError(`secure aggregation: the setup envelope's roster is not a list of ${setup.params.nodeIds.length} node names`);
+  }
+  return { nodeId: view.readUInt32LE(4), maxUpdateNorm: Number.isNaN(norm) ? null : norm, roster: roster as string[], setup };
 }
 
 /**

@@ -11,8 +11,9 @@
  * next round, instead of failing the whole node process.
  */
 import { PrivmedError } from '../../../common/errors.js';
-import { decodeMessageOf, encodeMessage, SecAggClient, type SecAggInput, type SecAggMessage } from '../../../secagg/index.js';
-import { decodeSetupEnvelope, maskedVectorTensor, SECAGG_EVALUATION_STAGE, SECAGG_STAGES, SECAGG_STATISTICS_STAGE, type SecAggSetupEnvelope } from './envelope.js';
+import { decodeMessageOf, encodeMessage, SecAggClient, type SecAggAuthentication, type SecAggInput, type SecAggMessage, type SecAggSigner } from '../../../secagg/index.js';
+import { decodeSetupEnvelope, maskedVectorTensor, parseRoundId, SECAGG_EVALUATION_STAGE, SECAGG_STAGES, SECAGG_STATISTICS_STAGE, type SecAggSetupEnvelope } from './envelope.js';
+import { certificateVerifier, nodeSigner } from './identity.js';
 import { evaluationVector } from '../../wire/evaluation-vector.js';
 import { statisticsVector, type DatasetStatistics } from '../../wire/statistics.js';
 import { flattenUpdate, type FlatUpdate } from './update-vector.js';
@@ -65,8 +66,13 @@ function checkUpdate(update: FlatUpdate, numSamples: number, maxSamples: number,
   }
 }
 
+/** Round ids this process has signed keys for, kept to refuse a replayed setup (bounded: oldest forgotten first). */
+const MAX_REMEMBERED_ROUNDS = 10_000;
+
 export class SecAggNodeAggregation implements NodeAggregation {
   private current: RoundState | null = null;
+  private signer?: SecAggSigner;
+  private readonly signedRounds = new Set<string>();
 
   constructor(private readonly options: SecAggNodeOptions = {}) {}
 
@@ -91,7 +97,7 @@ export class SecAggNodeAggregation implements NodeAggregation {
         this.options.log?.(`secure aggregation: ${(100 * update.clippedFraction).toFixed(2)}% of the update's coordinates exceed the clip of ${params.clip}`);
       }
       // The site's spent epsilon is public (a function of public mechanism parameters): it rides beside the keys.
-      return { ...this.begin(envelope, { values: update.values, weight: output.numSamples }), metrics: publicPrivacyMetrics(output.metrics) };
+      return { ...this.begin(task, envelope, { values: update.values, weight: output.numSamples }), metrics: publicPrivacyMetrics(output.metrics) };
     });
   }
 
@@ -108,7 +114,7 @@ export class SecAggNodeAggregation implements NodeAggregation {
       if (stats.count > params.maxWeight) {
         throw new LocalRefusal(`the image count exceeds the round's limit of ${params.maxWeight} (validation.maxNumSamples)`, `image count ${stats.count}`);
       }
-      return this.begin(envelope, { values, weight: stats.count });
+      return this.begin(task, envelope, { values, weight: stats.count });
     });
   }
 
@@ -126,15 +132,39 @@ export class SecAggNodeAggregation implements NodeAggregation {
         throw new LocalRefusal(`the validation count exceeds the round's limit of ${params.maxWeight} (validation.maxNumSamples)`, `count ${output.numSamples}`);
       }
       if (leftOut.length) this.options.log?.(`secure evaluation: not summed (no slot for them): ${leftOut.join(', ')}`);
-      return this.begin(envelope, { values, weight: output.numSamples });
+      return this.begin(task, envelope, { values, weight: output.numSamples });
     });
   }
 
-  private begin(envelope: SecAggSetupEnvelope, input: SecAggInput): NodeReply {
-    const client = new SecAggClient(envelope.nodeId, { minThreshold: this.options.minThreshold, random: this.options.random });
+  private begin(task: ReceivedTask, envelope: SecAggSetupEnvelope, input: SecAggInput): NodeReply {
+    const authentication = this.authentication(task, envelope);
+    const client = new SecAggClient(envelope.nodeId, { minThreshold: this.options.minThreshold, random: this.options.random, authentication });
     const keys = client.handleSetup(envelope.setup);
     this.current = { client, input };
     return reply(keys);
+  }
+
+  /**
+   * With a certificate, this node signs its keys for this round only: the
+   * round id must name this task's round and stage and be new to it, and the
+   * roster must give its id its own name. Without one (no TLS), none.
+   */
+  private authentication(task: ReceivedTask, envelope: SecAggSetupEnvelope): SecAggAuthentication | undefined {
+    const creds = this.options.credentials;
+    if (!creds) return undefined;
+    const { roundId, nodeIds } = envelope.setup.params;
+    const named = parseRoundId(roundId);
+    if (!named || named.round !== task.round || named.stage !== task.stage) {
+      throw new PrivmedError(`the secure aggregation round id '${roundId}' does not name this task's round ${task.round} and stage '${task.stage}'`);
+    }
+    if (this.signedRounds.has(roundId)) throw new PrivmedError(`the secure aggregation round '${roundId}' was set up before: a replayed setup`);
+    const mine = envelope.roster[nodeIds.indexOf(envelope.nodeId)];
+    if (mine !== creds.name) throw new PrivmedError(`the round's roster gives this node's id ${envelope.nodeId} the name '${mine}', this node is '${creds.name}'`);
+    if (this.signedRounds.size >= MAX_REMEMBERED_ROUNDS) this.signedRounds.delete(this.signedRounds.values().next().value!);
+    this.signedRounds.add(roundId);
+    this.signer ??= nodeSigner(creds.certPem, creds.keyPem);
+    const names = new Map(nodeIds.map((id, i) => [id, envelope.roster[i]!]));
+    return { signer: this.signer, verifier: certificateVerifier(creds.caPem, (id) => names.get(id)) };
   }
 
   async step(task: ReceivedTask): Promise<NodeReply> {
@@ -151,6 +181,8 @@ export class SecAggNodeAggregation implements NodeAggregation {
           // The vector rides in the chunked tensor upload; the payload keeps the (small) message header.
           return { ...reply({ ...masked, maskedVector: new Uint8Array(0) }), tensors: [maskedVectorTensor(masked.maskedVector)] };
         }
+        case SECAGG_STAGES.consistency:
+          return reply(state.client.handleConsistencyCheck(decodeMessageOf(payloadOf(task), 'consistency-check')));
         case SECAGG_STAGES.unmask: {
           const answer = state.client.handleUnmaskRequest(decodeMessageOf(payloadOf(task), 'unmask-request'));
           this.current = null;

@@ -22,9 +22,9 @@ export const secaggProtocol = {
     fit: SECAGG_STAGES.setup,
     statistics: SECAGG_STATISTICS_STAGE,
     evaluation: SECAGG_EVALUATION_STAGE,
-    steps: [SECAGG_STAGES.shareKeys, SECAGG_STAGES.maskedInput, SECAGG_STAGES.unmask],
+    steps: [SECAGG_STAGES.shareKeys, SECAGG_STAGES.maskedInput, SECAGG_STAGES.consistency, SECAGG_STAGES.unmask],
   },
-  coordinator: ({ settings, validation }) => {
+  coordinator: ({ settings, validation, caFile }) => {
     const secagg = SecAggConfigSchema.parse(settings ?? {});
     return new SecAggAggregator({
       clip: secagg.clip,
@@ -32,6 +32,7 @@ export const secaggProtocol = {
       // Under secure aggregation the node enforces these limits; maxNumSamples also sets the fixed-point weight range.
       maxSamples: validation.maxNumSamples ?? DEFAULT_SECAGG_MAX_SAMPLES,
       maxUpdateNorm: validation.maxUpdateNorm,
+      caFile,
     });
   },
   node: (options) => new SecAggNodeAggregation(options),
