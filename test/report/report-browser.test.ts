@@ -60,8 +60,9 @@ test('privmed report of a DP SecAgg federation renders every section and plot in
   writeFileSync(join(attacks, 'membership.json'), JSON.stringify({ settings: { pool: 100 }, rows: mia }));
 
   const html = join(out, 'report.html');
-  const cli = spawnSync(process.execPath, ['--import', 'tsx', MAIN, 'report', '--run', join(out, 'federation.sqlite'), '--out', html, '--data-root', dirname(dirname(file))], { encoding: 'utf8', timeout: 300_000 });
+  const cli = spawnSync(process.execPath, ['--import', 'tsx', MAIN, 'report', '--run', join(out, 'federation.sqlite'), '--out', html, '--data-root', dirname(dirname(file)), '--pdf'], { encoding: 'utf8', timeout: 300_000 });
   assert.equal(cli.status, 0, cli.stderr);
+  assert.equal(readFileSync(join(out, 'report.pdf')).subarray(0, 5).toString('latin1'), '%PDF-', '--pdf printed the report through Chromium');
   const text = readFileSync(html, 'utf8');
   assert.ok(!/(src|href)="(https?:|\/\/)/.test(text), 'no external assets');
 
