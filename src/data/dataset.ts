@@ -107,7 +107,8 @@ export class SubsetDataset implements Dataset {
 export class TransformedDataset implements Dataset {
   epoch = 0;
   constructor(
-    private readonly base: Dataset,
+    /** The dataset viewed (segmentation evaluation finds its windows through it). */
+    readonly base: Dataset,
     private readonly transform: Transform,
     private readonly seed: number,
     readonly info: DatasetInfo = base.info,

@@ -7,11 +7,13 @@
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { PrivmedError } from '../common/errors.js';
+import { openSegmentation } from '../data/segmentation/open-segmentation.js';
 import { readCase, readCases, toNiftiOrder, type SegCase } from '../data/segmentation/seg-cases.js';
 import { writeNiftiMask, writePngMask } from '../data/segmentation/write-mask.js';
 import type { CaseScores, SegmentationMetrics } from '../metrics/segmentation.js';
 import type { LoadedModel, SegmentationMeta } from '../models/io.js';
-import { evaluateSegmentation, predictMasks } from '../training/segmentation-task.js';
+import { evaluateSegmentation, predictCases } from '../training/segmentation-task.js';
+import { SegmentationSchema } from './segmentation-config.js';
 import { allSlices } from './run-segmentation.js';
 
 function segMeta(m: LoadedModel, dir: string): SegmentationMeta {
@@ -26,11 +28,31 @@ export interface FolderEvaluation extends SegmentationMetrics {
   perCase: ({ name: string } & CaseScores)[];
 }
 
-/** Dice, IoU and HD95 per foreground class over every case of FOLDER (images/ and labels/). */
-export async function evaluateSegmentationFolder(loaded: LoadedModel, modelDir: string, folder: string): Promise<FolderEvaluation> {
+export type CaseSelection = 'all' | 'train' | 'val' | 'test';
+
+/**
+ * Dice, IoU and HD95 per foreground class over the cases of FOLDER (images/
+ * and labels/): every case, or the model's own training, validation or
+ * held-back cases (the split settings stored with the model, applied to the
+ * folder's case names).
+ */
+export async function evaluateSegmentationFolder(loaded: LoadedModel, modelDir: string, folder: string, which: CaseSelection = 'all'): Promise<FolderEvaluation> {
   const meta = segMeta(loaded, modelDir);
   const classes = loaded.meta.classes;
-  const cases = await readCases(folder, readOptions(meta, classes.length));
+  let cases: SegCase[];
+  if (which === 'all') cases = await readCases(folder, readOptions(meta, classes.length));
+  else {
+    const stored = (loaded.meta.config as { segmentation?: unknown; data?: { root?: string } } | undefined) ?? {};
+    const seg = SegmentationSchema.parse(stored.segmentation ?? {});
+    const splits = await openSegmentation(
+      folder,
+      readOptions(meta, classes.length),
+      { ...(seg.testList ? { testList: seg.testList } : {}), testFraction: seg.testFraction, valFraction: seg.valFraction, splitSeed: seg.splitSeed },
+      stored.data?.root,
+    );
+    cases = splits[which];
+    if (cases.length === 0) throw new PrivmedError(`${folder}: the model's split leaves no ${which} cases`);
+  }
   const { cases: scores, ...m } = await evaluateSegmentation(loaded.model, allSlices(cases, meta, classes), { numClasses: classes.length, loss: meta.loss, hd95: true });
   return { ...m, classes, perCase: scores.map((s, i) => ({ name: cases[i]!.name, ...s })) };
 }
@@ -49,21 +71,10 @@ export function imageFiles(inputs: string[]): string[] {
   return out;
 }
 
-/** The class of every voxel of one case, on the case's own (unpadded) grid, slices first. */
+/** The class of every voxel of one case, on the case's own grid, slices first (sliding windows when a slice exceeds the patch). */
 export async function segmentCase(loaded: LoadedModel, meta: SegmentationMeta, c: SegCase): Promise<Int32Array> {
-  const ds = allSlices([c], meta, loaded.meta.classes);
-  const out = new Int32Array(c.depth * c.height * c.width);
-  const [ph, pw] = meta.patch;
-  const batch = 16;
-  for (let s0 = 0; s0 < c.depth; s0 += batch) {
-    const n = Math.min(batch, c.depth - s0);
-    const x = new Float32Array(n * ds.info.height * ds.info.width * ds.info.channels);
-    for (let i = 0; i < n; i++) x.set(ds.slice(0, s0 + i).image, i * ph * pw * ds.info.channels);
-    const { pred, logits } = await predictMasks(loaded.model, x, n);
-    logits.dispose();
-    for (let i = 0; i < n; i++) out.set(ds.unpad(0, pred.subarray(i * ph * pw, (i + 1) * ph * pw)), (s0 + i) * c.height * c.width);
-  }
-  return out;
+  for await (const { pred } of predictCases(loaded.model, allSlices([c], meta, loaded.meta.classes), { numClasses: loaded.meta.classes.length, batchSize: 16 })) return pred;
+  throw new PrivmedError(`${c.imagePath}: no slices to segment`);
 }
 
 /** Writes OUT/<name>.nii.gz or OUT/<name>.png for each image; returns the files written. */

@@ -4,14 +4,16 @@
  * averaged over pixels, or their sum (nnU-Net's default). Every loss term is
  * computed per sample (Dice too, not pooled over the batch), so the batch
  * loss is the mean of the per-sample losses DP-SGD clips: the same objective
- * with and without DP. Evaluation scores whole cases: the slices of a volume
- * are stacked back and scored in 3-D (Dice, IoU, HD95 per class).
+ * with and without DP. Evaluation scores whole cases: the windows of a
+ * volume's slices are stitched back onto its grid and scored in 3-D (Dice,
+ * IoU, HD95 per class).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { PrivmedError } from '../common/errors.js';
-import { batches, type Batch, type Dataset } from '../data/dataset.js';
+import { batches, TransformedDataset, type Batch, type Dataset } from '../data/dataset.js';
 import { scoreCase, summariseCases, type CaseScores, type SegmentationMetrics } from '../metrics/segmentation.js';
+import { SliceDataset } from '../data/segmentation/slice-dataset.js';
 import type { PerSampleLoss } from './loss.js';
 import type { Task } from './task.js';
 
@@ -67,41 +69,103 @@ export async function predictMasks(model: tfl.LayersModel, x: Float32Array, size
   return { pred, logits };
 }
 
-/** Scores a model on a dataset whose samples carry masks and cases (slices of a case adjacent, in order). */
-export async function evaluateSegmentation(model: tfl.LayersModel, ds: Dataset, o: SegmentationTaskOptions): Promise<SegmentationMetrics & { cases: CaseScores[] }> {
-  const { height: h, width: w } = ds.info;
+/**
+ * The SliceDataset under a dataset (the training core evaluates a transformed
+ * view of it; the view keeps its items and order).
+ */
+export function sliceSource(ds: Dataset): SliceDataset {
+  let d: Dataset = ds;
+  while (!(d instanceof SliceDataset)) {
+    if (!(d instanceof TransformedDataset)) throw new PrivmedError('segmentation evaluate: expected the windows of whole cases (a SliceDataset in mode all)');
+    d = d.base;
+  }
+  return d;
+}
+
+/**
+ * Sliding-window inference over the windows of a SliceDataset ('all' mode),
+ * or a view of one:
+ * each window's softmax is added into its case's grid (overlaps averaged,
+ * padding dropped), and each case's classes (argmax), on its own grid with
+ * its slices first, are yielded in case order. `lossOf` receives each
+ * batch's summed per-window loss and window count.
+ */
+export async function* predictCases(
+  model: tfl.LayersModel,
+  ds: Dataset,
+  o: { numClasses: number; batchSize?: number; loss?: PerSampleLoss; lossOf?: (sum: number, windows: number) => void },
+): AsyncGenerator<{ ci: number; pred: Int32Array }> {
   const k = o.numClasses;
-  const perSample = segmentationLossPerSample(k, o.loss);
-  const cases: CaseScores[] = [];
-  // The case being collected: its slices' predictions and truths, in order.
-  const cur = { group: -1, pred: [] as number[], truth: [] as number[], depth: 0 };
-  const close = () => {
-    if (cur.depth > 0) cases.push(scoreCase(cur.pred, cur.truth, k, { depth: cur.depth, height: h, width: w }, o.hd95 ?? false));
-    Object.assign(cur, { group: -1, pred: [], truth: [], depth: 0 });
+  const { height: ph, width: pw, channels: ch } = ds.info;
+  const windows = sliceSource(ds);
+  let cur: { ci: number; sum: Float32Array } | null = null;
+  const finish = (acc: { ci: number; sum: Float32Array }) => {
+    const pred = new Int32Array(acc.sum.length / k);
+    for (let v = 0; v < pred.length; v++) {
+      let best = 0;
+      for (let c = 1; c < k; c++) if (acc.sum[v * k + c]! > acc.sum[v * k + best]!) best = c;
+      pred[v] = best;
+    }
+    return { ci: acc.ci, pred };
   };
-  let lossSum = 0;
-  let seen = 0;
   for await (const b of batches(ds, { batchSize: o.batchSize ?? 32 })) {
-    if (!b.masks || !b.groups) throw new PrivmedError('segmentation evaluate: the data carries no masks');
-    const { pred, logits } = await predictMasks(model, b.x, b.size);
-    const masks = b.masks;
-    const lossT = tf.tidy(() => tf.sum(perSample(logits, maskLabels(b))));
-    lossSum += (await lossT.data())[0]!;
-    tf.dispose([logits, lossT]);
-    seen += b.size;
+    const logits = tf.tidy(() => model.apply(tf.tensor4d(b.x, [b.size, ph, pw, ch]), { training: false }) as tf.Tensor);
+    if (logits.shape[3] !== k) throw new PrivmedError(`segmentation: the model gives ${logits.shape[3]} classes, the task has ${k}`);
+    if (o.loss && o.lossOf) {
+      const lossT = tf.tidy(() => tf.sum(o.loss!(logits, maskLabels(b))));
+      o.lossOf((await lossT.data())[0]!, b.size);
+      lossT.dispose();
+    }
+    const probsT = tf.softmax(logits);
+    const p = (await probsT.data()) as Float32Array;
+    tf.dispose([logits, probsT]);
     for (let i = 0; i < b.size; i++) {
-      if (b.groups[i] !== cur.group) {
-        close();
-        cur.group = b.groups[i]!;
+      const { ci, s, y0, x0 } = windows.window(b.indices[i]!);
+      const c = windows.cases[ci]!;
+      if (!cur || cur.ci !== ci) {
+        if (cur) yield finish(cur);
+        cur = { ci, sum: new Float32Array(c.depth * c.height * c.width * k) };
       }
-      for (let j = i * h * w; j < (i + 1) * h * w; j++) {
-        cur.pred.push(pred[j]!);
-        cur.truth.push(masks[j]!);
+      const r0 = Math.max(0, -y0);
+      const r1 = Math.min(ph, c.height - y0);
+      const q0 = Math.max(0, -x0);
+      const q1 = Math.min(pw, c.width - x0);
+      for (let r = r0; r < r1; r++) {
+        for (let q = q0; q < q1; q++) {
+          const v = ((s * c.height + r + y0) * c.width + q + x0) * k;
+          const at = ((i * ph + r) * pw + q) * k;
+          for (let j = 0; j < k; j++) cur.sum[v + j] = cur.sum[v + j]! + p[at + j]!;
+        }
       }
-      cur.depth++;
     }
   }
-  close();
+  if (cur) yield finish(cur);
+}
+
+/**
+ * Scores a model on whole cases: every window of every slice predicted,
+ * stitched back onto each case's own grid (padding dropped), and scored in
+ * 3-D against the case's labels.
+ */
+export async function evaluateSegmentation(model: tfl.LayersModel, ds: Dataset, o: SegmentationTaskOptions): Promise<SegmentationMetrics & { cases: CaseScores[] }> {
+  const source = sliceSource(ds);
+  const k = o.numClasses;
+  const cases: CaseScores[] = [];
+  let lossSum = 0;
+  let seen = 0;
+  const run = predictCases(model, ds, {
+    numClasses: k,
+    ...(o.batchSize ? { batchSize: o.batchSize } : {}),
+    loss: segmentationLossPerSample(k, o.loss),
+    lossOf: (sum, n) => {
+      lossSum += sum;
+      seen += n;
+    },
+  });
+  for await (const { ci, pred } of run) {
+    const c = source.cases[ci]!;
+    cases.push(scoreCase(pred, c.mask, k, { depth: c.depth, height: c.height, width: c.width }, o.hd95 ?? false));
+  }
   return { ...summariseCases(cases, lossSum / Math.max(seen, 1)), cases };
 }
 

@@ -40,6 +40,12 @@ test('privmed train (task: segmentation) on PNG pairs learns the disc; evaluate 
   assert.equal(m.cases, 24);
   assert.equal(m.perCase.length, 24);
   assert.equal(m.meanDice, m.dice.disc);
+  // --cases test: the model's own held-back cases (its stored split), as training scored them.
+  const held = cli(['evaluate', '--model', model, '--data', data, '--cases', 'test', '--json']);
+  assert.equal(held.status, 0, held.stderr);
+  const h = JSON.parse(held.stdout) as { cases: number; meanDice: number };
+  assert.equal(h.cases, 6);
+  assert.ok(Math.abs(h.meanDice - last.meanDice) < 1e-9, `evaluate --cases test ${h.meanDice} vs train's test ${last.meanDice}`);
   const pred = cli(['predict', '--model', model, '--out', join(dir, 'masks'), join(data, 'images', 'img_003.png')]);
   assert.equal(pred.status, 0, pred.stderr);
   const file = join(dir, 'masks', 'img_003.png');

@@ -8,7 +8,7 @@ import { writeEvaluationCharts } from '../../plots/evaluation-charts.js';
 import { predict } from '../../training/evaluate.js';
 import { formatMetrics, printJson } from '../output.js';
 import { evaluationData, formatRecall } from './predict.js';
-import { evaluateSegmentationFolder } from '../../site/segment-folder.js';
+import { evaluateSegmentationFolder, type CaseSelection } from '../../site/segment-folder.js';
 import { formatSegmentation, segmentationJson } from './segmentation-output.js';
 
 export function registerEvaluateCommand(program: Command): void {
@@ -21,14 +21,16 @@ export function registerEvaluateCommand(program: Command): void {
     .option('--backend <name>', 'wasm, cpu or tensorflow', 'wasm')
     .option('--json', 'print one JSON object', false)
     .option('--plots <dir>', 'also write roc, confusion and calibration charts (.svg and .png) into this folder')
-    .action(async (opts: { model: string; data: string; split: string; backend: BackendName; json: boolean; plots?: string }) => {
+    .option('--cases <which>', "segmentation: all cases of the folder, or the model's own train, val or test cases (its stored split)", 'all')
+    .action(async (opts: { model: string; data: string; split: string; backend: BackendName; json: boolean; plots?: string; cases: string }) => {
       if (!['train', 'val', 'test'].includes(opts.split)) throw new PrivmedError(`--split: expected train, val or test, got '${opts.split}'`);
+      if (!['all', 'train', 'val', 'test'].includes(opts.cases)) throw new PrivmedError(`--cases: expected all, train, val or test, got '${opts.cases}'`);
       const line = await initBackend(opts.backend);
       if (!opts.json) process.stderr.write(line + '\n');
       const { model, meta } = await loadModel(opts.model);
       if (meta.segmentation) {
-        // Segmentation: every case of a folder with images/ and labels/, scored in 3-D.
-        const m = await evaluateSegmentationFolder({ model, meta }, opts.model, opts.data);
+        // Segmentation: the cases of a folder with images/ and labels/, scored in 3-D.
+        const m = await evaluateSegmentationFolder({ model, meta }, opts.model, opts.data, opts.cases as CaseSelection);
         if (opts.json) printJson({ model: opts.model, data: opts.data, ...segmentationJson(m, m.classes), perCase: m.perCase });
         else console.log(formatSegmentation(m, m.classes, 'evaluate'));
         return;
