@@ -6,6 +6,7 @@ import type { GradientSink } from '../sgd/clipping.js';
 import { classLabels, type BatchLabels, type PerSampleGradients } from './types.js';
 import type { PerSampleLoss } from '../../training/loss.js';
 import { trainableVariables, type DpVariable } from './variables.js';
+import { readInPlace } from '../../engine/read-in-place.js';
 
 /** How long the sample loop runs before letting the event loop in. */
 const YIELD_EVERY_MS = 200;
@@ -41,8 +42,10 @@ export class LoopGradients implements PerSampleGradients {
         return tf.sum(this.loss(logits, tf.slice(labels, i, 1))) as tf.Scalar;
       }, vars);
       lossSum += value.dataSync()[0]!;
-      // dataSync on wasm/cpu is a copy from backend memory; the sink reads float32 rows.
-      sink.add(this.variables.map((v) => (grads[v.name] ? (grads[v.name]!.dataSync() as Float32Array) : new Float32Array(v.size))));
+      // Read in place on wasm (no copy); nothing is allocated on the backend until the sink is done.
+      const present = this.variables.filter((v) => grads[v.name] !== undefined);
+      const views = readInPlace(present.map((v) => grads[v.name]!));
+      sink.add(this.variables.map((v) => (grads[v.name] ? views[present.indexOf(v)]! : new Float32Array(v.size))));
       value.dispose();
       tf.dispose(grads);
     }

@@ -19,6 +19,7 @@ import { batchImages } from './batch-images.js';
 import { classLabels, type BatchLabels, type PerSampleGradients } from './types.js';
 import type { PerSampleLoss } from '../../training/loss.js';
 import { trainableVariables, type DpVariable } from './variables.js';
+import { readInPlace } from '../../engine/read-in-place.js';
 
 interface GraphStep {
   readonly layer: tfl.layers.Layer;
@@ -52,7 +53,8 @@ export class VectorisedGradients implements PerSampleGradients {
   async accumulate(batch: Batch, sink: GradientSink): Promise<number> {
     const size = batch.size;
     const paramSteps = this.steps.filter((s) => s.rule);
-    const probes = paramSteps.map((s) => tf.zeros([size, ...outputShape(s.layer).slice(1)]));
+    // tf.fill runs on the backend; tf.zeros builds each (activation-sized) probe in JavaScript and copies it in.
+    const probes = paramSteps.map((s) => tf.fill([size, ...outputShape(s.layer).slice(1)], 0));
     const saved: tf.Tensor[][] = [];
     const kept: { losses?: tf.Tensor1D } = {};
     const x = batchImages(this.model, batch.x, size);
@@ -75,23 +77,29 @@ export class VectorisedGradients implements PerSampleGradients {
       return tf.sum(kept.losses);
     };
     const deltas = tf.grads(forward)(probes);
-    const perVariable = new Map<string, Float32Array>();
+    const perVariable = new Map<string, tf.Tensor>();
+    const all: tf.Tensor[] = [];
     for (let k = 0; k < paramSteps.length; k++) {
       const layer = paramSteps[k]!.layer;
       const grads = tf.tidy(() => paramSteps[k]!.rule!.perSample(layer, saved[k]!, deltas[k]!));
+      all.push(...Object.values(grads));
       for (const w of layer.trainableWeights) {
         const short = w.originalName.split('/').pop()!;
         const g = grads[short];
         if (!g) throw new Error(`vectorised per-sample gradients: the ${layer.getClassName()} rule gave no gradient for '${w.originalName}'`);
-        perVariable.set((w.read() as tf.Variable).name, (await g.data()) as Float32Array);
+        perVariable.set((w.read() as tf.Variable).name, g);
       }
-      tf.dispose(Object.values(grads));
     }
     let lossSum = 0;
     for (const l of (await kept.losses!.data()) as Float32Array) lossSum += l;
-    tf.dispose([x, labels, ...probes, ...deltas, ...saved.flat(), kept.losses!]);
-    const rows = this.variables.map((v) => perVariable.get(v.name)!);
-    for (let b = 0; b < size; b++) sink.add(rows, b);
+    try {
+      // In place on the backend (no copy of every sample's gradients); nothing is allocated until the sink is done.
+      const rows = readInPlace(this.variables.map((v) => perVariable.get(v.name)!));
+      for (let b = 0; b < size; b++) sink.add(rows, b);
+    } finally {
+      // After reading: a rule may hand back a delta itself (a bias gradient).
+      tf.dispose([x, labels, ...probes, ...deltas, ...saved.flat(), kept.losses!, ...all]);
+    }
     return lossSum;
   }
 }

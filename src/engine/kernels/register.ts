@@ -14,6 +14,7 @@ import { maxPoolGradConfig } from './max-pool-grad.js';
 import { registerReluGradient, RELU_GRAD, reluGradConfig } from './relu-grad.js';
 import { tileConfig } from './tile.js';
 import { sliceConfig } from './slice.js';
+import { fillConfig, onesLikeConfig, zerosLikeConfig } from './fill.js';
 import { builtinKernel, rememberBuiltin } from './builtin-kernels.js';
 import { withNative } from './native-kernels.js';
 import { FUSED_NORM, FUSED_NORM_GRAD, fusedNormConfig, fusedNormGradConfig, registerFusedNormGradient } from './fused-norm.js';
@@ -23,6 +24,7 @@ import { adamConfig, FUSED_ADAM } from './adam.js';
 /** Kernels privmed adds to (see ADDED_KERNELS) or replaces in tfjs-backend-wasm. */
 export const PRIVMED_WASM_KERNELS = [
   'Conv2DBackpropFilter', 'Conv2DBackpropInput', 'BatchMatMul', 'MaxPoolGrad', 'Sum', 'Mean', 'Tile', 'Identity', 'PrivmedReluGrad', FUSED_NORM, FUSED_NORM_GRAD, FUSED_ADAM, 'Slice',
+  'Fill', 'ZerosLike', 'OnesLike',
 ] as const;
 
 /** Kernels the wasm backend lacks (nothing to remember); the others replace built-ins. */
@@ -48,6 +50,9 @@ const makers: Record<(typeof PRIVMED_WASM_KERNELS)[number], () => KernelConfig> 
   [FUSED_NORM_GRAD]: () => fusedNormGradConfig(nativeKernels),
   [FUSED_ADAM]: () => adamConfig,
   Slice: () => sliceConfig,
+  Fill: () => fillConfig,
+  ZerosLike: () => zerosLikeConfig,
+  OnesLike: () => onesLikeConfig,
 };
 
 let installed: KernelConfig[] | null = null;

@@ -1,4 +1,5 @@
-// The wasm Slice (reads its input on the heap, no copy of the whole input) against tfjs-backend-cpu:
+// The wasm Slice (reads its input on the heap, no copy of the whole input) and Fill/ZerosLike/OnesLike
+// (no TypedArray.fill on the shared heap) against tfjs-backend-cpu:
 // contiguous and strided slices of ranks 1-5, int32 too, and random slices (property).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -6,10 +7,11 @@ import fc from 'fast-check';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../src/engine/backend.js';
 import { sliceConfig } from '../../src/engine/kernels/slice.js';
+import { fillConfig, onesLikeConfig, zerosLikeConfig } from '../../src/engine/kernels/fill.js';
 import { randomInput, runOn, wasmVsCpu } from './compare.js';
 
 await initBackend('wasm');
-assert.equal(tf.getKernel('Slice', 'wasm'), sliceConfig, 'privmed Slice is the registered wasm kernel');
+for (const c of [sliceConfig, fillConfig, zerosLikeConfig, onesLikeConfig]) assert.equal(tf.getKernel(c.kernelName, 'wasm'), c, `privmed ${c.kernelName} is the registered wasm kernel`);
 
 const CASES: [number[], number[], number[]][] = [
   [[32, 8, 8, 4], [5, 0, 0, 0], [1, 8, 8, 4]], // one sample: contiguous
@@ -46,4 +48,12 @@ test('Slice on wasm equals cpu (random shapes, property)', async () => {
     }),
     { numRuns: 40, seed: 2718 },
   );
+});
+
+test('Fill, ZerosLike and OnesLike on wasm equal cpu (float32, int32, bool; sizes around the chunk)', async () => {
+  for (const n of [0, 1, 7, 16 * 1024, 16 * 1024 + 3, 100_000]) {
+    const x = randomInput([n], n);
+    const err = await wasmVsCpu([x], (t) => [tf.fill([n], -2.5), tf.zerosLike(t!), tf.onesLike(t!), tf.cast(tf.fill([n], 3, 'int32'), 'float32'), tf.cast(tf.onesLike(tf.cast(t!, 'bool')), 'float32')]);
+    assert.equal(err, 0, `n = ${n}`);
+  }
 });
