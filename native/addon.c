@@ -291,6 +291,22 @@ static napi_value js_relu(napi_env env, napi_callback_info info) {
   return int_value(env, pm_relu(x, y, (long)n));
 }
 
+/* fill32(heap, y, bits, n): n 32-bit words of the pattern bits (0 .. 2^32 - 1) */
+static napi_value js_fill32(napi_env env, napi_callback_info info) {
+  call_t c = {.env = env};
+  if (!get_args(&c, info, 4)) return NULL;
+  heap_arg(&c, 0);
+  const int64_t bits = int_arg(&c, 2), n = int_arg(&c, 3);
+  if (c.failed) return NULL;
+  if (bits < 0 || bits > 0xffffffffLL) {
+    fail(&c, "privmed native: fill pattern out of range");
+    return NULL;
+  }
+  float *y = tensor_arg(&c, 1, n, 0);
+  if (c.failed) return NULL;
+  return int_value(env, pm_fill32((unsigned int *)y, (unsigned int)bits, (long)n));
+}
+
 /* adam(heap, w, g, m, v, w2, m2, v2, n, beta1, beta2, lr, eps, c1, c2) */
 static napi_value js_adam(napi_env env, napi_callback_info info) {
   call_t c = {.env = env};
@@ -348,7 +364,7 @@ static napi_value init_module(napi_env env, napi_value exports) {
   } fns[] = {{"init", js_init}, {"conv2d", js_conv2d}, {"conv2dBackpropFilter", js_filter_grad},
              {"conv2dBackpropInput", js_input_grad}, {"matMul", js_matmul}, {"binary", js_binary}, {"maxPool", js_max_pool},
              {"norm", js_norm}, {"normGrad", js_norm_grad}, {"relu", js_relu}, {"reluGrad", js_relu_grad}, {"adam", js_adam},
-             {"batchNorm", js_batch_norm}, {"maxPoolGrad", js_max_pool_grad}};
+             {"batchNorm", js_batch_norm}, {"maxPoolGrad", js_max_pool_grad}, {"fill32", js_fill32}};
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value f;
     napi_create_function(env, fns[i].name, NAPI_AUTO_LENGTH, fns[i].fn, NULL, &f);

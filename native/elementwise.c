@@ -147,3 +147,26 @@ int pm_relu(const float *x, float *y, long n) {
   pm_pool_run(relu_task, &j, (int)((n + CHUNK - 1) / CHUNK));
   return 0;
 }
+
+/* Fill n 32-bit words with one bit pattern (a float32 or int32 constant), multi-threaded. */
+typedef struct {
+  unsigned int *y;
+  unsigned int bits;
+  long n;
+} fill_job;
+
+static void fill_range(unsigned int *restrict y, unsigned int bits, long i0, long i1) {
+  for (long i = i0; i < i1; i++) y[i] = bits;
+}
+
+static void fill_task(void *ctx, int task) {
+  fill_job *j = ctx;
+  const long i0 = (long)task * CHUNK, i1 = i0 + CHUNK < j->n ? i0 + CHUNK : j->n;
+  fill_range(j->y, j->bits, i0, i1);
+}
+
+int pm_fill32(unsigned int *y, unsigned int bits, long n) {
+  fill_job j = {y, bits, n};
+  pm_pool_run(fill_task, &j, (int)((n + CHUNK - 1) / CHUNK));
+  return 0;
+}

@@ -72,6 +72,7 @@ int pm_matmul(const float *a, const float *b, float *c, const float *bias, int a
 enum { PM_OP_ADD = 0, PM_OP_SUB = 1, PM_OP_MUL = 2, PM_OP_DIV = 3 };
 int pm_binary(int op, const float *a, long na, const float *b, long nb, float *out, long n);
 int pm_relu(const float *x, float *y, long n);
+int pm_fill32(unsigned int *y, unsigned int bits, long n);
 int pm_relu_grad(const float *dy, const float *x, float *dx, long n);
 int pm_adam(const float *w, const float *g, const float *m, const float *v, float *w2, float *m2, float *v2, long n, double b1, double b2, double lr,
             double eps, double c1, double c2);

@@ -28,6 +28,7 @@ export interface NativeAddon {
   norm(heap: Uint8Array, x: number, gamma: number, beta: number, y: number, mean: number, variance: number, n: number, s: number, c: number, g: number, eps: number): number;
   batchNorm(heap: Uint8Array, x: number, mean: number, variance: number, scale: number, offset: number, y: number, n: number, c: number, eps: number): number;
   relu(heap: Uint8Array, x: number, y: number, n: number): number;
+  fill32(heap: Uint8Array, y: number, bits: number, n: number): number;
   reluGrad(heap: Uint8Array, dy: number, x: number, dx: number, n: number): number;
   adam(
     heap: Uint8Array, w: number, g: number, m: number, v: number, w2: number, m2: number, v2: number, n: number,

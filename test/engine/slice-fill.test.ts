@@ -8,6 +8,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../src/engine/backend.js';
 import { sliceConfig } from '../../src/engine/kernels/slice.js';
 import { fillConfig, onesLikeConfig, zerosLikeConfig } from '../../src/engine/kernels/fill.js';
+import { engineChoice, useEngine, type EngineName } from '../../src/engine/native-addon.js';
+import { nativeRunCount } from '../../src/engine/kernels/native-kernels.js';
 import { randomInput, runOn, wasmVsCpu } from './compare.js';
 
 await initBackend('wasm');
@@ -50,10 +52,20 @@ test('Slice on wasm equals cpu (random shapes, property)', async () => {
   );
 });
 
-test('Fill, ZerosLike and OnesLike on wasm equal cpu (float32, int32, bool; sizes around the chunk)', async () => {
-  for (const n of [0, 1, 7, 16 * 1024, 16 * 1024 + 3, 100_000]) {
-    const x = randomInput([n], n);
-    const err = await wasmVsCpu([x], (t) => [tf.fill([n], -2.5), tf.zerosLike(t!), tf.onesLike(t!), tf.cast(tf.fill([n], 3, 'int32'), 'float32'), tf.cast(tf.onesLike(tf.cast(t!, 'bool')), 'float32')]);
-    assert.equal(err, 0, `n = ${n}`);
-  }
-});
+const ENGINES: EngineName[] = engineChoice()?.best !== undefined ? ['native', 'wasm'] : ['wasm'];
+for (const engine of ENGINES) {
+  test(`Fill, ZerosLike and OnesLike on ${engine} equal cpu (float32, int32, bool; sizes around the chunk)`, async () => {
+    useEngine(engine);
+    try {
+      const before = nativeRunCount();
+      for (const n of [0, 1, 7, 16 * 1024, 16 * 1024 + 3, 100_000]) {
+        const x = randomInput([n], n);
+        const err = await wasmVsCpu([x], (t) => [tf.fill([n], -2.5), tf.zerosLike(t!), tf.onesLike(t!), tf.cast(tf.fill([n], -3, 'int32'), 'float32'), tf.cast(tf.onesLike(tf.cast(t!, 'bool')), 'float32')]);
+        assert.equal(err, 0, `n = ${n}`);
+      }
+      if (engine === 'native') assert.ok(nativeRunCount() > before, 'the fills ran on the add-on');
+    } finally {
+      useEngine(null);
+    }
+  });
+}

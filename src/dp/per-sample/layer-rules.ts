@@ -14,6 +14,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { PrivmedError } from '../../common/errors.js';
 import { fusedNorm } from '../../models/fused-norm.js';
+import { PER_SAMPLE_FILTER_GRAD } from '../../engine/kernels/per-sample-filter-grad.js';
 
 export interface RuleForward {
   /** act(z + probe). */
@@ -144,6 +145,8 @@ function perSampleFilterGrads(layer: tfl.layers.Layer, input: tf.Tensor, delta: 
   const [b, inH, inW, cin] = input.shape as [number, number, number, number];
   const [, outH, outW, cout] = delta.shape as [number, number, number, number];
   const attrs = { strides: g.strides, pad: (layer.getConfig() as Config).padding, dataFormat: 'NHWC', filterShape: [g.kernel[0], g.kernel[1], cin, cout] };
+  // The wasm engine's kernel: every sample in one call, on aliases of the batch (no slices, no stack).
+  if (tf.getKernel(PER_SAMPLE_FILTER_GRAD, tf.getBackend()) !== undefined) return tf.engine().runKernel(PER_SAMPLE_FILTER_GRAD, { x: input, dy: delta }, attrs as never) as tf.Tensor;
   const grads: tf.Tensor[] = [];
   for (let s = 0; s < b; s++) {
     const x = tf.slice(input, [s, 0, 0, 0], [1, inH, inW, cin]);

@@ -32,8 +32,8 @@ const IMPLS: Record<string, NativeImpl> = {
 };
 
 /** Kernels with a native version, in the order the engine line lists them. */
-// The last four call the add-on themselves (fused-norm.ts, relu-grad.ts, adam.ts).
-export const NATIVE_KERNELS = [...Object.keys(IMPLS), 'PrivmedNorm', 'PrivmedNormGrad', 'PrivmedReluGrad', 'PrivmedAdam'];
+// The others call the add-on themselves (fused-norm.ts, relu-grad.ts, adam.ts, fill.ts).
+export const NATIVE_KERNELS = [...Object.keys(IMPLS), 'PrivmedNorm', 'PrivmedNormGrad', 'PrivmedReluGrad', 'PrivmedAdam', 'Fill', 'ZerosLike', 'OnesLike'];
 
 let nativeRuns = 0;
 

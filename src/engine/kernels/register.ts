@@ -15,6 +15,7 @@ import { registerReluGradient, RELU_GRAD, reluGradConfig } from './relu-grad.js'
 import { tileConfig } from './tile.js';
 import { sliceConfig } from './slice.js';
 import { fillConfig, onesLikeConfig, zerosLikeConfig } from './fill.js';
+import { PER_SAMPLE_FILTER_GRAD, perSampleFilterGradConfig } from './per-sample-filter-grad.js';
 import { builtinKernel, rememberBuiltin } from './builtin-kernels.js';
 import { withNative } from './native-kernels.js';
 import { FUSED_NORM, FUSED_NORM_GRAD, fusedNormConfig, fusedNormGradConfig, registerFusedNormGradient } from './fused-norm.js';
@@ -24,11 +25,11 @@ import { adamConfig, FUSED_ADAM } from './adam.js';
 /** Kernels privmed adds to (see ADDED_KERNELS) or replaces in tfjs-backend-wasm. */
 export const PRIVMED_WASM_KERNELS = [
   'Conv2DBackpropFilter', 'Conv2DBackpropInput', 'BatchMatMul', 'MaxPoolGrad', 'Sum', 'Mean', 'Tile', 'Identity', 'PrivmedReluGrad', FUSED_NORM, FUSED_NORM_GRAD, FUSED_ADAM, 'Slice',
-  'Fill', 'ZerosLike', 'OnesLike',
+  'Fill', 'ZerosLike', 'OnesLike', PER_SAMPLE_FILTER_GRAD,
 ] as const;
 
 /** Kernels the wasm backend lacks (nothing to remember); the others replace built-ins. */
-const ADDED_KERNELS = new Set<string>(['Conv2DBackpropFilter', RELU_GRAD, FUSED_NORM, FUSED_NORM_GRAD, FUSED_ADAM]);
+const ADDED_KERNELS = new Set<string>(['Conv2DBackpropFilter', RELU_GRAD, FUSED_NORM, FUSED_NORM_GRAD, FUSED_ADAM, PER_SAMPLE_FILTER_GRAD]);
 
 /** Built-in kernels the privmed kernels call. */
 const USED_BUILTINS = ['Conv2D', 'Transpose', 'Slice', 'BatchMatMul'];
@@ -53,6 +54,7 @@ const makers: Record<(typeof PRIVMED_WASM_KERNELS)[number], () => KernelConfig> 
   Fill: () => fillConfig,
   ZerosLike: () => zerosLikeConfig,
   OnesLike: () => onesLikeConfig,
+  [PER_SAMPLE_FILTER_GRAD]: () => perSampleFilterGradConfig,
 };
 
 let installed: KernelConfig[] | null = null;
