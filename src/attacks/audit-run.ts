@@ -24,7 +24,8 @@ export interface AuditRunOptions {
   canaries: number;
   /** Base (non-canary) training images; default all the pool has left. */
   baseSize?: number;
-  epsilon: number;
+  /** null: no DP, a negative control that shows what the attack detects when nothing is protected. */
+  epsilon: number | null;
   delta: number;
   clipNorm: number;
   epochs: number;
@@ -87,7 +88,7 @@ export async function runAudit(o: AuditRunOptions): Promise<AuditRunResult> {
     batchSize: o.batchSize,
     lr: o.lr,
     seed: o.seed,
-    privacy: { epsilon: o.epsilon, delta: o.delta, clipNorm: o.clipNorm, ledger: o.ledger, site: 'audit' },
+    ...(o.epsilon !== null ? { privacy: { epsilon: o.epsilon, delta: o.delta, clipNorm: o.clipNorm, ledger: o.ledger, site: 'audit' } } : {}),
   });
   const scores = await scoreDataset(t.model, canaries);
   t.model.dispose();
@@ -95,12 +96,12 @@ export async function runAudit(o: AuditRunOptions): Promise<AuditRunResult> {
   const outScores: number[] = [];
   included.forEach((inc, j) => (inc ? inScores : outScores).push(-scores.loss[j]!));
   const bound = auditOneRun(inScores, outScores, { significance, delta: o.delta });
-  const epsilon = t.epsilon!;
+  const epsilon = t.epsilon ?? Infinity;
   return {
     ...bound,
     epsilon,
     delta: o.delta,
-    noiseMultiplier: t.noiseMultiplier!,
+    noiseMultiplier: t.noiseMultiplier ?? 0,
     steps: t.steps,
     included: inScores.length,
     trainSize: train.length,

@@ -67,17 +67,18 @@ export function registerAttackCommand(program: Command): void {
     .option('--epochs <n>', 'epochs', int('--epochs'), 3)
     .option('--batch-size <n>', 'expected batch size (Poisson)', int('--batch-size'), 64)
     .option('--lr <lr>', 'SGD learning rate (momentum 0.9)', num('--lr'), 0.05)
-    .action(async (o: Common & { canaries: number; base: number; epsilon: number; delta: number; clip: number; epochs: number; batchSize: number; lr: number }) => {
+    .option('--control', 'negative control: the same canaries and attack on a run WITHOUT DP (writes audit-control.json): what the attack detects when nothing is protected', false)
+    .action(async (o: Common & { canaries: number; base: number; epsilon: number; delta: number; clip: number; epochs: number; batchSize: number; lr: number; control: boolean }) => {
       const log = await start(o);
       const pool = await loadAttackPool(o.data);
-      const r = await runAudit({ pool: pool.train, canaries: o.canaries, baseSize: o.base, epsilon: o.epsilon, delta: o.delta, clipNorm: o.clip, epochs: o.epochs, batchSize: o.batchSize, lr: o.lr, seed: o.seed, ledger: join(o.out, 'audit-ledger.sqlite') });
-      const result = { data: pool.name, ...r, inScores: undefined, outScores: undefined };
-      writeFileSync(join(o.out, 'audit.json'), JSON.stringify({ ...result, inScores: r.inScores, outScores: r.outScores }, null, 1));
+      const r = await runAudit({ pool: pool.train, canaries: o.canaries, baseSize: o.base, epsilon: o.control ? null : o.epsilon, delta: o.delta, clipNorm: o.clip, epochs: o.epochs, batchSize: o.batchSize, lr: o.lr, seed: o.seed, ledger: join(o.out, 'audit-ledger.sqlite') });
+      const result = { data: pool.name, control: o.control, ...r, epsilon: o.control ? null : r.epsilon, inScores: undefined, outScores: undefined };
+      writeFileSync(join(o.out, o.control ? 'audit-control.json' : 'audit.json'), JSON.stringify({ ...result, inScores: r.inScores, outScores: r.outScores }, null, 1));
       if (o.json) printJson(result);
       else
         log(
           `audit: ${r.canaries} canaries (${r.included} included), ${r.trainSize} training images, ${r.steps} DP-SGD steps at noise ${r.noiseMultiplier.toFixed(3)}\n` +
-            `accountant epsilon ${r.epsilon.toFixed(3)} at delta ${r.delta}; empirical lower bound eps_lb ${r.epsLb.toFixed(4)} at ${(1 - r.significance) * 100}% confidence ` +
+            `${o.control ? 'no DP (control)' : `accountant epsilon ${r.epsilon.toFixed(3)}`} at delta ${r.delta}; empirical lower bound eps_lb ${r.epsLb.toFixed(4)} at ${(1 - r.significance) * 100}% confidence ` +
             `(${r.correct}/${r.guesses} correct guesses, ${r.thresholds} thresholds tried)\n${r.passed ? 'PASS: eps_lb <= epsilon' : 'FAIL: eps_lb > epsilon'}`,
         );
       if (!r.passed) throw new PrivmedError(`the audit's lower bound eps_lb ${r.epsLb.toFixed(4)} exceeds the accountant's epsilon ${r.epsilon.toFixed(4)}: the DP guarantee does not hold (a bug)`);
@@ -130,7 +131,7 @@ export function registerAttackCommand(program: Command): void {
     .option('--epochs <n>', 'epochs per model', int('--epochs'), 10)
     .option('--batch-size <n>', 'batch size', int('--batch-size'), 64)
     .option('--lr <lr>', 'SGD learning rate (momentum 0.9)', num('--lr'), 0.05)
-    .option('--epsilons <list>', 'DP settings to attack besides the non-private one', list('--epsilons', num('--epsilons')), [8, 1])
+    .option('--epsilons <list>', 'DP settings to attack besides the non-private one (none: only the non-private one)', (v: string) => (v === 'none' ? [] : list('--epsilons', num('--epsilons'))(v)), [8, 1])
     .option('--delta <d>', 'delta of the DP models', num('--delta'), 1e-5)
     .option('--clip <c>', 'clipping norm of the DP models', num('--clip'), 1)
     .action(async (o: Common & { pool: number; models: number; epochs: number; batchSize: number; lr: number; epsilons: number[]; delta: number; clip: number }) => {
