@@ -7,55 +7,20 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PrivmedError } from '../../common/errors.js';
-import { readImage } from '../../data/images/read-image.js';
-import { fileOptionsFromSpec, preprocessImage } from '../../data/preprocess/build.js';
 import { initBackend } from '../../engine/backend.js';
-import { DataOwnerSession, type SecureResult } from '../../secure-inference/data-owner.js';
+import { DataOwnerSession } from '../../secure-inference/data-owner.js';
 import { startDealer } from '../../secure-inference/dealer-server.js';
 import { startModelOwner } from '../../secure-inference/model-owner.js';
 import { prepareModel } from '../../secure-inference/prepare.js';
 import { roleTls, writeSmpcPki } from '../../secure-inference/tls.js';
 import { startCli, waitOrKill, type Child } from '../../simulation/processes.js';
-import { printJson } from '../output.js';
+import { loadModel } from '../../models/io.js';
+import { inferInputs, plaintextModel, type DataOptions } from './smpc-inputs.js';
 
 const log = (line: string): void => void process.stderr.write(line + '\n');
 
 function list(value: string): string[] {
   return value.split(',').map((s) => s.trim()).filter(Boolean);
-}
-
-/** Runs the files through a session; prints predict's lines (or JSON), progress on stderr. */
-export async function inferFiles(session: DataOwnerSession, files: string[], opts: { json: boolean; strict?: boolean }): Promise<{ results: SecureResult[]; failed: number }> {
-  const spec = session.preprocessing;
-  const readOpts = fileOptionsFromSpec(spec);
-  const results: SecureResult[] = [];
-  let failed = 0;
-  for (const [i, file] of files.entries()) {
-    let x: Float32Array;
-    try {
-      x = preprocessImage(await readImage(file, readOpts), spec);
-    } catch (err) {
-      if (opts.strict || !(err instanceof PrivmedError)) throw err;
-      failed++;
-      if (opts.json) printJson({ file, error: err.message });
-      else log(`privmed: skipped ${err.message}`);
-      continue;
-    }
-    const r = await session.infer(x, files.length - i);
-    results.push(r);
-    const p = r.probabilities;
-    if (opts.json) {
-      printJson({
-        file,
-        class: r.className,
-        ...(p ? { probability: p[r.classIndex], probabilities: Object.fromEntries(session.classes.map((c, k) => [c, Number(p[k]!.toFixed(6))])) } : {}),
-        online: { seconds: r.onlineSeconds, bytes: r.onlineBytes, rounds: r.rounds },
-        dealerBytes: r.dealerBytes,
-      });
-    } else console.log(p ? `${file}\t${r.className}\t${p[r.classIndex]!.toFixed(4)}` : `${file}\t${r.className}`);
-    log(`smpc: ${i + 1}/${files.length} images; this one ${r.onlineSeconds.toFixed(3)} s online (${r.totalSeconds.toFixed(3)} s with its material), ${(r.onlineBytes / 1e6).toFixed(2)} MB online in ${r.rounds} rounds, ${(r.dealerBytes / 1e6).toFixed(1)} MB from the dealer`);
-  }
-  return { results, failed };
 }
 
 /** Waits for a child's "... listening on ADDR" line. */
@@ -126,12 +91,14 @@ export function registerSmpcCommand(program: Command): void {
     .requiredOption('--certs <dir>', 'folder from privmed smpc certs (uses data-owner.crt)')
     .option('--json', 'one JSON object per file', false)
     .option('--strict', 'stop at the first unreadable file', false)
-    .argument('<files...>', 'PNG, JPEG, DICOM, NIfTI or npz image files')
-    .action(async (files: string[], o: { modelOwner: string; dealer: string; certs: string; json: boolean; strict: boolean }) => {
+    .option('--data <name|folder>', 'a labelled data set instead of files (a MedMNIST name or .npz, or FOLDER/<class>/), with the true class and accuracy')
+    .option('--split <split>', 'with --data: which split', 'test')
+    .option('--limit <n>', 'with --data: only the first n items')
+    .argument('[files...]', 'PNG, JPEG, DICOM, NIfTI or npz image files')
+    .action(async (files: string[], o: DataOptions & { modelOwner: string; dealer: string; certs: string; json: boolean; strict: boolean }) => {
       const session = await DataOwnerSession.connect({ modelOwner: o.modelOwner, dealer: o.dealer, tls: roleTls(o.certs, 'data-owner') });
       try {
-        const { failed } = await inferFiles(session, files, o);
-        if (failed) process.exitCode = 1;
+        if (await inferInputs(session, files, o)) process.exitCode = 1;
       } finally {
         session.close();
       }
@@ -142,11 +109,21 @@ export function registerSmpcCommand(program: Command): void {
     .requiredOption('--model <dir>', 'model folder')
     .option('--json', 'one JSON object per file', false)
     .option('--reveal-probabilities', 'the model owner lets the data owner see the probabilities', false)
-    .argument('<files...>', 'image files')
-    .action(async (files: string[], o: { model: string; json: boolean; revealProbabilities: boolean }) => {
+    .option('--data <name|folder>', 'a labelled data set instead of files (a MedMNIST name or .npz, or FOLDER/<class>/)')
+    .option('--split <split>', 'with --data: which split', 'test')
+    .option('--limit <n>', 'with --data: only the first n items')
+    .option('--compare', 'also run the model in the clear here (the demo has it) and count the agreement', false)
+    .argument('[files...]', 'image files')
+    .action(async (files: string[], o: DataOptions & { model: string; json: boolean; revealProbabilities: boolean; compare: boolean }) => {
       const dir = mkdtempSync(join(tmpdir(), 'privmed-smpc-'));
       const children: Child[] = [];
+      let plain: Awaited<ReturnType<typeof loadModel>> | undefined;
       try {
+        if (o.compare) {
+          const line = await initBackend('wasm');
+          if (!o.json) log(`plaintext comparison: ${line}`);
+          plain = await loadModel(o.model);
+        }
         await writeSmpcPki(dir);
         const lines: Record<string, string[]> = { dealer: [], 'model owner': [] };
         const start = (name: string, args: string[]): Child => {
@@ -162,12 +139,12 @@ export function registerSmpcCommand(program: Command): void {
         const mo = await listening(start('model owner', moArgs), lines['model owner']!, 300_000);
         const session = await DataOwnerSession.connect({ modelOwner: mo, dealer, tls: roleTls(dir, 'data-owner') });
         try {
-          const { failed } = await inferFiles(session, files, { json: o.json });
-          if (failed) process.exitCode = 1;
+          if (await inferInputs(session, files, { ...o, plaintext: plain && plaintextModel(plain.model) })) process.exitCode = 1;
         } finally {
           session.close();
         }
       } finally {
+        plain?.model.dispose();
         for (const c of children) {
           c.process.kill('SIGTERM');
           await waitOrKill(c, 5_000);
