@@ -5,6 +5,7 @@
  */
 #include <node_api.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include "privmed.h"
 
@@ -357,6 +358,60 @@ static napi_value js_max_pool_grad(napi_env env, napi_callback_info info) {
   return int_value(env, pm_max_pool_grad(x, dy, dx, d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7], d[8], d[9], d[10], d[11]));
 }
 
+/* A typed array argument of the given type: its data and element count. */
+static void *typed_arg(call_t *c, napi_value v, napi_typedarray_type want, size_t *length) {
+  napi_typedarray_type type;
+  void *data;
+  napi_value ab;
+  size_t off;
+  if (napi_get_typedarray_info(c->env, v, &type, length, &data, &ab, &off) != napi_ok || type != want) {
+    fail(c, "privmed native: clipSum: wrong typed array");
+    return NULL;
+  }
+  return data;
+}
+
+/* clipSum(rows: Float32Array[], group: Int32Array, bounds: Float64Array, B, sums: Float64Array[], kept: Uint8Array) */
+static napi_value js_clip_sum(napi_env env, napi_callback_info info) {
+  call_t c = {.env = env};
+  if (!get_args(&c, info, 6)) return NULL;
+  uint32_t V = 0, V2 = 0;
+  if (napi_get_array_length(env, c.argv[0], &V) != napi_ok || napi_get_array_length(env, c.argv[4], &V2) != napi_ok || V != V2 || V == 0) {
+    fail(&c, "privmed native: clipSum: rows and sums must be arrays of one length");
+    return NULL;
+  }
+  size_t nGroup, G, nKept;
+  const int *group = typed_arg(&c, c.argv[1], napi_int32_array, &nGroup);
+  const double *bounds = typed_arg(&c, c.argv[2], napi_float64_array, &G);
+  const int B = dim_arg(&c, 3);
+  unsigned char *kept = typed_arg(&c, c.argv[5], napi_uint8_array, &nKept);
+  if (c.failed) return NULL;
+  if (nGroup != V || nKept < (size_t)B || G == 0) {
+    fail(&c, "privmed native: clipSum: group, bounds or kept of the wrong length");
+    return NULL;
+  }
+  const float **rows = malloc(sizeof(float *) * V);
+  double **sums = malloc(sizeof(double *) * V);
+  long *sizes = malloc(sizeof(long) * V);
+  int rc = -1;
+  if (rows && sums && sizes) {
+    for (uint32_t v = 0; v < V && !c.failed; v++) {
+      napi_value r, s;
+      size_t nr, ns;
+      napi_get_element(env, c.argv[0], v, &r);
+      napi_get_element(env, c.argv[4], v, &s);
+      rows[v] = typed_arg(&c, r, napi_float32_array, &nr);
+      sums[v] = typed_arg(&c, s, napi_float64_array, &ns);
+      if (!c.failed && nr < ns * (size_t)B) fail(&c, "privmed native: clipSum: a row array is shorter than batch x size");
+      sizes[v] = (long)ns;
+    }
+    if (!c.failed) rc = pm_clip_sum(rows, sizes, group, bounds, (int)V, (int)G, B, sums, kept);
+  }
+  free(rows), free(sums), free(sizes);
+  if (c.failed) return NULL;
+  return int_value(env, rc);
+}
+
 static napi_value init_module(napi_env env, napi_value exports) {
   struct {
     const char *name;
@@ -364,7 +419,7 @@ static napi_value init_module(napi_env env, napi_value exports) {
   } fns[] = {{"init", js_init}, {"conv2d", js_conv2d}, {"conv2dBackpropFilter", js_filter_grad},
              {"conv2dBackpropInput", js_input_grad}, {"matMul", js_matmul}, {"binary", js_binary}, {"maxPool", js_max_pool},
              {"norm", js_norm}, {"normGrad", js_norm_grad}, {"relu", js_relu}, {"reluGrad", js_relu_grad}, {"adam", js_adam},
-             {"batchNorm", js_batch_norm}, {"maxPoolGrad", js_max_pool_grad}, {"fill32", js_fill32}};
+             {"batchNorm", js_batch_norm}, {"maxPoolGrad", js_max_pool_grad}, {"fill32", js_fill32}, {"clipSum", js_clip_sum}};
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value f;
     napi_create_function(env, fns[i].name, NAPI_AUTO_LENGTH, fns[i].fn, NULL, &f);

@@ -89,4 +89,9 @@ int pm_norm_backward(const float *dy, const float *x, const float *mean, const f
                      float *dbeta, int N, long S, int C, int G, float eps);
 int pm_batch_norm_infer(const float *x, const float *mean, const float *var, const float *scale, const float *offset, float eps, float *y, long n, int C);
 
+/* clip.c: DP-SGD clipping; rows[v] is B x sizes[v]; sums[v] accumulate; kept_out[b] = 0 for a dropped sample. */
+#define PM_CLIP_MAX_GROUPS 4096
+int pm_clip_sum(const float *const *rows, const long *sizes, const int *group, const double *bounds, int V, int G, int B, double *const *sums,
+                unsigned char *kept_out);
+
 #endif

@@ -29,6 +29,8 @@ export interface NativeAddon {
   batchNorm(heap: Uint8Array, x: number, mean: number, variance: number, scale: number, offset: number, y: number, n: number, c: number, eps: number): number;
   relu(heap: Uint8Array, x: number, y: number, n: number): number;
   fill32(heap: Uint8Array, y: number, bits: number, n: number): number;
+  /** DP-SGD clipping (native/clip.c): rows[v] holds count samples of sums[v].length values; kept[b] = 0 marks a dropped sample. */
+  clipSum(rows: readonly Float32Array[], group: Int32Array, bounds: Float64Array, count: number, sums: readonly Float64Array[], kept: Uint8Array): number;
   reluGrad(heap: Uint8Array, dy: number, x: number, dx: number, n: number): number;
   adam(
     heap: Uint8Array, w: number, g: number, m: number, v: number, w2: number, m2: number, v2: number, n: number,

@@ -95,7 +95,8 @@ export class VectorisedGradients implements PerSampleGradients {
     try {
       // In place on the backend (no copy of every sample's gradients); nothing is allocated until the sink is done.
       const rows = readInPlace(this.variables.map((v) => perVariable.get(v.name)!));
-      for (let b = 0; b < size; b++) sink.add(rows, b);
+      if (sink.addBatch) sink.addBatch(rows, size);
+      else for (let b = 0; b < size; b++) sink.add(rows, b);
     } finally {
       // After reading: a rule may hand back a delta itself (a bias gradient).
       tf.dispose([x, labels, ...probes, ...deltas, ...saved.flat(), kept.losses!, ...all]);

@@ -10,6 +10,7 @@
  * carries no float32 rounding that could depend on the other samples.
  */
 import { PrivmedError } from '../../common/errors.js';
+import { nativeKernels } from '../../engine/native-addon.js';
 
 export type ClipSpec =
   | { readonly kind: 'flat'; readonly norm: number }
@@ -75,6 +76,8 @@ function checkBound(bound: number, what: string): number {
 export interface GradientSink {
   /** One sample: grads[v] holds its gradient for variable v at [row * size, (row + 1) * size). */
   add(grads: readonly Float32Array[], row?: number): void;
+  /** Rows 0 .. count - 1 at once, as count calls of add (a sink may do it faster). */
+  addBatch?(grads: readonly Float32Array[], count: number): void;
 }
 
 export class ClippedSum implements GradientSink {
@@ -124,6 +127,25 @@ export class ClippedSum implements GradientSink {
       const start = row * this.sizes[v]!;
       for (let i = 0; i < sum.length; i++) sum[i]! += scale * g[start + i]!;
     }
+  }
+
+  /**
+   * Rows 0 .. count - 1, as count calls of add: on the native add-on when the
+   * native engine is active (native/clip.c, the same operations in the same
+   * order, multi-threaded), else in JavaScript.
+   */
+  addBatch(grads: readonly Float32Array[], count: number): void {
+    const addon = nativeKernels();
+    if (addon !== null && typeof addon.clipSum === 'function' && count > 0 && grads.length === this.sums.length) {
+      const kept = new Uint8Array(count);
+      const group = Int32Array.from(this.plan.groupOf), bounds = Float64Array.from(this.plan.bounds);
+      if (addon.clipSum(grads, group, bounds, count, this.sums, kept) === 0) {
+        this.samples += count;
+        for (const k of kept) if (k === 0) this.dropped++;
+        return;
+      }
+    }
+    for (let b = 0; b < count; b++) this.add(grads, b);
   }
 
   /** All sums as one vector, variable after variable. */

@@ -1,0 +1,97 @@
+/*
+ * DP-SGD's per-sample clipping and clipped sum, in double, in the same order
+ * of operations as src/dp/sgd/clipping.ts (ClippedSum.add, one sample after
+ * another), so the results are bit for bit those of the JavaScript loop:
+ * a sample's squared norm per variable is one running sum in element order;
+ * each sum element adds scale * g sample after sample. A sample with a
+ * non-finite norm in any group adds nothing. Tasks: (sample, variable) pairs
+ * for the norms, element chunks of each variable for the sums.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include "privmed.h"
+
+#define SUM_CHUNK 4096
+
+typedef struct {
+  const float *const *rows; /* rows[v]: B x sizes[v] floats */
+  const long *sizes;
+  double *const *sums;
+  const int *group;
+  double *sq;          /* [B][V] */
+  const double *scale; /* [B][G], only for kept samples */
+  const int *kept;     /* kept sample indices */
+  int nkept, B, V, G;
+  const long *chunk_start; /* first task of variable v (pass 2) */
+} clip_job;
+
+static double sumsq(const float *restrict g, long n) {
+  double s = 0;
+  for (long i = 0; i < n; i++) s += (double)g[i] * g[i];
+  return s;
+}
+
+static void norm_task(void *ctx, int task) {
+  clip_job *j = ctx;
+  const int b = task / j->V, v = task % j->V;
+  j->sq[(long)b * j->V + v] = sumsq(j->rows[v] + (long)b * j->sizes[v], j->sizes[v]);
+}
+
+static void sum_task(void *ctx, int task) {
+  clip_job *j = ctx;
+  int v = 0;
+  while (v + 1 < j->V && j->chunk_start[v + 1] <= task) v++;
+  const long n = j->sizes[v], i0 = (task - j->chunk_start[v]) * (long)SUM_CHUNK, i1 = i0 + SUM_CHUNK < n ? i0 + SUM_CHUNK : n;
+  double *restrict sum = j->sums[v];
+  for (int k = 0; k < j->nkept; k++) {
+    const int b = j->kept[k];
+    const double s = j->scale[(long)b * j->G + j->group[v]];
+    const float *restrict g = j->rows[v] + (long)b * n;
+    for (long i = i0; i < i1; i++) sum[i] += s * g[i];
+  }
+}
+
+int pm_clip_sum(const float *const *rows, const long *sizes, const int *group, const double *bounds, int V, int G, int B, double *const *sums,
+                unsigned char *kept_out) {
+  if (V < 1 || G < 1 || B < 0) return -1;
+  for (int v = 0; v < V; v++)
+    if (group[v] < 0 || group[v] >= G || sizes[v] < 0) return -1;
+  double *sq = malloc(sizeof(double) * ((size_t)B * V + (size_t)B * G + 1));
+  int *kept = malloc(sizeof(int) * ((size_t)B + 1));
+  long *chunk_start = malloc(sizeof(long) * ((size_t)V + 1));
+  if (!sq || !kept || !chunk_start) {
+    free(sq), free(kept), free(chunk_start);
+    return -1;
+  }
+  double *scale = sq + (size_t)B * V, sqg[PM_CLIP_MAX_GROUPS];
+  clip_job j = {.rows = rows, .sizes = sizes, .sums = sums, .group = group, .sq = sq, .scale = scale, .kept = kept, .B = B, .V = V, .G = G};
+  if (G > PM_CLIP_MAX_GROUPS) {
+    free(sq), free(kept), free(chunk_start);
+    return -1;
+  }
+  if (B > 0) pm_pool_run(norm_task, &j, B * V);
+  int nkept = 0;
+  for (int b = 0; b < B; b++) {
+    for (int k = 0; k < G; k++) sqg[k] = 0;
+    for (int v = 0; v < V; v++) sqg[group[v]] += sq[(long)b * V + v];
+    int ok = 1;
+    for (int k = 0; k < G && ok; k++) {
+      const double norm = sqrt(sqg[k]);
+      if (!isfinite(norm)) ok = 0;
+      else scale[(long)b * G + k] = norm > bounds[k] ? bounds[k] / norm : 1;
+    }
+    kept_out[b] = (unsigned char)ok;
+    if (ok) kept[nkept++] = b;
+  }
+  j.nkept = nkept;
+  long tasks = 0;
+  for (int v = 0; v < V; v++) {
+    chunk_start[v] = tasks;
+    tasks += (sizes[v] + SUM_CHUNK - 1) / SUM_CHUNK;
+  }
+  chunk_start[V] = tasks;
+  j.chunk_start = chunk_start;
+  if (nkept > 0 && tasks > 0) pm_pool_run(sum_task, &j, (int)tasks);
+  free(sq), free(kept), free(chunk_start);
+  return 0;
+}
