@@ -17,6 +17,7 @@ import type { TrainConfig } from './train-config.js';
 import type { ClassificationMetrics } from '../metrics/classification.js';
 import { TransformedDataset } from '../data/dataset.js';
 import { evaluate } from '../training/evaluate.js';
+import { recordIntendedUse } from '../training/intended-use.js';
 import type { TrainListener } from '../training/events.js';
 import { initWeights } from '../training/init.js';
 import { balancedClassWeights } from '../training/loss.js';
@@ -109,6 +110,8 @@ export async function runTraining(
   }
   const best = await loadModel(result.bestDir);
   const test = await evaluate(best.model, new TransformedDataset(data.splits.test, normaliseTransform(best.meta.normalisation), 0));
+  // What the model is for, and how its validation inputs look: privmed predict flags inputs outside it (#18 item 12).
+  if (data.splits.val.length > 1) await recordIntendedUse(result.bestDir, best.model, new TransformedDataset(data.splits.val, normaliseTransform(best.meta.normalisation), 0), data.name);
   best.model.dispose();
   return { backend, result, test, modelDir: join(cfg.output, 'best'), classes: info.classes, ...(privacy ? { privacy } : {}) };
 }

@@ -15,6 +15,9 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { predict } from '../../training/evaluate.js';
 import { formatMetrics, printJson } from '../output.js';
 import { predictSegmentationFiles } from '../../site/segment-folder.js';
+import { inspectFile } from '../../data/inspect/inspect-file.js';
+import { checkInput, type IntendedUse } from '../../training/intended-use.js';
+import { withFeatures } from '../../training/ood-score.js';
 
 /** The preprocessing stored with the model, or the one implied by older metadata. */
 export function inferencePreprocessing(meta: ModelMetadata, dir: string): PreprocessingSpec {
@@ -78,7 +81,7 @@ export function registerPredictCommand(program: Command): void {
     .option('--data <folder>', 'a labelled folder instead of files: FOLDER/<class>/ or FOLDER/<split>/<class>/ (kather2016 by name)')
     .option('--split <split>', 'with --data: which split folder, if FOLDER has them', 'test')
     .option('--backend <name>', 'wasm, cpu or tensorflow', 'wasm')
-    .option('--strict', 'stop at the first unreadable file', false)
+    .option('--strict', "stop at the first unreadable file, or the first input outside the model's intended use", false)
     .option('--json', 'one JSON object per file (with --data, then one with accuracy and the confusion matrix)', false)
     .option('--out <dir>', 'segmentation models: where the masks go (NIfTI for NIfTI input, with its affine; PNG for PNG)', 'masks')
     .action(async (files: string[], opts: { model: string; data?: string; split: string; backend: BackendName; strict: boolean; json: boolean; out: string }) => {
@@ -101,6 +104,9 @@ export function registerPredictCommand(program: Command): void {
       const spec = inferencePreprocessing(meta, opts.model);
       const [h, w, c] = meta.spec.inputShape;
       const readOpts = fileOptionsFromSpec(spec);
+      // Models saved with an intended use (privmed train) flag inputs outside it: modality, body part, 2-D, statistics, OOD score.
+      const use = (meta as { intendedUse?: IntendedUse }).intendedUse;
+      const featured = use ? withFeatures(model) : null;
       let failed = 0;
       for (const file of files) {
         let x: Float32Array;
@@ -113,10 +119,23 @@ export function registerPredictCommand(program: Command): void {
           else process.stderr.write(`privmed: skipped ${err.message}\n`);
           continue;
         }
-        const probs = tf.tidy(() => tf.softmax(model.apply(tf.tensor4d(x, [1, h, w, c]), { training: false }) as tf.Tensor2D).dataSync());
+        const got: { features?: Float32Array } = {};
+        const probs = tf.tidy(() => {
+          const input = tf.tensor4d(x, [1, h, w, c]);
+          if (!featured) return tf.softmax(model.apply(input, { training: false }) as tf.Tensor2D).dataSync();
+          const [f, logits] = featured.apply(input, { training: false }) as tf.Tensor[];
+          got.features = f!.dataSync() as Float32Array;
+          return tf.softmax(logits as tf.Tensor2D).dataSync();
+        });
+        const outside = use && got.features ? checkInput(use, await inspectFile(file), x, got.features) : [];
+        if (outside.length) {
+          const why = `${file} is outside the model's intended use: ${outside.join('; ')}`;
+          if (opts.strict) throw new PrivmedError(why, { hint: 'without --strict, privmed predict warns and predicts anyway' });
+          if (!opts.json) process.stderr.write(`privmed: warning: ${why}\n`);
+        }
         const best = argmax(probs, 0, probs.length);
         const probabilities = Object.fromEntries(meta.classes.map((name, k) => [name, Number(probs[k]!.toFixed(6))]));
-        if (opts.json) printJson({ file, class: meta.classes[best], probability: probs[best], probabilities });
+        if (opts.json) printJson({ file, class: meta.classes[best], probability: probs[best], probabilities, ...(outside.length ? { outsideIntendedUse: outside } : {}) });
         else console.log(`${file}\t${meta.classes[best]}\t${probs[best]!.toFixed(4)}`);
       }
       model.dispose();

@@ -9,7 +9,7 @@ import { FileFormatError } from '../../common/errors.js';
 import { parseDicom } from '../dicom/parse.js';
 import { isMediaDirectory, readPixelModule } from '../dicom/pixel-module.js';
 import { decodeStoredFrames } from '../dicom/read-dicom.js';
-import { Tags } from '../dicom/tags.js';
+import { tag, Tags } from '../dicom/tags.js';
 import { transferSyntaxName } from '../dicom/transfer-syntax.js';
 import { privacyReport, privacyWarnings, type PrivacyReport } from '../deid/privacy-report.js';
 import { detectFormat } from '../images/detect-format.js';
@@ -26,6 +26,8 @@ export interface FileInspection {
   /** Why it is not an image (DICOMDIR, unrecognised file). */
   skipped?: string;
   modality?: string;
+  /** DICOM Body Part Examined. */
+  bodyPart?: string;
   rows?: number;
   cols?: number;
   frames?: number;
@@ -90,6 +92,7 @@ async function inspectDicom(bytes: Uint8Array, out: FileInspection, strict: bool
     return;
   }
   out.modality = file.dataset.string(Tags.Modality);
+  out.bodyPart = file.dataset.string(tag(0x0018, 0x0015));
   const pm = readPixelModule(file);
   Object.assign(out, { rows: pm.rows, cols: pm.cols, frames: pm.frames, channels: pm.samplesPerPixel, bitsAllocated: pm.bitsAllocated, bitsStored: pm.bitsStored, photometric: pm.photometric });
   await decodeStoredFrames(file, strict ? undefined : [0]);
