@@ -59,6 +59,8 @@ export interface ReportData {
   ledgers: LedgerView[];
   model: ModelView | null;
   audit: (Omit<AuditRunResult, 'inScores' | 'outScores'> & { data?: string }) | null;
+  /** The same audit on a run without DP (privmed attack audit --control): what the attack finds when nothing is protected. */
+  auditControl: (Omit<AuditRunResult, 'inScores' | 'outScores'> & { data?: string }) | null;
   inversion: { settings: Record<string, unknown>; rows: InversionRow[] }[];
   membership: { settings: Record<string, unknown>; rows: MembershipRow[] } | null;
   files: { path: string; bytes: number; sha256: string }[];
@@ -176,6 +178,8 @@ export async function collectReport(o: CollectOptions): Promise<ReportData> {
       return { path: relative(dir, f) || basename(f), bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') };
     });
   const { inScores: _i, outScores: _o, ...auditView } = audit ?? ({} as AuditRunResult);
+  const control = readJson<AuditRunResult>(join(attacks, 'audit-control.json'));
+  const { inScores: _ci, outScores: _co, ...controlView } = control ?? ({} as AuditRunResult);
   return {
     source: o.run,
     kind: dbFile ? 'federation' : 'train',
@@ -186,6 +190,7 @@ export async function collectReport(o: CollectOptions): Promise<ReportData> {
     ledgers,
     model,
     audit: audit ? auditView : null,
+    auditControl: control ? controlView : null,
     inversion,
     membership,
     files,

@@ -140,7 +140,13 @@ function attacksSection(d: ReportData): string {
   html += '<h3>Empirical audit of the accountant (Steinke, Nasr, Jagielski 2023)</h3>';
   const a = d.audit;
   html += a
-    ? table(['canaries', 'included', 'DP-SGD steps', 'noise', 'accountant epsilon', 'eps_lb (95%)', 'result'], [[String(a.canaries), String(a.included), String(a.steps), a.noiseMultiplier, a.epsilon, a.epsLb, a.passed ? 'eps_lb <= epsilon' : '<b>VIOLATION</b>']]) +
+    ? table(
+        ['run', 'canaries', 'included', 'steps', 'noise', 'accountant epsilon', 'eps_lb (95%)', 'result'],
+        [
+          ['DP-SGD', String(a.canaries), String(a.included), String(a.steps), a.noiseMultiplier, a.epsilon, a.epsLb, a.passed ? 'eps_lb <= epsilon' : '<b>VIOLATION</b>'],
+          ...(d.auditControl ? [['control, no DP', String(d.auditControl.canaries), String(d.auditControl.included), String(d.auditControl.steps), 0, 'none (not private)', d.auditControl.epsLb, 'what the attack finds unprotected']] : []),
+        ],
+      ) +
       `<p>Black-box canaries (mislabelled training images, scored by their loss under the final model). With these ${a.canaries} canaries even a perfect attack (every guess right) certifies at most eps_lb ${f(auditCeiling(a.included, a.canaries - a.included, a.delta))}, so a small eps_lb is expected and is not evidence of safety; it shows that this audit found no violation.</p>`
     : none('Not run (privmed attack audit).');
   return html;

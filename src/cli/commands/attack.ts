@@ -77,9 +77,9 @@ export function registerAttackCommand(program: Command): void {
       if (o.json) printJson(result);
       else
         log(
-          `audit: ${r.canaries} canaries (${r.included} included), ${r.trainSize} training images, ${r.steps} DP-SGD steps at noise ${r.noiseMultiplier.toFixed(3)}\n` +
+          `audit: ${r.canaries} canaries (${r.included} included), ${r.trainSize} training images, ${r.steps} ${o.control ? 'SGD steps without DP' : `DP-SGD steps at noise ${r.noiseMultiplier.toFixed(3)}`}\n` +
             `${o.control ? 'no DP (control)' : `accountant epsilon ${r.epsilon.toFixed(3)}`} at delta ${r.delta}; empirical lower bound eps_lb ${r.epsLb.toFixed(4)} at ${(1 - r.significance) * 100}% confidence ` +
-            `(${r.correct}/${r.guesses} correct guesses, ${r.thresholds} thresholds tried)\n${r.passed ? 'PASS: eps_lb <= epsilon' : 'FAIL: eps_lb > epsilon'}`,
+            `(${r.correct}/${r.guesses} correct guesses, ${r.thresholds} thresholds tried)\n${o.control ? 'control: no DP, no epsilon to hold' : r.passed ? 'PASS: eps_lb <= epsilon' : 'FAIL: eps_lb > epsilon'}`,
         );
       if (!r.passed) throw new PrivmedError(`the audit's lower bound eps_lb ${r.epsLb.toFixed(4)} exceeds the accountant's epsilon ${r.epsilon.toFixed(4)}: the DP guarantee does not hold (a bug)`);
     });
