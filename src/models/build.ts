@@ -1,6 +1,7 @@
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { PrivmedError } from '../common/errors.js';
 import { resnet18 } from './resnet.js';
+import { scatterCnn } from './scatter-cnn.js';
 import { smallCnn } from './small-cnn.js';
 import { unet } from './unet.js';
 import type { ModelSpec } from './spec.js';
@@ -16,7 +17,9 @@ export function buildModel(spec: ModelSpec): tfl.LayersModel {
       return resnet18(spec);
     case 'unet':
       return unet(spec);
+    case 'scatter-cnn':
+      return scatterCnn(spec);
     default:
-      throw new PrivmedError(`unknown architecture '${String(spec.arch)}' (use small-cnn, resnet18 or unet)`);
+      throw new PrivmedError(`unknown architecture '${String(spec.arch)}' (use small-cnn, scatter-cnn, resnet18 or unet)`);
   }
 }

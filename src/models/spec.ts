@@ -1,6 +1,6 @@
 /** What a model is: enough to rebuild it exactly (stored in the model metadata). */
 export type Norm = 'batch' | 'group' | 'none';
-export type Architecture = 'small-cnn' | 'resnet18' | 'unet';
+export type Architecture = 'small-cnn' | 'scatter-cnn' | 'resnet18' | 'unet';
 
 export interface ModelSpec {
   arch: Architecture;

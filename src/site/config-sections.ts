@@ -23,7 +23,7 @@ export const augmentField = z.union([z.boolean(), z.enum(['xray', 'histology'])]
 export function modelSection(defaultArch: 'small-cnn' | 'resnet18') {
   return z
     .strictObject({
-      arch: z.enum(['small-cnn', 'resnet18', 'unet']).default(defaultArch),
+      arch: z.enum(['small-cnn', 'scatter-cnn', 'resnet18', 'unet']).default(defaultArch),
       norm: z.enum(['batch', 'group', 'none']).default('group'),
       /** U-Net: poolings and first-level filters. */
       depth: z.number().int().min(1).max(6).optional(),

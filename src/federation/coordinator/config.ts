@@ -112,7 +112,7 @@ export const CoordinatorConfigSchema = z
      */
     model: z
       .strictObject({
-        arch: z.enum(['small-cnn', 'resnet18', 'unet']),
+        arch: z.enum(['small-cnn', 'scatter-cnn', 'resnet18', 'unet']),
         inputShape: z.tuple([z.number().int().positive(), z.number().int().positive(), z.number().int().positive()]),
         numClasses: z.number().int().min(2).max(10_000),
         norm: z.enum(['batch', 'group', 'none']).default('group'),
