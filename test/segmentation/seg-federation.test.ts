@@ -8,7 +8,7 @@ import { SimulationSchema } from '../../src/simulation/config.js';
 import { simulate } from '../../src/simulation/simulate.js';
 import { writeVolumeFolder } from './fixtures.js';
 
-test('a 3-site SecAgg federation of real processes trains a U-Net on NIfTI volumes, reports Dice per site and scores the held-back cases', async () => {
+test('a 3-site SecAgg federation of real processes trains a U-Net on NIfTI volumes and scores the held-back cases', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'privmed-seg-fed-'));
   const data = join(dir, 'vols');
   writeVolumeFolder(data, 15, [5, 12, 12]);
