@@ -266,6 +266,23 @@ static napi_value js_norm_grad(napi_env env, napi_callback_info info) {
   return int_value(env, pm_norm_backward(dy, x, mean, var, gamma, dx, dgamma, dbeta, N, (long)S, C, G, (float)eps));
 }
 
+/* normParamGrads(heap, dy, x, mean, variance, dgamma, dbeta, N, S, C, G, eps): dgamma, dbeta [N, C] */
+static napi_value js_norm_param_grads(napi_env env, napi_callback_info info) {
+  call_t c = {.env = env};
+  int N, C, G;
+  int64_t S;
+  if (!get_args(&c, info, 12)) return NULL;
+  heap_arg(&c, 0);
+  if (c.failed || !norm_dims(&c, 7, &N, &S, &C, &G)) return NULL;
+  const int64_t n = (int64_t)N * S * C;
+  const float *dy = tensor_arg(&c, 1, n, 0), *x = tensor_arg(&c, 2, n, 0);
+  const float *mean = tensor_arg(&c, 3, (int64_t)N * G, 0), *var = tensor_arg(&c, 4, (int64_t)N * G, 0);
+  float *dgamma = tensor_arg(&c, 5, (int64_t)N * C, 0), *dbeta = tensor_arg(&c, 6, (int64_t)N * C, 0);
+  const double eps = double_arg(&c, 11);
+  if (c.failed) return NULL;
+  return int_value(env, pm_norm_param_grads(dy, x, mean, var, dgamma, dbeta, N, (long)S, C, G, (float)eps));
+}
+
 /* reluGrad(heap, dy, x, dx, n) */
 static napi_value js_relu_grad(napi_env env, napi_callback_info info) {
   call_t c = {.env = env};
@@ -419,7 +436,7 @@ static napi_value init_module(napi_env env, napi_value exports) {
   } fns[] = {{"init", js_init}, {"conv2d", js_conv2d}, {"conv2dBackpropFilter", js_filter_grad},
              {"conv2dBackpropInput", js_input_grad}, {"matMul", js_matmul}, {"binary", js_binary}, {"maxPool", js_max_pool},
              {"norm", js_norm}, {"normGrad", js_norm_grad}, {"relu", js_relu}, {"reluGrad", js_relu_grad}, {"adam", js_adam},
-             {"batchNorm", js_batch_norm}, {"maxPoolGrad", js_max_pool_grad}, {"fill32", js_fill32}, {"clipSum", js_clip_sum}};
+             {"batchNorm", js_batch_norm}, {"maxPoolGrad", js_max_pool_grad}, {"fill32", js_fill32}, {"clipSum", js_clip_sum}, {"normParamGrads", js_norm_param_grads}};
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value f;
     napi_create_function(env, fns[i].name, NAPI_AUTO_LENGTH, fns[i].fn, NULL, &f);

@@ -218,6 +218,42 @@ int pm_norm_backward(const float *dy, const float *x, const float *mean_in, cons
   return 0;
 }
 
+/*
+ * Each sample's gradient of the norm's scale and shift (DP-SGD's per-sample
+ * rule): dgamma[n][c] = sum_s dy * xhat, dbeta[n][c] = sum_s dy, in double,
+ * xhat from the forward's statistics as in pm_norm_backward.
+ */
+int pm_norm_param_grads(const float *dy, const float *x, const float *mean_in, const float *var_in, float *dgamma, float *dbeta, int N, long S, int C,
+                        int G, float eps) {
+  if (N < 1 || S < 1 || C < 1 || G < 1 || C % G != 0) return -1;
+  norm_job j = {.x = x, .dy = dy, .S = S, .N = N, .C = C, .G = G};
+  j.chunks = plan_chunks(S, N, C);
+  const int ntasks = N * j.chunks;
+  const size_t NC = (size_t)N * C;
+  double *part = malloc(sizeof(double) * ((size_t)ntasks * 2 * C + 4 * NC));
+  if (!part) return -1;
+  double *sdy = part + (size_t)ntasks * 2 * C, *sdyx = sdy + NC, *mc = sdyx + NC, *rc = mc + NC;
+  const int cg = C / G;
+  for (size_t i = 0; i < NC; i++) {
+    const size_t g = (i / C) * G + (i % C) / cg;
+    mc[i] = mean_in[g];
+    rc[i] = 1.0f / sqrtf(var_in[g] + eps);
+  }
+  j.part = part;
+  j.k1 = rc;
+  j.k2 = mc;
+  j.pass = P_GRADSUMS;
+  pm_pool_run(norm_task, &j, ntasks);
+  reduce_parts(&j, 0, sdy);
+  reduce_parts(&j, 1, sdyx);
+  for (size_t i = 0; i < NC; i++) {
+    dbeta[i] = (float)sdy[i];
+    dgamma[i] = (float)sdyx[i];
+  }
+  free(part);
+  return 0;
+}
+
 /* BatchNorm with given statistics (inference): y = (x - mean[c]) * scale[c] / sqrt(var[c] + eps) + offset[c]. */
 typedef struct {
   const float *x;

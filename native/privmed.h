@@ -87,6 +87,8 @@ int pm_norm_forward(const float *x, const float *gamma, const float *beta, float
                     float eps);
 int pm_norm_backward(const float *dy, const float *x, const float *mean, const float *var, const float *gamma, float *dx, float *dgamma,
                      float *dbeta, int N, long S, int C, int G, float eps);
+int pm_norm_param_grads(const float *dy, const float *x, const float *mean, const float *var, float *dgamma, float *dbeta, int N, long S, int C,
+                        int G, float eps);
 int pm_batch_norm_infer(const float *x, const float *mean, const float *var, const float *scale, const float *offset, float eps, float *y, long n, int C);
 
 /* clip.c: DP-SGD clipping; rows[v] is B x sizes[v]; sums[v] accumulate; kept_out[b] = 0 for a dropped sample. */

@@ -28,6 +28,9 @@ export interface NativeAddon {
   norm(heap: Uint8Array, x: number, gamma: number, beta: number, y: number, mean: number, variance: number, n: number, s: number, c: number, g: number, eps: number): number;
   batchNorm(heap: Uint8Array, x: number, mean: number, variance: number, scale: number, offset: number, y: number, n: number, c: number, eps: number): number;
   relu(heap: Uint8Array, x: number, y: number, n: number): number;
+  normParamGrads(
+    heap: Uint8Array, dy: number, x: number, mean: number, variance: number, dgamma: number, dbeta: number, n: number, s: number, c: number, g: number, eps: number,
+  ): number;
   fill32(heap: Uint8Array, y: number, bits: number, n: number): number;
   /** DP-SGD clipping (native/clip.c): rows[v] holds count samples of sums[v].length values; kept[b] = 0 marks a dropped sample. */
   clipSum(rows: readonly Float32Array[], group: Int32Array, bounds: Float64Array, count: number, sums: readonly Float64Array[], kept: Uint8Array): number;

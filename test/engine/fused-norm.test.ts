@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../src/engine/backend.js';
 import { engineChoice, useEngine, type EngineName } from '../../src/engine/native-addon.js';
 import { nativeRunCount } from '../../src/engine/kernels/native-kernels.js';
+import { NORM_PARAM_GRADS } from '../../src/engine/kernels/fused-norm.js';
 import { fusedNorm } from '../../src/models/fused-norm.js';
 import { BatchNormalization } from '../../src/models/batch-norm.js';
 import { GroupNormalization } from '../../src/models/group-norm.js';
@@ -127,3 +128,31 @@ test('the GroupNormalization layer gives the same output through the fused kerne
   const cpu = await out('cpu');
   assert.ok(relativeError(await out('wasm'), cpu) <= TOLERANCE);
 });
+
+for (const engine of ENGINES) {
+  test(`per-sample norm parameter gradients on ${engine} match each sample's sums of dy * xhat and dy on cpu`, async () => {
+    for (const [i, [shape, groups]] of ([[[4, 16, 16, 32], 8], [[3, 7, 5, 6], 3], [[2, 9, 9, 5], 1], [[5, 4, 4, 8], 8]] as [number[], number][]).entries()) {
+      const [x, , , dy] = inputs(shape, 300 + i, i === 0 ? 20 : 0);
+      const [n, h, w, c] = shape as [number, number, number, number];
+      const [dgRef, dbRef] = await runOn('cpu', [x!, dy!], (xs, dys) => {
+        const grouped = tf.reshape(xs!, [n, h * w, groups, c / groups]);
+        const { mean, variance } = tf.moments(grouped, [1, 3], true);
+        const xhat = tf.reshape(tf.mul(tf.sub(grouped, mean), tf.rsqrt(tf.add(variance, 1e-5))), [n, h, w, c]);
+        return [tf.sum(tf.mul(dys!, xhat), [1, 2]), tf.sum(dys!, [1, 2])];
+      });
+      useEngine(engine);
+      try {
+        const before = nativeRunCount();
+        const [dg, db] = await runOn('wasm', [x!, dy!], (xs, dys) => {
+          const [, mean, variance] = fusedNorm(xs!, tf.ones([c]), tf.zeros([c]), groups, 1e-5)!;
+          return tf.engine().runKernel(NORM_PARAM_GRADS, { dy: dys!, x: xs!, mean, variance }, { groups, epsilon: 1e-5 }) as tf.Tensor[];
+        });
+        if (engine === 'native') assert.ok(nativeRunCount() - before >= 2, 'ran on the add-on');
+        assert.ok(relativeError(dg!, dgRef!) <= TOLERANCE, `[${shape}] ${groups} groups dgamma: ${relativeError(dg!, dgRef!)}`);
+        assert.ok(relativeError(db!, dbRef!) <= TOLERANCE, `[${shape}] ${groups} groups dbeta: ${relativeError(db!, dbRef!)}`);
+      } finally {
+        useEngine(null);
+      }
+    }
+  });
+}

@@ -15,6 +15,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { PrivmedError } from '../../common/errors.js';
 import { fusedNorm } from '../../models/fused-norm.js';
 import { PER_SAMPLE_FILTER_GRAD } from '../../engine/kernels/per-sample-filter-grad.js';
+import { NORM_PARAM_GRADS } from '../../engine/kernels/fused-norm.js';
 
 export interface RuleForward {
   /** act(z + probe). */
@@ -169,9 +170,10 @@ const groupNorm: PerSampleRule = {
     const c = layer.getConfig() as Config;
     const groups = Number(c.groups);
     const gamma = weight(layer, 'gamma')!, beta = weight(layer, 'beta')!;
-    // The backend's fused kernel (with unit scale, no shift: xhat itself) where it has one.
-    const fused = fusedNorm(input, tf.onesLike(gamma), tf.zerosLike(beta), groups, Number(c.epsilon));
-    if (fused) return { output: tf.add(tf.add(tf.mul(fused[0], gamma), beta), probe), saved: [fused[0]] };
+    // The backend's fused kernels where it has them: the norm, and each sample's dgamma and dbeta
+    // from its input and statistics (no xhat kept, no full-size products and sums).
+    const fused = tf.getKernel(NORM_PARAM_GRADS, tf.getBackend()) ? fusedNorm(input, gamma, beta, groups, Number(c.epsilon)) : null;
+    if (fused) return { output: tf.add(fused[0], probe), saved: [input, fused[1], fused[2]] };
     const [n, h, w, ch] = input.shape as [number, number, number, number];
     const grouped = tf.reshape(input, [n, h * w, groups, ch / groups]);
     const { mean, variance } = tf.moments(grouped, [1, 3], true);
@@ -179,7 +181,14 @@ const groupNorm: PerSampleRule = {
     const z = tf.add(tf.mul(xhat, gamma), beta);
     return { output: tf.add(z, probe), saved: [xhat] };
   },
-  perSample(_layer, [xhat], delta) {
+  perSample(layer, saved, delta) {
+    if (saved.length === 3) {
+      const c = layer.getConfig() as Config;
+      const [x, mean, variance] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
+      const [gamma, beta] = tf.engine().runKernel(NORM_PARAM_GRADS, { dy: delta, x, mean, variance }, { groups: Number(c.groups), epsilon: Number(c.epsilon) }) as tf.Tensor[];
+      return { gamma: gamma!, beta: beta! };
+    }
+    const [xhat] = saved;
     return { gamma: sumPerSample(tf.mul(delta, xhat!), [3]), beta: sumPerSample(delta, [3]) };
   },
 };

@@ -24,6 +24,8 @@ import { noteNativeRun } from './native-kernels.js';
 /** The kernel names src/models uses (it cannot import this floor, so it repeats them). */
 export const FUSED_NORM = 'PrivmedNorm';
 export const FUSED_NORM_GRAD = 'PrivmedNormGrad';
+/** Each sample's dgamma and dbeta ([N, C] each) from dy, x and the forward's statistics (DP-SGD). */
+export const NORM_PARAM_GRADS = 'PrivmedNormParamGrads';
 
 export interface NormAttrs {
   groups: number;
@@ -152,6 +154,45 @@ export function fusedNormGradConfig(native: () => NativeAddon | null): KernelCon
     return [dx, dgamma, dbeta];
   };
   return { kernelName: FUSED_NORM_GRAD, backendName: 'wasm', kernelFunc: kernelFunc as unknown as KernelFunc };
+}
+
+/** JavaScript per-sample dgamma, dbeta: sums over each sample's pixels of dy * xhat and dy. */
+function normParamGradsJs(dy: Float32Array, x: Float32Array, mean: Float32Array, variance: Float32Array, dgamma: Float32Array, dbeta: Float32Array,
+  g: ReturnType<typeof normGeometry>, eps: number): void {
+  const { N, S, C, G } = g;
+  const cg = C / G;
+  const sdy = new Float64Array(C), sdyx = new Float64Array(C), m = new Float64Array(C), r = new Float64Array(C);
+  for (let n = 0; n < N; n++) {
+    for (let c = 0; c < C; c++) {
+      const k = n * G + Math.floor(c / cg);
+      m[c] = mean[k]!;
+      r[c] = Math.fround(1 / Math.sqrt(Math.fround(variance[k]! + eps)));
+    }
+    sdy.fill(0);
+    sdyx.fill(0);
+    for (let s = 0, o = n * S * C; s < S; s++) for (let c = 0; c < C; c++, o++) { const d = dy[o]!; sdy[c] += d; sdyx[c] += d * (x[o]! - m[c]!) * r[c]!; }
+    for (let c = 0; c < C; c++) { dbeta[n * C + c] = sdy[c]!; dgamma[n * C + c] = sdyx[c]!; }
+  }
+}
+
+export function normParamGradsConfig(native: () => NativeAddon | null): KernelConfig {
+  const kernelFunc = ({ inputs, backend, attrs }: { inputs: { dy: TensorInfo; x: TensorInfo; mean: TensorInfo; variance: TensorInfo }; backend: BackendWasm; attrs: NormAttrs }) => {
+    const { dy, x, mean, variance } = inputs;
+    checkFloat32(dy, x, mean, variance);
+    if (attrs.groups < 1) throw new Error(`${NORM_PARAM_GRADS}: per-sample gradients need groups >= 1, got ${attrs.groups}`);
+    const g = normGeometry(x.shape, attrs.groups);
+    const dgamma = backend.makeOutput([g.N, g.C], 'float32');
+    const dbeta = backend.makeOutput([g.N, g.C], 'float32');
+    const addon = native();
+    const off = (t: TensorInfo) => offsetOf(backend, t);
+    if (addon !== null && addon.normParamGrads(heapView(backend), off(dy), off(x), off(mean), off(variance), off(dgamma), off(dbeta), g.N, g.S, g.C, g.G, attrs.epsilon) === 0) {
+      noteNativeRun();
+    } else {
+      normParamGradsJs(f32(backend, dy), f32(backend, x), f32(backend, mean), f32(backend, variance), f32(backend, dgamma), f32(backend, dbeta), g, attrs.epsilon);
+    }
+    return [dgamma, dbeta];
+  };
+  return { kernelName: NORM_PARAM_GRADS, backendName: 'wasm', kernelFunc: kernelFunc as unknown as KernelFunc };
 }
 
 const gradConfig: GradConfig = {

@@ -33,7 +33,7 @@ const IMPLS: Record<string, NativeImpl> = {
 
 /** Kernels with a native version, in the order the engine line lists them. */
 // The others call the add-on themselves (fused-norm.ts, relu-grad.ts, adam.ts, fill.ts).
-export const NATIVE_KERNELS = [...Object.keys(IMPLS), 'PrivmedNorm', 'PrivmedNormGrad', 'PrivmedReluGrad', 'PrivmedAdam', 'Fill', 'ZerosLike', 'OnesLike'];
+export const NATIVE_KERNELS = [...Object.keys(IMPLS), 'PrivmedNorm', 'PrivmedNormGrad', 'PrivmedNormParamGrads', 'PrivmedReluGrad', 'PrivmedAdam', 'Fill', 'ZerosLike', 'OnesLike'];
 
 let nativeRuns = 0;
 

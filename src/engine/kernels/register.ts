@@ -18,18 +18,20 @@ import { fillConfig, onesLikeConfig, zerosLikeConfig } from './fill.js';
 import { PER_SAMPLE_FILTER_GRAD, perSampleFilterGradConfig } from './per-sample-filter-grad.js';
 import { builtinKernel, rememberBuiltin } from './builtin-kernels.js';
 import { withNative } from './native-kernels.js';
-import { FUSED_NORM, FUSED_NORM_GRAD, fusedNormConfig, fusedNormGradConfig, registerFusedNormGradient } from './fused-norm.js';
+import {
+  FUSED_NORM, FUSED_NORM_GRAD, fusedNormConfig, fusedNormGradConfig, NORM_PARAM_GRADS, normParamGradsConfig, registerFusedNormGradient,
+} from './fused-norm.js';
 import { nativeKernels } from '../native-addon.js';
 import { adamConfig, FUSED_ADAM } from './adam.js';
 
 /** Kernels privmed adds to (see ADDED_KERNELS) or replaces in tfjs-backend-wasm. */
 export const PRIVMED_WASM_KERNELS = [
   'Conv2DBackpropFilter', 'Conv2DBackpropInput', 'BatchMatMul', 'MaxPoolGrad', 'Sum', 'Mean', 'Tile', 'Identity', 'PrivmedReluGrad', FUSED_NORM, FUSED_NORM_GRAD, FUSED_ADAM, 'Slice',
-  'Fill', 'ZerosLike', 'OnesLike', PER_SAMPLE_FILTER_GRAD,
+  'Fill', 'ZerosLike', 'OnesLike', PER_SAMPLE_FILTER_GRAD, NORM_PARAM_GRADS,
 ] as const;
 
 /** Kernels the wasm backend lacks (nothing to remember); the others replace built-ins. */
-const ADDED_KERNELS = new Set<string>(['Conv2DBackpropFilter', RELU_GRAD, FUSED_NORM, FUSED_NORM_GRAD, FUSED_ADAM, PER_SAMPLE_FILTER_GRAD]);
+const ADDED_KERNELS = new Set<string>(['Conv2DBackpropFilter', RELU_GRAD, FUSED_NORM, FUSED_NORM_GRAD, FUSED_ADAM, PER_SAMPLE_FILTER_GRAD, NORM_PARAM_GRADS]);
 
 /** Built-in kernels the privmed kernels call. */
 const USED_BUILTINS = ['Conv2D', 'Transpose', 'Slice', 'BatchMatMul'];
@@ -55,6 +57,7 @@ const makers: Record<(typeof PRIVMED_WASM_KERNELS)[number], () => KernelConfig> 
   ZerosLike: () => zerosLikeConfig,
   OnesLike: () => onesLikeConfig,
   [PER_SAMPLE_FILTER_GRAD]: () => perSampleFilterGradConfig,
+  [NORM_PARAM_GRADS]: () => normParamGradsConfig(nativeKernels),
 };
 
 let installed: KernelConfig[] | null = null;
