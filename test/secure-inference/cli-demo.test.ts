@@ -45,11 +45,19 @@ test('smpc demo (dealer, model owner, data owner as three processes over mutual 
     }
     const plain = await cli(['predict', '--model', join(dir, 'model'), '--json', ...files], 120_000);
     assert.equal(plain.status, 0, plain.stderr);
-    const secure = await cli(['smpc', 'demo', '--model', join(dir, 'model'), '--json', '--reveal-probabilities', ...files], 300_000);
+    const secure = await cli(['smpc', 'demo', '--model', join(dir, 'model'), '--json', '--reveal-probabilities', '--compare', ...files], 300_000);
     assert.equal(secure.status, 0, secure.stderr);
     const p = plain.stdout.trim().split('\n').map((l) => JSON.parse(l) as { file: string; class: string; probability: number });
-    const s = secure.stdout.trim().split('\n').map((l) => JSON.parse(l) as { file: string; class: string; probability: number; online: { bytes: number; rounds: number } });
-    assert.equal(s.length, files.length, secure.stderr);
+    type Line = { file: string; class: string; probability: number; plaintext: { class: string }; online: { bytes: number; rounds: number } };
+    const lines = secure.stdout.trim().split('\n').map((l) => JSON.parse(l) as Line & { images?: number; agreement?: number; maxProbabilityDifference?: number });
+    // One line per file, then --compare's summary.
+    assert.equal(lines.length, files.length + 1, secure.stderr);
+    const summary = lines.pop()!;
+    assert.equal(summary.images, files.length);
+    assert.equal(summary.agreement, 1);
+    assert.ok(summary.maxProbabilityDifference! < 0.01);
+    const s: Line[] = lines;
+    for (let i = 0; i < files.length; i++) assert.equal(s[i]!.plaintext.class, p[i]!.class, 'demo --compare computes the class predict computes');
     for (let i = 0; i < files.length; i++) {
       assert.equal(s[i]!.file, p[i]!.file);
       assert.equal(s[i]!.class, p[i]!.class, `${files[i]}: encrypted ${s[i]!.class}, plaintext ${p[i]!.class}`);
