@@ -174,5 +174,10 @@ test('a survivor that falls silent at the consistency check is still summed; the
   const base = { params, inputs: (id: number) => inputs.get(id)!, random: seededRandom('c'), authentication, verifier };
   const { result } = runSecAggRound({ ...base, dropouts: { consistency: [5] } });
   assert.deepEqual(result.contributors, ids(N));
+  // As in the real-process dropout test: one node gone before masking, one after signing U3, before unmasking.
+  const late = runSecAggRound({ ...base, dropouts: { 'masked-input': [4], unmasking: [5] } }).result;
+  assert.deepEqual([late.contributors, late.dropped], [[1, 2, 3, 5], [4]]);
+  const expected = plainWeightedSum(inputs, [1, 2, 3, 5], params.clip);
+  for (let i = 0; i < 4; i++) assert.ok(Math.abs(late.sum[i]! - expected.sum[i]!) <= late.errorBound.value);
   assert.throws(() => runSecAggRound({ ...base, dropouts: { consistency: [3, 4, 5] } }), fails('below-threshold', /only 2 nodes signed the survivor set, threshold is 3/));
 });
