@@ -101,14 +101,15 @@ test('the vectorised strategy refuses layers it cannot cover, with a way out', (
     (e: unknown) => e instanceof PrivmedError && /layer 'depthwise' \(DepthwiseConv2D\)/.test(e.message) && /perSampleGradients: loop/.test(e.hint ?? ''),
   );
   assert.equal(perSampleGradients(model, loss, 'loop').method, 'loop');
+  assert.equal(perSampleGradients(model, loss, 'auto').method, 'loop', 'auto falls back to the loop');
   const bn = smallCnn('batch');
   assert.throws(() => perSampleGradients(bn, loss, 'vectorised'), /mixes samples/);
   model.dispose();
   bn.dispose();
 });
 
-test('auto picks the loop on wasm and cpu, vectorised on tensorflow', () => {
-  assert.equal(resolvePerSampleMethod('auto', 'wasm'), 'loop');
+test('auto picks the loop on cpu, vectorised on wasm and tensorflow', () => {
+  assert.equal(resolvePerSampleMethod('auto', 'wasm'), 'vectorised');
   assert.equal(resolvePerSampleMethod('auto', 'cpu'), 'loop');
   assert.equal(resolvePerSampleMethod('auto', 'tensorflow'), 'vectorised');
   assert.equal(resolvePerSampleMethod('vectorised', 'wasm'), 'vectorised');
