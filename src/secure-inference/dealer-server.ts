@@ -10,7 +10,7 @@ import * as grpc from '@grpc/grpc-js';
 import { parseAddress, formatAddress, peerCommonName, serverOptions, type TlsMaterial } from '../net/index.js';
 import { checkPlan, dealStep, encodeStep, newSessionSeed, planSteps, weightMask, SmpcError, type Plan, type Step } from '../smpc/index.js';
 import { ROLE_NAMES, serverCredentials } from './tls.js';
-import { CHUNK_BYTES, MAX_GRPC_MESSAGE, smpcServices, type MaterialChunk, type MaterialRequest } from './wire.js';
+import { CHUNK_BYTES, MAX_GRPC_MESSAGE, smpcServices, type MaterialChunk, type MaterialRequest, SMPC_KEEPALIVE } from './wire.js';
 
 export interface DealerOptions {
   listen: string;
@@ -87,7 +87,7 @@ export async function startDealer(options: DealerOptions): Promise<RunningDealer
   const log = options.log ?? (() => {});
   const sessions = new Map<string, DealerSession>();
   const waiting = new Map<string, ((s: DealerSession) => void)[]>();
-  const server = new grpc.Server(serverOptions({ maxMessageBytes: MAX_GRPC_MESSAGE }));
+  const server = new grpc.Server({ ...serverOptions({ maxMessageBytes: MAX_GRPC_MESSAGE }), ...SMPC_KEEPALIVE });
   const handler = (call: grpc.ServerDuplexStream<MaterialRequest, MaterialChunk>): void => {
     let party: 0 | 1;
     try {

@@ -11,7 +11,7 @@ import { maskWeights, ringBytes, runImage, weightMask, type Plan } from '../smpc
 import { MaterialFeed } from './material-feed.js';
 import type { PreparedModel } from './prepare.js';
 import { serverCredentials } from './tls.js';
-import { FrameLink, MAX_GRPC_MESSAGE, smpcServices, type DuplexLike, type SmpcFrame } from './wire.js';
+import { FrameLink, MAX_GRPC_MESSAGE, smpcServices, type DuplexLike, type SmpcFrame, SMPC_KEEPALIVE } from './wire.js';
 
 export interface ModelOwnerOptions {
   listen: string;
@@ -36,7 +36,7 @@ export async function startModelOwner(options: ModelOwnerOptions): Promise<{ add
   const { plan, weights, classes, preprocessing } = options.model;
   const planJson = JSON.stringify(plan);
   const sha = createHash('sha256').update(planJson).digest();
-  const server = new grpc.Server(serverOptions({ maxMessageBytes: MAX_GRPC_MESSAGE }));
+  const server = new grpc.Server({ ...serverOptions({ maxMessageBytes: MAX_GRPC_MESSAGE }), ...SMPC_KEEPALIVE });
   const session = (call: grpc.ServerDuplexStream<SmpcFrame, SmpcFrame>): void => {
     let who: string;
     try {

@@ -15,6 +15,13 @@ import { SmpcError, type Link } from '../smpc/index.js';
 const SMPC_PROTO = 'privmed/v1/smpc.proto';
 export const CHUNK_BYTES = 4 << 20;
 export const MAX_GRPC_MESSAGE = 8 << 20;
+/**
+ * Keepalive for the smpc streams: a party computing a large layer (a 224 px
+ * ResNet-18's convolution, a dealer step of 800k comparison keys) cannot answer
+ * an HTTP/2 ping for a long while on a busy machine; the federation's 10 s
+ * would drop the connection mid-image.
+ */
+export const SMPC_KEEPALIVE = { 'grpc.keepalive_time_ms': 60_000, 'grpc.keepalive_timeout_ms': 600_000 } as const;
 
 export interface SmpcHello {
   planJson: string;
