@@ -134,7 +134,7 @@ export function registerSmpcCommand(program: Command): void {
           children.push(c);
           return c;
         };
-        const dealer = await listening(start('dealer', ['smpc', 'dealer', '--certs', dir, '--listen', '127.0.0.1:0']), lines.dealer!, 60_000);
+        const dealer = await listening(start('dealer', ['smpc', 'dealer', '--certs', dir, '--listen', '127.0.0.1:0']), lines.dealer!, 300_000);
         const moArgs = ['smpc', 'model-owner', '--model', o.model, '--dealer', dealer, '--certs', dir, '--listen', '127.0.0.1:0', ...(o.revealProbabilities ? ['--reveal-probabilities'] : [])];
         const mo = await listening(start('model owner', moArgs), lines['model owner']!, 300_000);
         const session = await DataOwnerSession.connect({ modelOwner: mo, dealer, tls: roleTls(dir, 'data-owner') });
