@@ -33,8 +33,19 @@ interface Kernel {
   readonly values: Float32Array;
 }
 
+// Filters depend only on (scale, angles) or sigma: built once, not on every forward pass.
+const morletCache = new Map<string, Kernel>();
+const gaussianCache = new Map<number, Kernel>();
+
 /** Morlet wavelets of scale j (sigma 0.8 * 2^j, xi 3pi/4 / 2^j) at L angles, zero mean, kymatio's normalisation. */
 export function morletBank(j: number, angles: number): Kernel {
+  const key = `${j}/${angles}`;
+  let bank = morletCache.get(key);
+  if (!bank) morletCache.set(key, (bank = buildMorletBank(j, angles)));
+  return bank;
+}
+
+function buildMorletBank(j: number, angles: number): Kernel {
   const sigma = SIGMA0 * 2 ** j;
   const xi = (3 * Math.PI) / 4 / 2 ** j;
   const slant = SLANT_PER_ANGLE / angles;
@@ -79,6 +90,12 @@ export function morletBank(j: number, angles: number): Kernel {
 
 /** Gaussian low-pass of standard deviation sigma, summing to 1, as [size, size] values. */
 export function gaussian(sigma: number): Kernel {
+  let g = gaussianCache.get(sigma);
+  if (!g) gaussianCache.set(sigma, (g = buildGaussian(sigma)));
+  return g;
+}
+
+function buildGaussian(sigma: number): Kernel {
   const radius = Math.ceil(3 * sigma);
   const size = 2 * radius + 1;
   const values = new Float32Array(size * size);
