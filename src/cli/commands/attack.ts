@@ -68,20 +68,26 @@ export function registerAttackCommand(program: Command): void {
     .option('--batch-size <n>', 'expected batch size (Poisson)', int('--batch-size'), 64)
     .option('--lr <lr>', 'SGD learning rate (momentum 0.9)', num('--lr'), 0.05)
     .option('--control', 'negative control: the same canaries and attack on a run WITHOUT DP (writes audit-control.json): what the attack detects when nothing is protected', false)
-    .action(async (o: Common & { canaries: number; base: number; epsilon: number; delta: number; clip: number; epochs: number; batchSize: number; lr: number; control: boolean }) => {
+    .option('--claim <eps>', 'with --control: hold the run to this epsilon, as a DP run whose noise silently failed would claim; the audit must then fail', num('--claim'))
+    .action(async (o: Common & { canaries: number; base: number; epsilon: number; delta: number; clip: number; epochs: number; batchSize: number; lr: number; control: boolean; claim?: number }) => {
+      if (o.claim !== undefined && !o.control) throw new PrivmedError('--claim needs --control: a DP run is held to its own accountant\'s epsilon');
+      if (o.claim !== undefined && !(o.claim > 0)) throw new PrivmedError(`--claim: expected an epsilon > 0, got ${o.claim}`);
       const log = await start(o);
       const pool = await loadAttackPool(o.data);
-      const r = await runAudit({ pool: pool.train, canaries: o.canaries, baseSize: o.base, epsilon: o.control ? null : o.epsilon, delta: o.delta, clipNorm: o.clip, epochs: o.epochs, batchSize: o.batchSize, lr: o.lr, seed: o.seed, ledger: join(o.out, 'audit-ledger.sqlite') });
-      const result = { data: pool.name, control: o.control, ...r, epsilon: o.control ? null : r.epsilon, inScores: undefined, outScores: undefined };
+      const audited = await runAudit({ pool: pool.train, canaries: o.canaries, baseSize: o.base, epsilon: o.control ? null : o.epsilon, delta: o.delta, clipNorm: o.clip, epochs: o.epochs, batchSize: o.batchSize, lr: o.lr, seed: o.seed, ledger: join(o.out, 'audit-ledger.sqlite') });
+      // A claimed epsilon turns the control into the bug the audit exists to catch: a run reporting eps while adding no noise.
+      const r = o.claim !== undefined ? { ...audited, epsilon: o.claim, passed: audited.epsLb <= o.claim } : audited;
+      const held = o.claim !== undefined;
+      const result = { data: pool.name, control: o.control, ...r, epsilon: o.control && !held ? null : r.epsilon, inScores: undefined, outScores: undefined };
       writeFileSync(join(o.out, o.control ? 'audit-control.json' : 'audit.json'), JSON.stringify({ ...result, inScores: r.inScores, outScores: r.outScores }, null, 1));
       if (o.json) printJson(result);
       else
         log(
           `audit: ${r.canaries} canaries (${r.included} included), ${r.trainSize} training images, ${r.steps} ${o.control ? 'SGD steps without DP' : `DP-SGD steps at noise ${r.noiseMultiplier.toFixed(3)}`}\n` +
-            `${o.control ? 'no DP (control)' : `accountant epsilon ${r.epsilon.toFixed(3)}`} at delta ${r.delta}; empirical lower bound eps_lb ${r.epsLb.toFixed(4)} at ${(1 - r.significance) * 100}% confidence ` +
-            `(${r.correct}/${r.guesses} correct guesses, ${r.thresholds} thresholds tried)\n${o.control ? 'control: no DP, no epsilon to hold' : r.passed ? 'PASS: eps_lb <= epsilon' : 'FAIL: eps_lb > epsilon'}`,
+            `${o.control ? (held ? `no DP (control), held to a claimed epsilon ${r.epsilon}` : 'no DP (control)') : `accountant epsilon ${r.epsilon.toFixed(3)}`} at delta ${r.delta}; empirical lower bound eps_lb ${r.epsLb.toFixed(4)} at ${(1 - r.significance) * 100}% confidence ` +
+            `(${r.correct}/${r.guesses} correct guesses, ${r.thresholds} thresholds tried)\n${o.control && !held ? 'control: no DP, no epsilon to hold' : r.passed ? 'PASS: eps_lb <= epsilon' : 'FAIL: eps_lb > epsilon'}`,
         );
-      if (!r.passed) throw new PrivmedError(`the audit's lower bound eps_lb ${r.epsLb.toFixed(4)} exceeds the accountant's epsilon ${r.epsilon.toFixed(4)}: the DP guarantee does not hold (a bug)`);
+      if (!r.passed) throw new PrivmedError(`the audit's lower bound eps_lb ${r.epsLb.toFixed(4)} exceeds the ${held ? 'claimed' : 'accountant\'s'} epsilon ${r.epsilon.toFixed(4)}: the DP guarantee does not hold (a bug)`);
     });
 
   common(attack.command('inversion'))
