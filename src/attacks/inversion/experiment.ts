@@ -1,16 +1,18 @@
 /**
  * One gradient-inversion measurement per (target, batch): capture the update
- * from the site trainer, invert it, match reconstructions to the true images,
+ * (from a real federation round or the site trainer), invert it, match reconstructions to the true images,
  * score them, and draw originals (top row) against reconstructions (bottom).
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { PrivmedError } from '../../common/errors.js';
 import type { Dataset } from '../../data/dataset.js';
 import type { ChannelStats } from '../../data/preprocess/normalize.js';
 import { imageGridPng } from '../../plots/image-grid.js';
 import { matchAndScore } from './image-metrics.js';
 import { invertGradient } from './invert.js';
 import { captureTarget, CKKS_REFUSAL, type TargetKind } from './targets.js';
+import { captureFromFederation } from './federation-capture.js';
 
 export interface InversionRow {
   target: TargetKind;
@@ -47,6 +49,12 @@ export interface InversionExperiment {
   lr: number;
   seed: number;
   dp: { noiseMultiplier: number; clipNorm: number; delta: number; ledger: string };
+  /**
+   * federation: a real round (coordinator here, node processes over mTLS) and what the curious
+   * coordinator receives; the nodes exchange no statistics, so normalisation must be the identity.
+   * trainer: the site trainer in this process (the same class a node runs), faster.
+   */
+  source?: 'federation' | 'trainer';
   outDir: string;
   log?: (line: string) => void;
 }
@@ -54,6 +62,9 @@ export interface InversionExperiment {
 const mean = (a: number[]): number => a.reduce((s, v) => s + v, 0) / Math.max(a.length, 1);
 
 export async function runInversion(o: InversionExperiment): Promise<InversionRow[]> {
+  if (o.source === 'federation' && (o.normalisation.mean.some((v) => v !== 0) || o.normalisation.std.some((v) => v !== 1))) {
+    throw new PrivmedError('targets from a federation: its nodes train on unnormalised images (no statistics exchanged), so the attack must use the identity normalisation');
+  }
   const rows: InversionRow[] = [];
   const { height, width, channels, classes } = o.pool.info;
   const shape = { height, width, channels };
@@ -69,7 +80,10 @@ export async function runInversion(o: InversionExperiment): Promise<InversionRow
         continue;
       }
       const t0 = Date.now();
-      const captured = await captureTarget({ kind: target, pool: o.pool, batch, nodes: o.nodes, normalisation: o.normalisation, lr: o.lr, seed: o.seed, dp: o.dp });
+      const captured =
+        o.source === 'federation'
+          ? await captureFromFederation({ kind: target, pool: o.pool, batch, nodes: o.nodes, lr: o.lr, seed: o.seed, dp: o.dp, dir: join(o.outDir, `federation-${target}-b${batch}`) })
+          : await captureTarget({ kind: target, pool: o.pool, batch, nodes: o.nodes, normalisation: o.normalisation, lr: o.lr, seed: o.seed, dp: o.dp });
       const n = captured.truths.length;
       const inv = invertGradient({
         weights: captured.global,

@@ -101,13 +101,20 @@ export function registerAttackCommand(program: Command): void {
     .option('--noise <sigma>', 'noise multiplier of the dp target', num('--noise'), 1)
     .option('--clip <c>', 'clipping norm of the dp target', num('--clip'), 1)
     .option('--site-lr <lr>', 'the nodes\' SGD learning rate', num('--site-lr'), 0.01)
+    .option('--from <source>', 'federation: capture each update in a real round (coordinator here, node processes over mTLS); trainer: the site trainer in this process', 'federation')
     .option('--name <file>', 'results file in --out (default inversion.json, inversion-<size>px.json off 28 px); the report reads every inversion*.json')
-    .action(async (o: Common & { targets: TargetKind[]; batches: number[]; nodes: number; iterations: number; restarts: number; tv: number; noise: number; clip: number; siteLr: number; name?: string }) => {
+    .action(async (o: Common & { targets: TargetKind[]; batches: number[]; nodes: number; iterations: number; restarts: number; tv: number; noise: number; clip: number; siteLr: number; from: string; name?: string }) => {
+      if (o.from !== 'federation' && o.from !== 'trainer') throw new PrivmedError(`--from: expected federation or trainer, got '${o.from}'`);
       if (o.name !== undefined && !/^inversion[\w.-]*\.json$/.test(o.name)) throw new PrivmedError(`--name: expected a file name inversion*.json (the report reads those), got '${o.name}'`);
       for (const t of o.targets) if (!TARGET_KINDS.includes(t)) throw new PrivmedError(`--targets: unknown target '${t}' (use ${TARGET_KINDS.join(', ')})`);
       const log = await start(o);
       const pool = await loadAttackPool(o.data);
-      const normalisation = await datasetStats(pool.train.length > 2000 ? new SubsetDataset(pool.train, Array.from({ length: 2000 }, (_, i) => i)) : pool.train);
+      // A federation's nodes here exchange no statistics: they train on [0, 1] images.
+      const channels = pool.train.info.channels;
+      const normalisation =
+        o.from === 'federation'
+          ? { mean: new Array<number>(channels).fill(0), std: new Array<number>(channels).fill(1) }
+          : await datasetStats(pool.train.length > 2000 ? new SubsetDataset(pool.train, Array.from({ length: 2000 }, (_, i) => i)) : pool.train);
       if (normalisation.std.some((s) => !(s > 0))) normalisation.std = normalisation.std.map((s) => (s > 0 ? s : 1));
       const rows = await runInversion({
         pool: pool.train,
@@ -121,10 +128,11 @@ export function registerAttackCommand(program: Command): void {
         lr: o.siteLr,
         seed: o.seed,
         dp: { noiseMultiplier: o.noise, clipNorm: o.clip, delta: 1e-5, ledger: join(o.out, 'inversion-ledger.sqlite') },
+        source: o.from as 'federation' | 'trainer',
         outDir: o.out,
         log: o.json ? undefined : log,
       });
-      const settings = { data: pool.name, size: `${pool.train.info.height}x${pool.train.info.width}`, model: 'small-cnn (norm none), round-1 weights', iterations: o.iterations, restarts: o.restarts, tv: o.tv, nodes: o.nodes, noise: o.noise, clip: o.clip };
+      const settings = { data: pool.name, size: `${pool.train.info.height}x${pool.train.info.width}`, model: 'small-cnn (norm none), round-1 weights', source: o.from, iterations: o.iterations, restarts: o.restarts, tv: o.tv, nodes: o.nodes, noise: o.noise, clip: o.clip };
       writeFileSync(join(o.out, o.name ?? `inversion${pool.train.info.height === 28 ? '' : `-${pool.train.info.height}px`}.json`), JSON.stringify({ settings, rows }, null, 1));
       if (o.json) printJson({ settings, rows: rows.map((r) => ({ ...r, grid: undefined })) });
       else for (const r of rows) if (r.refused) log(`inversion ${r.target}: refused: ${r.refused}`);
