@@ -8,6 +8,7 @@ import type { EvaluateConfig, FitConfig } from './fit-config.js';
 import type { DatasetStatistics } from '../dp/statistics/federated-statistics.js';
 import type { NamedWeights } from '../training/weights.js';
 import { PrivmedError } from '../common/errors.js';
+import type { LedgerHead } from '../accounting/index.js';
 
 /**
  * Thrown by a trainer that declines a fit task (e.g. its privacy budget is
@@ -68,4 +69,11 @@ export interface LocalTrainer {
    * evaluate task (config keys normMean, normStd).
    */
   statistics?(): Promise<DatasetStatistics>;
+  /** The head of the node's privacy ledger now, or null without one (no DP): reported with every reply. */
+  ledgerHead?(): LedgerHead | null;
+  /**
+   * Throws LedgerIntegrityError, naming the ledger file, unless the node's
+   * ledger still extends `recorded` (the head the coordinator stored from this node's last report).
+   */
+  verifyLedger?(recorded: LedgerHead, recordedWhere: string): void;
 }

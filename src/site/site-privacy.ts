@@ -14,7 +14,8 @@
  * accounting; numSamples is the expected count steps * q * n.
  */
 import type * as tfl from '@tensorflow/tfjs-layers';
-import type { PrivacyLedger, ReleaseMechanism } from '../accounting/index.js';
+import { existsSync } from 'node:fs';
+import { LedgerIntegrityError, type LedgerHead, type PrivacyLedger, type ReleaseMechanism } from '../accounting/index.js';
 import { PrivmedError } from '../common/errors.js';
 import type { Dataset } from '../data/dataset.js';
 import { BudgetExceededError, makePrivate, withLedgerFile, type PrivateTraining } from '../dp/make-private.js';
@@ -159,6 +160,19 @@ export class NodePrivacy {
         { hint: 'raise site.privacy.targetEpsilon with the data protection officer, or leave this node out' },
       );
     }
+  }
+
+  /** The node's ledger head now (what the node reports to the coordinator with each reply). */
+  ledgerHead(): LedgerHead {
+    return withNodeLedger(this.o, (ledger) => ledger.head());
+  }
+
+  /** Throws LedgerIntegrityError, naming the file, unless the ledger still extends `recorded`. */
+  verifyLedger(recorded: LedgerHead, recordedWhere: string): void {
+    if (recorded.entries > 0 && !existsSync(this.o.ledger)) {
+      throw new LedgerIntegrityError(`${this.o.ledger}: the privacy ledger is missing, but ${recordedWhere} recorded ${recorded.entries} entries in it: it was deleted`);
+    }
+    withNodeLedger(this.o, (ledger) => ledger.verifyExtends(recorded, recordedWhere));
   }
 
   /** The node's spent epsilon at its delta, by its ledger. */

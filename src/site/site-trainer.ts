@@ -18,6 +18,7 @@ import { readWeights, weightSpecs, writeWeights, type NamedWeights } from '../tr
 import { normalisationFromConfig, type EvaluateConfig, type FitConfig } from './fit-config.js';
 import type { EvaluateOutput, FitOutput, FitProgress, LocalTrainer } from './local-trainer.js';
 import { NodePrivacy, type NodePrivacyOptions } from './site-privacy.js';
+import type { LedgerHead } from '../accounting/index.js';
 import { nodeStatistics } from './site-statistics.js';
 
 function sameStats(a: ChannelStats, b: ChannelStats): boolean {
@@ -34,6 +35,10 @@ export interface TfjsTrainerOptions {
   classWeights: number[] | null;
   seed: number;
   augment?: Transform;
+  /** Before normalisation, at training only (colour jitter of [0, 1] pixels). */
+  pixelAugment?: Transform;
+  /** Label smoothing of the default classification task's training loss. */
+  labelSmoothing?: number;
   gradientStep?: GradientStep;
   /** Train with DP-SGD (CSPRNG sampling and noise), charging the node's ledger. */
   privacy?: NodePrivacyOptions;
@@ -59,7 +64,7 @@ export class TfjsLocalTrainer implements LocalTrainer {
   constructor(private readonly o: TfjsTrainerOptions) {
     this.model = buildModel(o.spec);
     initWeights(this.model, o.seed);
-    this.task = o.task ?? (classificationTask(o.classWeights) as unknown as Task<TaskMetrics>);
+    this.task = o.task ?? (classificationTask(o.classWeights, o.labelSmoothing ?? 0) as unknown as Task<TaskMetrics>);
     const taskLoss = o.task ? { loss: o.task.perSampleLoss, labels: o.task.labels } : undefined;
     // With DP the class weights live in the per-sample loss the facade built.
     this.dp = o.privacy ? new NodePrivacy(o.privacy, this.model, o.train, o.batchSize, o.classWeights, taskLoss) : null;
@@ -72,6 +77,7 @@ export class TfjsLocalTrainer implements LocalTrainer {
       seed: o.seed,
       source: this.dp ? this.dp.batchSource() : shuffledBatches(o.batchSize, o.seed),
       augment: o.augment,
+      pixelAugment: o.pixelAugment,
       gradientStep: this.dp?.gradientStep ?? o.gradientStep,
     });
     this.useNormalisation(o.normalisation);
@@ -108,6 +114,14 @@ export class TfjsLocalTrainer implements LocalTrainer {
   /** Training-data statistics for the federated normalisation: DP-noised and charged with the node's privacy settings. */
   async statistics(): Promise<DatasetStatistics> {
     return nodeStatistics(this.o.train, this.o.privacy);
+  }
+
+  ledgerHead(): LedgerHead | null {
+    return this.dp?.ledgerHead() ?? null;
+  }
+
+  verifyLedger(recorded: LedgerHead, recordedWhere: string): void {
+    this.dp?.verifyLedger(recorded, recordedWhere);
   }
 
   async modelSpecs(): Promise<{ name: string; shape: number[] }[]> {

@@ -15,6 +15,7 @@ import { allowInsecure, readTlsMaterial } from '../../net/security.js';
 import { serverOptions } from '../../net/grpc-options.js';
 import { openDatabase, type SqliteDatabase } from '../store/sqlite.js';
 import { RunStore, type CommitHook } from '../store/run-store.js';
+import { LedgerHeads } from '../store/ledger-heads.js';
 import { strategyFromConfig } from '../strategy/from-config.js';
 import type { Strategy } from '../strategy/types.js';
 import type { Aggregator } from './aggregator.js';
@@ -147,6 +148,7 @@ export async function startCoordinator(rawConfig: unknown, options: CoordinatorO
         maxNumSamples: config.validation.maxNumSamples ?? DEFAULT_MAX_NUM_SAMPLES,
         heartbeatIntervalMs: config.heartbeatIntervalSec * 1000,
         pollTimeoutMs: config.pollTimeoutSec * 1000,
+        ledgerHeads: new LedgerHeads(db, run.runId),
         events,
         finished: () => finishedMessage,
         onJoin: (node, rejoined) => {

@@ -13,6 +13,7 @@ import { AccessDenied, peerCommonName, type AuthorizableCall } from '../../net/p
 import type { EventSink } from './events.js';
 import type { NodeRegistry, Session } from './node-registry.js';
 import type { TaskBoard } from './task-board.js';
+import type { LedgerHeads } from '../store/ledger-heads.js';
 
 export interface ServiceContext {
   runName: string;
@@ -25,6 +26,8 @@ export interface ServiceContext {
   maxNumSamples: number;
   heartbeatIntervalMs: number;
   pollTimeoutMs: number;
+  /** The privacy ledger heads nodes reported: stored with each reply, sent back with each task. */
+  ledgerHeads?: LedgerHeads;
   events: EventSink;
   /** Non-null once the run is over: the message nodes get with FINISHED. */
   finished(): string | null;

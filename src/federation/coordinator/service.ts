@@ -26,6 +26,7 @@ import type { TaskKind } from '../wire/task.js';
 import { authorizeJoin, authorizeSession, LATE, serviceError, UnknownSession, type ServiceContext } from './service-context.js';
 import { submitUpdate } from './submit-update.js';
 import type { Task } from './task-board.js';
+import { ledgerHeadToWire } from '../wire/ledger-head.js';
 
 export type { ServiceContext } from './service-context.js';
 
@@ -36,7 +37,7 @@ const KIND_ON_WIRE: Record<TaskKind, WireTaskKind> = {
   init: 'TASK_KIND_INIT',
 };
 
-function taskHeader(task: Task): TaskHeader {
+function taskHeader(ctx: ServiceContext, task: Task): TaskHeader {
   const s = task.spec;
   return {
     kind: KIND_ON_WIRE[s.kind],
@@ -48,6 +49,7 @@ function taskHeader(task: Task): TaskHeader {
     payload: s.payload ?? Buffer.alloc(0),
     retryAfterMs: 0,
     message: '',
+    ledgerHead: ledgerHeadToWire(ctx.ledgerHeads?.last(task.node)),
   };
 }
 
@@ -115,7 +117,7 @@ function getTask(ctx: ServiceContext): grpc.handleServerStreamingCall<TaskReques
           return;
         }
         lastDelivery.set(task, Date.now());
-        call.write({ header: taskHeader(task) });
+        call.write({ header: taskHeader(ctx, task) });
         const payload = task.spec.weights?.payload;
         if (payload) {
           for (const chunk of chunksOf(payload, ctx.limits.chunkBytes)) {

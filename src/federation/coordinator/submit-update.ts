@@ -17,6 +17,7 @@ import { decodeTensors, specMismatch, specsFromManifest, type TensorSpec } from 
 import { AccessDenied } from '../../net/peer-identity.js';
 import { authorizeSession, LATE, serviceError, UnknownSession, type ServiceContext } from './service-context.js';
 import type { Task } from './task-board.js';
+import { ledgerHeadFromWire } from '../wire/ledger-head.js';
 
 type Call = grpc.ServerReadableStream<UpdateChunk__Output, SubmitReply>;
 
@@ -79,6 +80,10 @@ class Upload {
     }
     this.task = task;
     if (task.spec.kind === 'evaluate') throw new PrivmedError('an evaluate task is answered with SubmitEvaluation');
+    // Recorded whatever becomes of the reply: the node's ledger charged it either way.
+    const head = ledgerHeadFromWire(h.ledgerHead, `reply of ${session.node}`);
+    const headProblem = head && ctx.ledgerHeads ? ctx.ledgerHeads.record(session.node, task.spec.round, head) : null;
+    if (headProblem) return this.refuse(headProblem);
     const expect = task.spec.expect;
     if (h.manifest && expect === 'none') return this.refuse('this task expects no tensors');
     if (!h.manifest) {

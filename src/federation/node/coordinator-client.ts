@@ -24,6 +24,8 @@ import { coordinatorService } from '../wire/proto.js';
 import type { NodeReply, ReceivedTask } from '../wire/task.js';
 import { decodeTensors, encodeTensors, manifestOf, specsFromManifest } from '../wire/tensors.js';
 import { channelOptions } from '../../net/grpc-options.js';
+import type { LedgerHead } from '../../accounting/index.js';
+import { ledgerHeadFromWire, ledgerHeadToWire } from '../wire/ledger-head.js';
 
 export type TaskOrSignal = ReceivedTask | { kind: 'wait'; retryAfterMs: number } | { kind: 'finished'; message: string };
 
@@ -127,6 +129,7 @@ export class CoordinatorClient {
             tensors,
             stage: header.stage,
             payload: header.payload,
+            ledgerHead: ledgerHeadFromWire(header.ledgerHead, 'the task from the coordinator'),
           });
         } catch (e) {
           fail(e);
@@ -135,8 +138,8 @@ export class CoordinatorClient {
     });
   }
 
-  /** Streams a fit/step/init reply: header, then the weights in chunks. */
-  async submitUpdate(sessionId: string, taskId: string, reply: NodeReply, limits: Limits): Promise<SubmitReply__Output> {
+  /** Streams a fit/step/init reply: header (with the node's ledger head, if any), then the weights in chunks. */
+  async submitUpdate(sessionId: string, taskId: string, reply: NodeReply, limits: Limits, ledgerHead: LedgerHead | null = null): Promise<SubmitReply__Output> {
     const manifest = reply.tensors ? manifestOf(reply.tensors) : null;
     if (manifest) {
       checkSize('this update', manifest.totalBytes, limits.maxUpdateBytes, "raise the coordinator's limits.maxUpdateBytes");
@@ -149,7 +152,7 @@ export class CoordinatorClient {
           if (!call.write(msg)) await new Promise((r) => call.once('drain', r));
         };
         await write({
-          header: { sessionId, taskId, numSamples: reply.numSamples, metrics: reply.metrics, manifest, payload: reply.payload ?? Buffer.alloc(0) },
+          header: { sessionId, taskId, numSamples: reply.numSamples, metrics: reply.metrics, manifest, payload: reply.payload ?? Buffer.alloc(0), ledgerHead: ledgerHeadToWire(ledgerHead) },
         });
         if (payload) for (const chunk of chunksOf(payload, limits.chunkBytes)) await write({ data: chunk });
         call.end();

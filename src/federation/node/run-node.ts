@@ -22,6 +22,7 @@ import { isEvaluationStage, isStatisticsStage } from '../protocols/registry.js';
 import { defaultNodeAggregation } from './default-node-aggregation.js';
 import type { NodeAggregation } from './node-aggregation.js';
 import { probeTls } from '../../net/tls-probe.js';
+import { classify, errorText, isGrpcError, sleep } from './grpc-failures.js';
 
 export type NodeEvent =
   | { type: 'joined'; rejoined: boolean }
@@ -72,42 +73,6 @@ function checkCertificateName(tls: TlsMaterial, name: string, certPath: string):
   }
 }
 
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
-      clearTimeout(timer);
-      resolve();
-    }, { once: true });
-  });
-
-type Failure = 'rejoin' | 'retry' | 'fatal';
-
-function classify(error: unknown): Failure {
-  const code = (error as grpc.ServiceError)?.code;
-  switch (code) {
-    case grpc.status.FAILED_PRECONDITION:
-      return 'rejoin';
-    case grpc.status.UNAVAILABLE:
-    case grpc.status.DEADLINE_EXCEEDED:
-    case grpc.status.CANCELLED:
-    case grpc.status.INTERNAL:
-    case grpc.status.UNKNOWN:
-      return 'retry';
-    default:
-      return 'fatal';
-  }
-}
-
-function isGrpcError(error: unknown): error is grpc.ServiceError {
-  return typeof (error as grpc.ServiceError)?.code === 'number' && 'details' in (error as object);
-}
-
-function errorText(error: unknown): string {
-  const e = error as grpc.ServiceError;
-  return e?.details || e?.message || String(error);
-}
-
 export async function runNode(rawConfig: unknown, trainer: LocalTrainer, options: NodeOptions = {}): Promise<NodeResult> {
   const config: NodeConfig = parseNodeConfig(rawConfig);
   const { host, port } = parseAddress(config.coordinator);
@@ -156,8 +121,9 @@ export async function runNode(rawConfig: unknown, trainer: LocalTrainer, options
 
   const limitsOf = (s: JoinReply__Output): Limits => ({ chunkBytes: s.chunkBytes, maxUpdateBytes: Number(s.maxUpdateBytes) });
 
-  async function submit(s: JoinReply__Output, task: ReceivedTask, reply: NodeReply): Promise<void> {
-    const answer = await client.submitUpdate(s.sessionId, task.taskId, reply, limitsOf(s));
+  async function submit(s: JoinReply__Output, task: ReceivedTask, reply: NodeReply, withLedgerHead = true): Promise<void> {
+    const head = withLedgerHead ? (trainer.ledgerHead?.() ?? null) : null;
+    const answer = await client.submitUpdate(s.sessionId, task.taskId, reply, limitsOf(s), head);
     emit({ type: 'submitted', kind: task.kind, round: task.round, accepted: answer.accepted, reason: answer.reason });
     if (answer.accepted && task.kind === 'fit') result.fitsSubmitted++;
   }
@@ -188,8 +154,27 @@ export async function runNode(rawConfig: unknown, trainer: LocalTrainer, options
     return mismatch ? `the coordinator's model does not match this node's (${mismatch}); check model.arch and the run's initial model` : null;
   }
 
+  /**
+   * The budget cannot be reset by deleting or rewriting the ledger on this
+   * node's disk: the head the coordinator recorded from this node's last
+   * report must still be in it. Otherwise the node says why and stops.
+   */
+  async function checkLedger(s: JoinReply__Output, task: ReceivedTask): Promise<void> {
+    if (!task.ledgerHead || !trainer.verifyLedger) return;
+    try {
+      trainer.verifyLedger(task.ledgerHead, "the coordinator (this node's last report)");
+    } catch (error) {
+      if (!(error instanceof PrivmedError)) throw error;
+      log?.(`refusing to go on: ${error.message}`);
+      // No head with it: the coordinator must keep the one it has.
+      if (task.kind !== 'evaluate') await submit(s, task, refusalReply(error.message), false).catch(() => undefined);
+      throw error;
+    }
+  }
+
   async function handle(s: JoinReply__Output, task: ReceivedTask): Promise<void> {
     emit({ type: 'task', kind: task.kind, round: task.round });
+    await checkLedger(s, task);
     // A task without weights (the model lives at the nodes): the model this node decoded last.
     const weights = task.tensors?.map((t) => t.data) ?? aggregation.globalWeights?.() ?? [];
     const noModel = weights.length === 0 ? 'the task carries no model and this node has decoded none (it restarted?)' : null;

@@ -9,6 +9,7 @@
  * node_results  what each node returned in an attempt (metadata only: updates stay in memory)
  * nodes         when each node was last seen
  * statistics    the run's exchanged normalisation (global mean/std and totals only; never one node's numbers)
+ * ledger_heads  each privacy ledger head a node reported (with a reply in a round): what its ledger must extend
  */
 import { PrivmedError } from '../../common/errors.js';
 import type { SqliteDatabase } from './sqlite.js';
@@ -85,6 +86,19 @@ const MIGRATIONS: string[] = [
     std_json      TEXT NOT NULL,
     created_at    TEXT NOT NULL
   );
+  `,
+  `
+  CREATE TABLE ledger_heads (
+    seq           INTEGER PRIMARY KEY AUTOINCREMENT,
+    run_id        INTEGER NOT NULL REFERENCES runs(run_id),
+    node          TEXT NOT NULL,
+    round         INTEGER NOT NULL,
+    entries       INTEGER NOT NULL CHECK (entries >= 0),
+    hash          TEXT NOT NULL CHECK (length(hash) = 64),
+    recorded_at   TEXT NOT NULL
+  );
+  CREATE INDEX ledger_heads_by_node ON ledger_heads(node, seq);
+  CREATE UNIQUE INDEX ledger_head_per_round ON ledger_heads(run_id, node, round);
   `,
 ];
 

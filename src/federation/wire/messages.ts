@@ -22,3 +22,4 @@ export type { TensorSpec as TensorSpecMessage, TensorSpec__Output as TensorSpecM
 export type { UpdateChunk, UpdateChunk__Output } from './generated/privmed/v1/UpdateChunk.js';
 export type { UpdateHeader, UpdateHeader__Output } from './generated/privmed/v1/UpdateHeader.js';
 export type { ProtoGrpcType } from './generated/coordinator.js';
+export type { LedgerHead as LedgerHeadMessage, LedgerHead__Output as LedgerHeadMessage__Output } from './generated/privmed/v1/LedgerHead.js';

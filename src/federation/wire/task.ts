@@ -4,6 +4,7 @@
  * replies as NodeReply; the node receives ReceivedTask and answers with a
  * NodeReply. Aggregation protocols speak in these types on both sides.
  */
+import type { LedgerHead } from '../../accounting/index.js';
 import type { ConfigRecord } from './config-values.js';
 import type { NamedTensor } from './tensors.js';
 
@@ -19,6 +20,8 @@ export interface ReceivedTask {
   /** The protocol stage ('' for a plain fit); the protocol registry routes by it. */
   stage: string;
   payload: Buffer;
+  /** The node's ledger head as the coordinator last recorded it (null before the node's first report). */
+  ledgerHead?: LedgerHead | null;
 }
 
 /** What a node sends back for a fit, step or init task (the coordinator receives a missing payload as empty). */

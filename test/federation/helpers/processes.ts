@@ -24,7 +24,7 @@ export interface Child {
   kill9(): Promise<void>;
 }
 
-export function spawnFixture(name: string, entry: 'coordinator-main.ts' | 'hostile-coordinator-main.ts' | 'node-main.ts' | 'partial-uploader.ts' | 'secagg-node-main.ts', spec: unknown, dir: string): Child {
+export function spawnFixture(name: string, entry: 'coordinator-main.ts' | 'dp-node-main.ts' | 'hostile-coordinator-main.ts' | 'node-main.ts' | 'partial-uploader.ts' | 'secagg-node-main.ts', spec: unknown, dir: string): Child {
   const specFile = join(dir, `${name}-${Date.now()}-${Math.random().toString(36).slice(2)}.json`);
   writeFileSync(specFile, JSON.stringify(spec));
   const child = spawn(process.execPath, ['--import', 'tsx', join(FIXTURES, entry), specFile], {
