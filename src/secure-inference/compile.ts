@@ -49,6 +49,18 @@ export interface CompileOptions {
 
 export const DEFAULT_WINDOW = 40;
 
+/**
+ * Low bits a max pool's comparisons may ignore (gate.ts): only before a ReLU
+ * that truncates them anyway. Each tournament level may then pick a value
+ * up to 2^drop below the true maximum; all levels together stay under half a
+ * unit of the truncated output, so the pooled ReLU is within one unit.
+ */
+function poolDrop(x: Value, pool: number): number {
+  const truncated = x.pendingRelu ? x.scale - FRACTION_BITS : 0;
+  const levels = Math.ceil(Math.log2(pool * pool));
+  return Math.max(0, truncated - 1 - Math.ceil(Math.log2(levels)));
+}
+
 const arr2 = (v: unknown): [number, number] => (Array.isArray(v) ? [Number(v[0]), Number(v[1] ?? v[0])] : [Number(v), Number(v)]);
 
 export function compileModel(model: tfl.LayersModel, options: CompileOptions): Compiled {
@@ -142,7 +154,7 @@ export function compileModel(model: tfl.LayersModel, options: CompileOptions): C
       if (p !== p2) throw new PrivmedError(`${where}: only square pools are supported`);
       const g = convGeometry(x.shape as [number, number, number], x.shape[2]!, [p, p], s, c.padding as 'same' | 'valid');
       const out = define(layer.name, [g.outH, g.outW, g.outC], x.scale);
-      ops.push({ kind: 'maxpool', input: x.name, output: layer.name, shape: x.shape as [number, number, number], pool: p, stride: s, padding: c.padding as 'same' | 'valid', window });
+      ops.push({ kind: 'maxpool', input: x.name, output: layer.name, shape: x.shape as [number, number, number], pool: p, stride: s, padding: c.padding as 'same' | 'valid', window, drop: poolDrop(x, p) });
       // max(relu(a), relu(b)) = relu(max(a, b)): the relu moves after the pool.
       values.set(layer.name, { ...out, pendingRelu: x.pendingRelu });
     } else if (cls === 'Flatten') {

@@ -61,6 +61,42 @@ export function expandSeeds(seeds: Uint8Array, count: number, out: Uint8Array): 
   }
 }
 
+/**
+ * out[4i .. 4i+4) = G_side(seed i), side[i] in {0, 1}: the one child the
+ * evaluator of a DCF follows, one AES block per seed instead of two.
+ */
+export function expandChosen(seeds: Uint32Array, side: Uint8Array, count: number, out: Uint32Array): void {
+  const aes = fixedCipher();
+  const chunk = 2 * CHUNK_SEEDS;
+  for (let start = 0; start < count; start += chunk) {
+    const n = Math.min(chunk, count - start);
+    for (let i = 0; i < n; i++) {
+      const src = 4 * (start + i);
+      const dst = 4 * i;
+      input32[dst] = seeds[src]! ^ side[start + i]!;
+      input32[dst + 1] = seeds[src + 1]!;
+      input32[dst + 2] = seeds[src + 2]!;
+      input32[dst + 3] = seeds[src + 3]!;
+    }
+    const encBuf = aes.update(input.subarray(0, n * 16));
+    const enc = aligned(encBuf) ? new Uint32Array(encBuf.buffer, encBuf.byteOffset, n * 4) : new Uint32Array(new Uint8Array(encBuf).buffer);
+    const base = 4 * start;
+    for (let j = 0; j < n * 4; j++) out[base + j] = enc[j]! ^ input32[j]!;
+  }
+}
+
+/** `bytes` pseudorandom bytes from a 16-byte seed (AES-128-CTR keystream), 8-byte aligned; one seed, one use. */
+export function prgBytes(seed: Uint8Array, bytes: number): Uint8Array {
+  const out = new Uint8Array(bytes);
+  const ctr = createCipheriv('aes-128-ctr', seed, new Uint8Array(16));
+  const CHUNK = 1 << 18;
+  for (let off = 0; off < bytes; off += CHUNK) {
+    const end = Math.min(bytes, off + CHUNK);
+    out.set(ctr.update(out.subarray(off, end)), off);
+  }
+  return out;
+}
+
 export function randomSeeds(count: number): Uint8Array {
   const out = new Uint8Array(count * 16);
   randomFillSync(out);
@@ -69,13 +105,5 @@ export function randomSeeds(count: number): Uint8Array {
 
 /** count uniform ring elements from a 16-byte seed (AES-128-CTR keystream); one seed, one use. */
 export function expandRing(seed: Uint8Array, count: number): BigUint64Array {
-  const out = new BigUint64Array(count);
-  const bytes = new Uint8Array(out.buffer);
-  const ctr = createCipheriv('aes-128-ctr', seed, new Uint8Array(16));
-  const CHUNK = 1 << 18;
-  for (let off = 0; off < bytes.length; off += CHUNK) {
-    const end = Math.min(bytes.length, off + CHUNK);
-    bytes.set(ctr.update(bytes.subarray(off, end)), off);
-  }
-  return out;
+  return new BigUint64Array(prgBytes(seed, 8 * count).buffer);
 }

@@ -49,7 +49,7 @@ export function calibrateWindows(plan: Plan, weights: Map<number, OpWeights>, in
   }
   const ops = plan.ops.map((op) => {
     if (op.kind !== 'relu' && op.kind !== 'maxpool') return op;
-    const window = Math.max(windowFor(maxima.get(op.output)!, headroom, `op ${op.output}`), op.kind === 'relu' ? op.shift + 2 : 2);
+    const window = Math.max(windowFor(maxima.get(op.output)!, headroom, `op ${op.output}`), (op.kind === 'relu' ? op.shift : (op.drop ?? 0)) + 2);
     return { ...op, window };
   });
   return {

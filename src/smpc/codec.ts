@@ -3,10 +3,10 @@
  * public step (sizes follow from the plan), so a receiver checks the exact
  * length before it reads anything.
  */
-import type { StepShare } from './dealer.js';
+import { beaverSeedRings, linearSeedRings, type StepShare } from './dealer.js';
 import { SmpcError } from './errors.js';
 import { dcfLevels } from './dcf.js';
-import type { GateShare } from './gate.js';
+import { expandGateSeed, gateCompareBits, gateMonomials, type GateShare } from './gate.js';
 import type { Step } from './plan.js';
 
 const packedBits = (n: number): number => (n + 7) >> 3;
@@ -45,21 +45,30 @@ function unpack3(bytes: Uint8Array, n: number): Uint8Array {
   return out;
 }
 
-/** Bytes of one party's material for a step. */
+const SEED = 16;
+
+/**
+ * Bytes of one party's material for a step. Each step starts with the
+ * party's 16-byte seed; what it expands to (dealer.ts, gate.ts) does not
+ * travel: party 1 gets its ring shares that way, party 0 its input masks,
+ * Beaver a and b, DCF roots and mask bits.
+ */
 export function stepBytes(step: Step, party: 0 | 1): number {
-  if (step.type === 'linear') return 8 * (step.outSize + (party === 0 ? step.inSize : 0));
-  if (step.type === 'beaver') return 24 * step.count;
-  const { count, window } = step.spec;
-  const levels = dcfLevels(window - 1);
-  return 48 * count + packedBits(count) + 16 * count + 16 * levels * count + Math.ceil((3 * levels * count) / 8) + 16 * count;
+  if (step.type === 'linear') return SEED + (party === 0 ? 8 * step.outSize : 0);
+  if (step.type === 'beaver') return SEED + (party === 0 ? 8 * step.count : 0);
+  const { count } = step.spec;
+  const levels = dcfLevels(gateCompareBits(step.spec));
+  const rings = party === 0 ? 8 * (1 + gateMonomials(step.spec)) * count : 0;
+  return SEED + rings + (party === 1 ? packedBits(count) : 0) + 16 * levels * count + Math.ceil((3 * levels * count) / 8) + 16 * count;
 }
 
 export function encodeStep(share: StepShare): Uint8Array[] {
   const u8 = (v: BigUint64Array | Uint8Array): Uint8Array => new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
-  if (share.type === 'linear') return share.share.a ? [u8(share.share.a), u8(share.share.c)] : [u8(share.share.c)];
-  if (share.type === 'beaver') return [u8(share.share.a), u8(share.share.b), u8(share.share.c)];
+  if (share.type === 'linear') return share.share.a ? [share.share.seed, u8(share.share.c)] : [share.share.seed];
+  if (share.type === 'beaver') return share.share.party === 0 ? [share.share.seed, u8(share.share.c)] : [share.share.seed];
   const g = share.share;
-  return [u8(g.R), u8(g.s), u8(g.m), u8(g.sm), u8(g.rt), u8(g.srt), packBits(g.maskBit), g.dcf.seeds, g.dcf.cw, pack3(g.dcf.cwBits), g.dcf.final];
+  const head = g.party === 0 ? [g.seed, u8(g.R), ...g.mono.map(u8)] : [g.seed, packBits(g.maskBit)];
+  return [...head, g.dcf.cw, pack3(g.dcf.cwBits), g.dcf.final];
 }
 
 export function decodeStep(step: Step, party: 0 | 1, bytes: Uint8Array): StepShare {
@@ -77,20 +86,36 @@ export function decodeStep(step: Step, party: 0 | 1, bytes: Uint8Array): StepSha
     off += n;
     return v;
   };
+  // 16 bytes: the ring parts after it stay 8-aligned.
+  const seed = raw(SEED).slice();
   if (step.type === 'linear') {
-    const a = party === 0 ? ring(step.inSize) : undefined;
-    return { type: 'linear', share: a ? { a, c: ring(step.outSize) } : { c: ring(step.outSize) } };
+    if (party === 1) return { type: 'linear', share: { c: linearSeedRings(seed, 1, step.inSize, step.outSize), seed } };
+    return { type: 'linear', share: { a: linearSeedRings(seed, 0, step.inSize, step.outSize), c: ring(step.outSize), seed } };
   }
-  if (step.type === 'beaver') return { type: 'beaver', share: { a: ring(step.count), b: ring(step.count), c: ring(step.count) } };
-  const { count, window } = step.spec;
-  const bits = window - 1;
+  if (step.type === 'beaver') {
+    const rings = beaverSeedRings(seed, party, step.count);
+    const [a, b] = rings as [BigUint64Array, BigUint64Array];
+    return { type: 'beaver', share: { a, b, c: party === 0 ? ring(step.count) : rings[2]!, seed, party } };
+  }
+  const spec = step.spec;
+  const { count } = spec;
+  const bits = gateCompareBits(spec);
   const levels = dcfLevels(bits);
-  const [R, s, m, sm, rt, srt] = [ring(count), ring(count), ring(count), ring(count), ring(count), ring(count)];
-  const maskBit = unpackBits(raw(packedBits(count)), count);
-  const seeds = raw(16 * count).slice();
+  const expanded = expandGateSeed(spec, party, seed);
+  let R: BigUint64Array;
+  let mono: BigUint64Array[];
+  let maskBit: Uint8Array;
+  if (party === 0) {
+    R = ring(count);
+    mono = Array.from({ length: gateMonomials(spec) }, () => ring(count));
+    maskBit = expanded.bits;
+  } else {
+    [R, ...mono] = expanded.rings as [BigUint64Array, ...BigUint64Array[]];
+    maskBit = unpackBits(raw(packedBits(count)), count);
+  }
   const cw = raw(16 * levels * count).slice();
   const cwBits = unpack3(raw(Math.ceil((3 * levels * count) / 8)), levels * count);
   const final = raw(16 * count).slice();
-  const share: GateShare = { ...step.spec, party, R, s, m, sm, rt, srt, maskBit, dcf: { count, bits, cw, cwBits, final, seeds, party } };
+  const share: GateShare = { ...spec, party, R, mono, maskBit, seed, dcf: { count, bits, cw, cwBits, final, seeds: expanded.roots, party } };
   return { type: 'gate', share };
 }

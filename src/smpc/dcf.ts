@@ -15,7 +15,7 @@
  * correction makes them [suffix < alpha's suffix] on alpha's path (early
  * termination, Boyle-Gilboa-Ishai 2016), which saves 7 levels of corrections.
  */
-import { expandSeeds, randomSeeds } from './aes-prg.js';
+import { expandChosen, expandSeeds, randomSeeds } from './aes-prg.js';
 import { SmpcError } from './errors.js';
 
 export interface DcfPublic {
@@ -66,17 +66,25 @@ function checkBits(bits: number): void {
   if (!Number.isInteger(bits) || bits < 1 || bits > MAX_DCF_BITS) throw new SmpcError('plan', `comparison width ${bits} is outside 1..${MAX_DCF_BITS}`);
 }
 
+/** Root seeds as the DCF uses them: the two lowest bits of each seed's first byte cleared (control and value bits). */
+export function clearRootBits(roots: Uint8Array): Uint8Array {
+  for (let g = 0; g < roots.length; g += 16) roots[g] = roots[g]! & 0xfc;
+  return roots;
+}
+
 /** Keys for [x < alpha[g]] for every g; alpha values are integers below 2^bits. */
-export function dcfGen(alpha: Float64Array, bits: number): [DcfKey, DcfKey] {
+export function dcfGen(alpha: Float64Array, bits: number, roots?: [Uint8Array, Uint8Array]): [DcfKey, DcfKey] {
   checkBits(bits);
-  const count = alpha.length;
   const [ahi, alo] = splitWords(alpha, bits, 'comparison threshold');
-  const root0 = randomSeeds(count);
-  const root1 = randomSeeds(count);
-  for (let g = 0; g < count; g++) {
-    root0[16 * g] = root0[16 * g]! & 0xfc;
-    root1[16 * g] = root1[16 * g]! & 0xfc;
-  }
+  return dcfGenWords(ahi, alo, bits, roots);
+}
+
+/** dcfGen with alpha as 32-bit words (hi, lo); `roots` (16 bytes per gate each, cleared) default to fresh random seeds. */
+export function dcfGenWords(ahi: Uint32Array, alo: Uint32Array, bits: number, roots?: [Uint8Array, Uint8Array]): [DcfKey, DcfKey] {
+  checkBits(bits);
+  const count = alo.length;
+  const root0 = roots ? roots[0] : clearRootBits(randomSeeds(count));
+  const root1 = roots ? roots[1] : clearRootBits(randomSeeds(count));
   const s0 = new Uint32Array(root0.slice().buffer);
   const s1 = new Uint32Array(root1.slice().buffer);
   const t0 = new Uint8Array(count);
@@ -142,47 +150,62 @@ export function dcfGen(alpha: Float64Array, bits: number): [DcfKey, DcfKey] {
 
 /** This party's XOR share of [x[g] < alpha[g]], one byte (0 or 1) per gate. */
 export function dcfEval(key: DcfKey, x: Float64Array): Uint8Array {
+  if (x.length !== key.count) throw new SmpcError('shape', `comparison inputs: ${x.length} values for ${key.count} keys`);
+  const [xhi, xlo] = splitWords(x, key.bits, 'masked comparison input');
+  return dcfEvalWords(key, xhi, xlo);
+}
+
+/**
+ * dcfEval with x as 32-bit words (hi, lo), each below 2^bits (the caller
+ * extracts them). The evaluator follows one child per level, so it needs one
+ * AES block per gate and level.
+ */
+export function dcfEvalWords(key: DcfKey, xhi: Uint32Array, xlo: Uint32Array): Uint8Array {
   const { count, bits, cw, cwBits, final } = key;
-  if (x.length !== count) throw new SmpcError('shape', `comparison inputs: ${x.length} values for ${count} keys`);
-  const [xhi, xlo] = splitWords(x, bits, 'masked comparison input');
-  const s = new Uint32Array(key.seeds.slice().buffer);
-  const cw32 = new Uint32Array(cw.buffer, cw.byteOffset, cw.byteLength / 4);
+  if (xlo.length !== count || xhi.length !== count) throw new SmpcError('shape', `comparison inputs: ${xlo.length} values for ${count} keys`);
+  const s = new Uint32Array(4 * count);
+  new Uint8Array(s.buffer).set(key.seeds.subarray(0, 16 * count));
+  const cw32 = cw.byteOffset % 4 === 0 ? new Uint32Array(cw.buffer, cw.byteOffset, cw.byteLength / 4) : new Uint32Array(cw.slice().buffer);
   const t = new Uint8Array(count).fill(key.party);
   const v = new Uint8Array(count);
-  const e = new Uint32Array(count * 8);
-  const eb = new Uint8Array(e.buffer);
+  const side = new Uint8Array(count);
+  const e = new Uint32Array(4 * count);
   const levels = dcfLevels(bits);
   for (let level = 0; level < levels; level++) {
-    expandSeeds(new Uint8Array(s.buffer), count, eb);
     const j = bits - 1 - level;
+    if (j >= 32) for (let g = 0; g < count; g++) side[g] = (xhi[g]! >>> (j - 32)) & 1;
+    else for (let g = 0; g < count; g++) side[g] = (xlo[g]! >>> j) & 1;
+    expandChosen(s, side, count, e);
+    const cwBase = level * count;
     for (let g = 0; g < count; g++) {
-      const xb = bitOf(xhi, xlo, g, j);
-      const side = 8 * g + 4 * xb;
-      const w0 = e[side]!;
-      const cb = cwBits[level * count + g]!;
+      const w0 = e[4 * g]!;
+      const o = 4 * g;
       if (t[g]) {
-        const c = (level * count + g) * 4;
+        const cb = cwBits[cwBase + g]!;
+        const c = 4 * (cwBase + g);
         v[g] = v[g]! ^ ((w0 >>> 1) & 1) ^ (cb & 1);
-        t[g] = (w0 & 1) ^ ((cb >>> (1 + xb)) & 1);
-        s[4 * g] = (w0 & ~3) ^ cw32[c]!;
-        s[4 * g + 1] = e[side + 1]! ^ cw32[c + 1]!;
-        s[4 * g + 2] = e[side + 2]! ^ cw32[c + 2]!;
-        s[4 * g + 3] = e[side + 3]! ^ cw32[c + 3]!;
+        t[g] = (w0 & 1) ^ ((cb >>> (1 + side[g]!)) & 1);
+        s[o] = (w0 & ~3) ^ cw32[c]!;
+        s[o + 1] = e[o + 1]! ^ cw32[c + 1]!;
+        s[o + 2] = e[o + 2]! ^ cw32[c + 2]!;
+        s[o + 3] = e[o + 3]! ^ cw32[c + 3]!;
       } else {
         v[g] = v[g]! ^ ((w0 >>> 1) & 1);
         t[g] = w0 & 1;
-        s[4 * g] = w0 & ~3;
-        s[4 * g + 1] = e[side + 1]!;
-        s[4 * g + 2] = e[side + 2]!;
-        s[4 * g + 3] = e[side + 3]!;
+        s[o] = w0 & ~3;
+        s[o + 1] = e[o + 1]!;
+        s[o + 2] = e[o + 2]!;
+        s[o + 3] = e[o + 3]!;
       }
     }
   }
-  expandSeeds(new Uint8Array(s.buffer), count, eb);
+  side.fill(0);
+  expandChosen(s, side, count, e);
+  const eb = new Uint8Array(e.buffer);
   const leafMask = (1 << (bits - levels)) - 1;
   for (let g = 0; g < count; g++) {
     const u = xlo[g]! & leafMask;
-    v[g] = v[g]! ^ ((eb[32 * g + (u >>> 3)]! >>> (u & 7)) & 1) ^ (t[g]! & leafBit(final, g, u));
+    v[g] = v[g]! ^ ((eb[16 * g + (u >>> 3)]! >>> (u & 7)) & 1) ^ (t[g]! & leafBit(final, g, u));
   }
   return v;
 }

@@ -4,6 +4,7 @@
  * for each batch of comparisons the gate keys, for the argmax index the
  * Beaver triples. Party 0 is the data owner, party 1 the model owner.
  */
+import { prgBytes } from './aes-prg.js';
 import { gateGen, type GateShare } from './gate.js';
 import { convRing } from './linear.js';
 import type { Plan, Step } from './plan.js';
@@ -15,33 +16,60 @@ export interface LinearShare {
   c: BigUint64Array;
   /** The data owner's delta a + c, computed offline (never sent). */
   pre?: BigUint64Array;
+  /** The data owner's a and the model owner's c expand from it (linearSeedRings). */
+  seed: Uint8Array;
 }
 
 export interface BeaverShare {
   a: BigUint64Array;
   b: BigUint64Array;
   c: BigUint64Array;
+  /** Party 0's a, b and party 1's a, b, c expand from it (beaverSeedRings). */
+  seed: Uint8Array;
+  party: 0 | 1;
 }
+
+const ringsOf = (seed: Uint8Array, sizes: number[]): BigUint64Array[] => {
+  const all = prgBytes(seed, 8 * sizes.reduce((a, n) => a + n, 0));
+  let off = 0;
+  return sizes.map((n) => {
+    const v = new BigUint64Array(all.buffer, off, n);
+    off += 8 * n;
+    return v;
+  });
+};
+
+/** A linear step's pseudorandom rings: party 0 its input mask a, party 1 its share c. */
+export function linearSeedRings(seed: Uint8Array, party: 0 | 1, inSize: number, outSize: number): BigUint64Array {
+  return ringsOf(seed, [party === 0 ? inSize : outSize])[0]!;
+}
+
+/** A Beaver step's pseudorandom rings: party 0 a, b; party 1 a, b, c. */
+export function beaverSeedRings(seed: Uint8Array, party: 0 | 1, count: number): BigUint64Array[] {
+  return ringsOf(seed, party === 0 ? [count, count] : [count, count, count]);
+}
+
+const newSeed = (): Uint8Array => new Uint8Array(ringRandom(2).buffer);
 
 export type StepShare = { type: 'linear'; share: LinearShare } | { type: 'gate'; share: GateShare } | { type: 'beaver'; share: BeaverShare };
 
-function split(values: BigUint64Array): [BigUint64Array, BigUint64Array] {
-  const a = ringRandom(values.length);
-  const b = new BigUint64Array(values.length);
-  for (let i = 0; i < values.length; i++) b[i] = values[i]! - a[i]!;
-  return [a, b];
-}
+const minus = (v: BigUint64Array, b: BigUint64Array): BigUint64Array => {
+  const out = new BigUint64Array(v.length);
+  for (let i = 0; i < v.length; i++) out[i] = v[i]! - b[i]!;
+  return out;
+};
 
 export function dealStep(plan: Plan, step: Step, weightMask: BigUint64Array): [StepShare, StepShare] {
   if (step.type === 'linear') {
     const op = plan.ops[step.op]!;
     if (op.kind !== 'conv') throw new Error('linear step on a non-conv op');
-    const a = ringRandom(step.inSize);
+    const [seed0, seed1] = [newSeed(), newSeed()];
+    const a = linearSeedRings(seed0, 0, step.inSize, step.outSize);
+    const c1 = linearSeedRings(seed1, 1, step.inSize, step.outSize);
     const ba = convRing(a, weightMask.subarray(step.weightOffset, step.weightOffset + step.weights), op.geometry);
-    const [c0, c1] = split(ba);
     return [
-      { type: 'linear', share: { a, c: c0 } },
-      { type: 'linear', share: { c: c1 } },
+      { type: 'linear', share: { a, c: minus(ba, c1), seed: seed0 } },
+      { type: 'linear', share: { c: c1, seed: seed1 } },
     ];
   }
   if (step.type === 'gate') {
@@ -51,16 +79,14 @@ export function dealStep(plan: Plan, step: Step, weightMask: BigUint64Array): [S
       { type: 'gate', share: g1 },
     ];
   }
-  const a = ringRandom(step.count);
-  const b = ringRandom(step.count);
-  const c = new BigUint64Array(step.count);
-  for (let i = 0; i < step.count; i++) c[i] = a[i]! * b[i]!;
-  const [a0, a1] = split(a);
-  const [b0, b1] = split(b);
-  const [c0, c1] = split(c);
+  const [seed0, seed1] = [newSeed(), newSeed()];
+  const [a0, b0] = beaverSeedRings(seed0, 0, step.count) as [BigUint64Array, BigUint64Array];
+  const [a1, b1, c1] = beaverSeedRings(seed1, 1, step.count) as [BigUint64Array, BigUint64Array, BigUint64Array];
+  const c0 = new BigUint64Array(step.count);
+  for (let i = 0; i < step.count; i++) c0[i] = (a0[i]! + a1[i]!) * (b0[i]! + b1[i]!) - c1[i]!;
   return [
-    { type: 'beaver', share: { a: a0, b: b0, c: c0 } },
-    { type: 'beaver', share: { a: a1, b: b1, c: c1 } },
+    { type: 'beaver', share: { a: a0, b: b0, c: c0, seed: seed0, party: 0 } },
+    { type: 'beaver', share: { a: a1, b: b1, c: c1, seed: seed1, party: 1 } },
   ];
 }
 

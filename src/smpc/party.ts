@@ -107,14 +107,26 @@ async function linear(ctx: PartyContext, opIndex: number, share: LinearShare, x:
   return ringAdd(y, share.c);
 }
 
-async function maxPool(ctx: PartyContext, cursor: Cursor, op: Extract<Plan['ops'][number], { kind: 'maxpool' }>, x: BigUint64Array): Promise<BigUint64Array> {
+type MaxPoolOp = Extract<Plan['ops'][number], { kind: 'maxpool' }>;
+interface Tournament {
+  /** Per level: compared pairs (a, b) and where each next value comes from (>= 0 carried, < 0 pair -(k + 1)). */
+  levels: { a: Int32Array; b: Int32Array; sources: Int32Array }[];
+  /** Index of each output in the last level's values. */
+  out: Int32Array;
+}
+const tournaments = new WeakMap<MaxPoolOp, Tournament>();
+
+/** The pairings of a max pool's tournament, built once per op (index lists, no ring values). */
+function tournamentOf(op: MaxPoolOp): Tournament {
+  const cached = tournaments.get(op);
+  if (cached) return cached;
   let lists = poolWindows(op.shape, op.pool, op.stride, op.padding).windows;
-  let values = x;
+  const levels: Tournament['levels'] = [];
   while (lists.some((l) => l.length > 1)) {
     const a: number[] = [];
     const b: number[] = [];
     const next: number[][] = [];
-    const sources: number[] = []; // >= 0: carried value index; < 0: -(pair + 1)
+    const sources: number[] = [];
     for (const list of lists) {
       const out: number[] = [];
       for (let k = 0; k + 1 < list.length; k += 2) {
@@ -129,9 +141,22 @@ async function maxPool(ctx: PartyContext, cursor: Cursor, op: Extract<Plan['ops'
       }
       next.push(out);
     }
+    levels.push({ a: Int32Array.from(a), b: Int32Array.from(b), sources: Int32Array.from(sources) });
+    lists = next;
+  }
+  const t = { levels, out: Int32Array.from(lists, (l) => l[0]!) };
+  tournaments.set(op, t);
+  return t;
+}
+
+async function maxPool(ctx: PartyContext, cursor: Cursor, op: MaxPoolOp, x: BigUint64Array): Promise<BigUint64Array> {
+  const { levels, out: outIndex } = tournamentOf(op);
+  let values = x;
+  for (const { a, b, sources } of levels) {
     const z = new BigUint64Array(a.length);
     for (let i = 0; i < a.length; i++) z[i] = values[a[i]!]! - values[b[i]!]!;
     const { relu } = await runGate(ctx, cursor.next('gate'), z);
+    // max(a, b) = b + relu(a - b)
     const nextValues = new BigUint64Array(sources.length);
     for (let i = 0; i < sources.length; i++) {
       const s = sources[i]!;
@@ -139,10 +164,9 @@ async function maxPool(ctx: PartyContext, cursor: Cursor, op: Extract<Plan['ops'
       else nextValues[i] = values[b[-s - 1]!]! + relu[-s - 1]!;
     }
     values = nextValues;
-    lists = next;
   }
-  const out = new BigUint64Array(lists.length);
-  for (let i = 0; i < lists.length; i++) out[i] = values[lists[i]![0]!]!;
+  const out = new BigUint64Array(outIndex.length);
+  for (let i = 0; i < outIndex.length; i++) out[i] = values[outIndex[i]!]!;
   return out;
 }
 

@@ -10,7 +10,7 @@ import { poolWindows, weightCount, type ConvGeometry } from './linear.js';
 export type PlanOp =
   | { kind: 'conv'; input: string; output: string; geometry: ConvGeometry }
   | { kind: 'relu'; input: string; output: string; window: number; shift: number }
-  | { kind: 'maxpool'; input: string; output: string; shape: [number, number, number]; pool: number; stride: number; padding: 'same' | 'valid'; window: number }
+  | { kind: 'maxpool'; input: string; output: string; shape: [number, number, number]; pool: number; stride: number; padding: 'same' | 'valid'; window: number; drop?: number }
   | { kind: 'sumpool'; input: string; output: string; positions: number; channels: number }
   | { kind: 'add'; inputs: [string, string]; output: string; lift: [number, number] };
 
@@ -61,10 +61,11 @@ export function planSteps(plan: Plan): Step[] {
       steps.push({ type: 'linear', op: i, inSize: g.inH * g.inW * g.inC, outSize: g.outH * g.outW * g.outC, weights, weightOffset });
       weightOffset += weights;
     } else if (op.kind === 'relu') {
-      steps.push({ type: 'gate', spec: { count: plan.tensors[op.input]!.size, window: op.window, shift: op.shift } });
+      // A ReLU's comparison skips the bits its truncation drops (gate.ts): same error, shorter keys.
+      steps.push({ type: 'gate', spec: { count: plan.tensors[op.input]!.size, window: op.window, shift: op.shift, drop: op.shift } });
     } else if (op.kind === 'maxpool') {
       const { windows } = poolWindows(op.shape, op.pool, op.stride, op.padding);
-      for (const count of tournamentLevels(windows.map((w) => w.length))) steps.push({ type: 'gate', spec: { count, window: op.window, shift: 0 } });
+      for (const count of tournamentLevels(windows.map((w) => w.length))) steps.push({ type: 'gate', spec: { count, window: op.window, shift: 0, drop: op.drop ?? 0 } });
     }
   });
   for (let j = 1; j < plan.classes; j++) {
@@ -99,10 +100,10 @@ export function checkPlan(plan: Plan): void {
       const g = op.geometry;
       if (size(op.input) !== g.inH * g.inW * g.inC || size(op.output) !== g.outH * g.outW * g.outC) fail(`op ${i} (conv) sizes do not match its geometry`);
     } else if (op.kind === 'relu') {
-      checkGateSpec({ count: size(op.input), window: op.window, shift: op.shift });
+      checkGateSpec({ count: size(op.input), window: op.window, shift: op.shift, drop: op.shift });
       if (size(op.output) !== size(op.input)) fail(`op ${i} (relu) changes the size`);
     } else if (op.kind === 'maxpool') {
-      checkGateSpec({ count: 0, window: op.window, shift: 0 });
+      checkGateSpec({ count: 0, window: op.window, shift: 0, drop: op.drop ?? 0 });
       const { windows } = poolWindows(op.shape, op.pool, op.stride, op.padding);
       if (size(op.input) !== op.shape[0] * op.shape[1] * op.shape[2] || size(op.output) !== windows.length) fail(`op ${i} (maxpool) sizes do not match`);
     } else if (op.kind === 'sumpool') {

@@ -18,7 +18,7 @@ const concat = (parts: Uint8Array[]): Uint8Array => {
 
 test('gate material survives the wire layout (and the gate still computes relu), at several windows', () => {
   for (const window of [2, 5, 8, 9, 30, 40]) {
-    const step: Step = { type: 'gate', spec: { count: 37, window, shift: 0 } };
+    const step: Step = { type: 'gate', spec: { count: 37, window, shift: 0, drop: 0 } };
     const keys = gateGen(step.spec);
     const decoded = keys.map((k, party) => {
       const bytes = concat(encodeStep({ type: 'gate', share: k }));
@@ -40,5 +40,26 @@ test('material of the wrong length is refused with both lengths named', () => {
   const step: Step = { type: 'beaver', count: 2 };
   const [m0] = dealStep({} as Plan, step, new BigUint64Array(0));
   const bytes = concat(encodeStep(m0));
-  assert.throws(() => decodeStep(step, 0, bytes.subarray(0, bytes.byteLength - 8)), /expected 48 bytes, got 40/);
+  assert.throws(() => decodeStep(step, 0, bytes.subarray(0, bytes.byteLength - 8)), /expected 32 bytes, got 24/);
+});
+
+test('truncating gate material (drop = shift) survives the wire layout; seeds replace the pseudorandom parts', () => {
+  const step: Step = { type: 'gate', spec: { count: 50, window: 34, shift: 12, drop: 12 } };
+  const keys = gateGen(step.spec);
+  const decoded = keys.map((k, party) => {
+    const bytes = concat(encodeStep({ type: 'gate', share: k }));
+    assert.equal(bytes.byteLength, stepBytes(step, party as 0 | 1));
+    return decodeStep(step, party as 0 | 1, bytes).share as GateShare;
+  });
+  // 21 compared bits: 14 DCF levels of 16 bytes + 3 bits, 16 bytes of leaf, a 16-byte seed; party 0 also R and 5 monomials.
+  assert.equal(stepBytes(step, 1), 16 + Math.ceil(50 / 8) + 50 * (14 * 16 + 16) + Math.ceil((3 * 14 * 50) / 8));
+  assert.equal(stepBytes(step, 0) - stepBytes(step, 1), 50 * 48 - Math.ceil(50 / 8));
+  const values = Array.from({ length: 50 }, (_, i) => BigInt(i === 0 ? 0 : Math.floor((Math.random() - 0.5) * 2 ** 30)));
+  const [z0, z1] = shareSigned(values);
+  const { out } = runGatePair(decoded[0]!, decoded[1]!, z0, z1);
+  const relu = reveal(out[0].relu, out[1].relu);
+  values.forEach((z, i) => {
+    const d = relu[i]! - (z > 0n ? z >> 12n : 0n);
+    assert.ok(d === 0n || (d === 1n && z >= 0n), `z = ${z}: relu >> 12 is ${relu[i]}`);
+  });
 });

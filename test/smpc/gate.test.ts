@@ -7,19 +7,50 @@ import { chiSquareUniform, reveal, runGatePair, shareSigned } from './helpers.js
 /** relu(z) >> t, rounded down (what the gate approximates from above by at most 1). */
 const floorRelu = (z: bigint, t: number): bigint => (z > 0n ? z >> BigInt(t) : 0n);
 
-function checkGate(values: bigint[], window: number, shift: number): void {
-  const [k0, k1] = gateGen({ count: values.length, window, shift });
+function checkGate(values: bigint[], window: number, shift: number, drop = 0): void {
+  const [k0, k1] = gateGen({ count: values.length, window, shift, drop });
   const [z0, z1] = shareSigned(values);
   const { out } = runGatePair(k0, k1, z0, z1);
   const pos = reveal(out[0].pos, out[1].pos);
   const relu = reveal(out[0].relu, out[1].relu);
+  // Dropping bits blurs the sign only on [-2^drop, -1]: there pos may be 1, and a shift-0 relu may pass z.
+  const blurred = (z: bigint): boolean => drop > 0 && z < 0n && z >= -(1n << BigInt(drop));
   values.forEach((z, i) => {
-    assert.equal(pos[i], z >= 0n ? 1n : 0n, `pos of ${z} (window ${window})`);
+    if (blurred(z)) {
+      assert.ok(pos[i] === 0n || pos[i] === 1n, `pos of ${z} is a bit`);
+      assert.ok(relu[i] === 0n || (shift === 0 && relu[i] === z), `relu of ${z} with drop ${drop}: got ${relu[i]}`);
+      return;
+    }
+    assert.equal(pos[i], z >= 0n ? 1n : 0n, `pos of ${z} (window ${window}, drop ${drop})`);
     const d = relu[i]! - floorRelu(z, shift);
     assert.ok(d === 0n || (d === 1n && z >= 0n), `relu(${z}) >> ${shift}: got ${relu[i]}, expected ${floorRelu(z, shift)} (+1 at most)`);
     if (shift === 0) assert.equal(d, 0n, `relu without a shift is exact (z = ${z})`);
   });
 }
+
+test('gate with dropped bits: exhaustive over an 8-bit window (every z in [-128, 128 - 2^drop)), shift = drop and shift 0', () => {
+  for (const drop of [1, 3, 5]) {
+    const all: bigint[] = [];
+    for (let z = -128; z < 128 - 2 ** drop; z++) all.push(BigInt(z));
+    for (let draw = 0; draw < 6; draw++) {
+      checkGate(all, 8, drop, drop);
+      checkGate(all, 8, 0, drop);
+    }
+  }
+});
+
+test('gate with dropped bits: window 35, drop 12 (a ReLU) and drop 10 (a max pool), edges around zero and the range limit', () => {
+  const lim = 1n << 34n;
+  for (const [shift, drop] of [[12, 12], [0, 10]] as const) {
+    const top = lim - (1n << BigInt(drop)) - 1n;
+    const values = [0n, 1n, -1n, 4095n, 4096n, -4096n, -4097n, -1023n, -1024n, -1025n, top, top - 1n, -lim, -(lim - 1n), 1n << 33n, -(1n << 33n)];
+    for (let i = 0; i < 3000; i++) {
+      const v = BigInt(Math.floor(Math.random() * 2 ** 33));
+      values.push(Math.random() < 0.5 ? v : -v);
+    }
+    checkGate(values, 35, shift, drop);
+  }
+});
 
 test('gate: exhaustive over a small window (8 bits: every z in [-128, 127]), several mask draws, shifts 0 and 3', () => {
   const all: bigint[] = [];
