@@ -7,7 +7,7 @@ export interface ModelSpec {
   inputShape: [number, number, number]; // H, W, C
   numClasses: number;
   norm: Norm;
-  /** U-Net: poolings (default 3) and first-level filters (default 16). */
+  /** U-Net: poolings (default 3) and first-level filters (default 16); small CNN: blocks (3) and first filters (32). */
   depth?: number;
   width?: number;
 }

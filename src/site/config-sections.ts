@@ -17,19 +17,27 @@ export const datasetFields = {
   stain: StainConfigSchema.optional(),
 };
 
-/** Training augmentation: true (the X-ray default), false, or a named set. */
-export const augmentField = z.union([z.boolean(), z.enum(['xray', 'histology'])]).default(true);
+/** Training augmentation: true (the X-ray default), false, or a named set (src/training/augment.ts). */
+export const augmentField = z.union([z.boolean(), z.enum(['xray', 'histology', 'histology-strong'])]).default(true);
 
 export function modelSection(defaultArch: 'small-cnn' | 'resnet18') {
   return z
     .strictObject({
       arch: z.enum(['small-cnn', 'scatter-cnn', 'resnet18', 'unet']).default(defaultArch),
       norm: z.enum(['batch', 'group', 'none']).default('group'),
-      /** U-Net: poolings and first-level filters. */
+      /** U-Net: poolings and first-level filters; small CNN: conv blocks (default 3) and first filters (default 32). */
       depth: z.number().int().min(1).max(6).optional(),
       width: z.number().int().positive().optional(),
     })
     .prefault({});
+}
+
+/** Label smoothing of the training loss: targets (1 - s) one-hot + s / K; 0 is off. */
+export const labelSmoothingField = z.number().min(0).lt(1).default(0);
+
+/** The model section's depth and width, where given, for a ModelSpec. */
+export function sizeOf(m: { depth?: number | undefined; width?: number | undefined }): { depth?: number; width?: number } {
+  return { ...(m.depth !== undefined ? { depth: m.depth } : {}), ...(m.width !== undefined ? { width: m.width } : {}) };
 }
 
 export const backendField = z.enum(['wasm', 'cpu', 'tensorflow']).default('wasm');

@@ -6,8 +6,9 @@ import { openDataset } from '../data/resolve.js';
 import { PrivmedError } from '../common/errors.js';
 import { initBackend } from '../engine/backend.js';
 import { balancedClassWeights } from '../training/loss.js';
-import { defaultAugmentation } from '../training/augment.js';
+import { defaultAugmentation, pixelAugmentation } from '../training/augment.js';
 import type { PartitionConfig, SiteConfig } from './site-config.js';
+import { sizeOf } from './config-sections.js';
 import { TfjsLocalTrainer } from './site-trainer.js';
 import type { NodePrivacyOptions } from './site-privacy.js';
 import { openSegmentationSite } from './open-segmentation-site.js';
@@ -50,7 +51,7 @@ export async function openSite(site: SiteConfig, context: SiteContext = { nodeNa
     ? { privacy: site.privacy, ledger: resolve(context.dir, site.privacy.ledger ?? 'privacy-ledger.sqlite'), site: site.privacy.site ?? context.nodeName }
     : undefined;
   const trainer = new TfjsLocalTrainer({
-    spec: { arch: site.model.arch, inputShape: [info.height, info.width, info.channels], numClasses: info.classes.length, norm: site.model.norm },
+    spec: { arch: site.model.arch, inputShape: [info.height, info.width, info.channels], numClasses: info.classes.length, norm: site.model.norm, ...sizeOf(site.model) },
     train,
     val,
     // The identity until the coordinator sends the exchanged mean/std (exchangeStatistics); then those, on every node.
@@ -61,6 +62,8 @@ export async function openSite(site: SiteConfig, context: SiteContext = { nodeNa
     classWeights: site.training.classWeights === 'balanced' && !site.privacy ? balancedClassWeights(classCounts(train)) : null,
     seed: site.training.seed,
     augment: defaultAugmentation(info, site.training.augment),
+    pixelAugment: pixelAugmentation(info, site.training.augment),
+    labelSmoothing: site.training.labelSmoothing,
     ...(privacy ? { privacy } : {}),
   });
   return { trainer, backend, train, val, ...(privacy ? { privacy } : {}) };

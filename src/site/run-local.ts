@@ -14,6 +14,7 @@ import { buildModel } from '../models/build.js';
 import { loadModel } from '../models/io.js';
 import type { ModelSpec } from '../models/spec.js';
 import type { TrainConfig } from './train-config.js';
+import { sizeOf } from './config-sections.js';
 import type { ClassificationMetrics } from '../metrics/classification.js';
 import { TransformedDataset } from '../data/dataset.js';
 import { evaluate } from '../training/evaluate.js';
@@ -22,7 +23,7 @@ import type { TrainListener } from '../training/events.js';
 import { initWeights } from '../training/init.js';
 import { balancedClassWeights } from '../training/loss.js';
 import { train, type TrainResult } from '../training/trainer.js';
-import { defaultAugmentation } from '../training/augment.js';
+import { defaultAugmentation, pixelAugmentation } from '../training/augment.js';
 import { learningCurvesChart } from '../plots/learning-curves.js';
 import { writeChart } from '../plots/png.js';
 import { setupDpTraining, type PrivacyOutcome } from '../dp/private-run.js';
@@ -50,7 +51,7 @@ export async function runTraining(
   let trainSet: Dataset = data.splits.train;
   if (cfg.data.limit && cfg.data.limit < trainSet.length) trainSet = new SubsetDataset(trainSet, Array.from({ length: cfg.data.limit }, (_, i) => i));
   const info = trainSet.info;
-  const spec: ModelSpec = { arch: cfg.model.arch, inputShape: [info.height, info.width, info.channels], numClasses: info.classes.length, norm: cfg.model.norm };
+  const spec: ModelSpec = { arch: cfg.model.arch, inputShape: [info.height, info.width, info.channels], numClasses: info.classes.length, norm: cfg.model.norm, ...sizeOf(cfg.model) };
   const model = buildModel(spec);
   initWeights(model, cfg.training.seed);
   const cw = cfg.training.classWeights;
@@ -90,6 +91,8 @@ export async function runTraining(
       selection: dp ? 'last' : 'best',
       preprocess: normaliseTransform(stats),
       augment: defaultAugmentation(info, cfg.training.augment),
+      pixelAugment: pixelAugmentation(info, cfg.training.augment),
+      labelSmoothing: cfg.training.labelSmoothing,
       ...(cfg.training.ema !== undefined ? { ema: cfg.training.ema } : {}),
       outputDir: cfg.output,
       metadata: { spec, classes: info.classes, normalisation: stats, config: cfg, ...storedPreprocessing(info, stats, data.stain) },

@@ -4,7 +4,7 @@
  * among several sites (the same seeded partition in every process).
  */
 import { z } from 'zod';
-import { augmentField, backendField, datasetFields, modelSection } from './config-sections.js';
+import { augmentField, backendField, labelSmoothingField, datasetFields, modelSection } from './config-sections.js';
 import { PrivacySchema } from '../dp/privacy-config.js';
 import { OptimizerSchema } from '../training/config.js';
 import { SegmentationSchema } from './segmentation-config.js';
@@ -47,6 +47,7 @@ export const SiteSchema = z.strictObject({
     classWeights: z.enum(['none', 'balanced']).default('balanced'),
     seed: z.number().int().min(0).default(42),
     augment: augmentField,
+    labelSmoothing: labelSmoothingField,
   }).prefault({}),
   backend: backendField,
   privacy: SitePrivacySchema.optional(),

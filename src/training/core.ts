@@ -66,6 +66,8 @@ export interface CoreOptions<M extends TaskMetrics> {
   preprocess?: Transform;
   /** Applied after preprocess, at training only (seeded per epoch and item). */
   augment?: Transform;
+  /** Applied before preprocess, at training only: colour changes that need the [0, 1] pixels. */
+  pixelAugment?: Transform;
   gradientStep?: GradientStep;
   /** Decay of an exponential moving average of the weights that evaluation uses (weight-average.ts); none when absent. */
   ema?: number;
@@ -116,8 +118,10 @@ export class TrainingCore<M extends TaskMetrics> {
   /** (Re)builds the train and validation views around a new normalisation. */
   setPreprocess(preprocess: Transform | undefined): void {
     const pre: Transform = preprocess ?? ((s) => s);
+    const pix = this.o.pixelAugment;
+    const first: Transform = pix ? (s, rng) => pre(pix(s, rng.fork(1000)), rng) : pre;
     const aug = this.o.augment;
-    this.trainView = new TransformedDataset(this.o.train, aug ? (s, rng) => aug(pre(s, rng), rng) : pre, this.o.seed);
+    this.trainView = new TransformedDataset(this.o.train, aug ? (s, rng) => aug(first(s, rng), rng) : first, this.o.seed);
     this.valView = new TransformedDataset(this.o.val, pre, this.o.seed);
   }
 

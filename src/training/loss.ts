@@ -1,10 +1,20 @@
 import * as tf from '@tensorflow/tfjs-core';
 
+/**
+ * The cross-entropy's targets: one-hot, or with label smoothing s the mix
+ * (1 - s) one-hot + s / K (Szegedy et al. 2016), which keeps the logits from
+ * growing without bound on a small training set.
+ */
+function targets(labels: tf.Tensor1D, numClasses: number, smoothing: number): tf.Tensor2D {
+  const onehot = tf.oneHot(labels, numClasses);
+  return smoothing > 0 ? (tf.add(tf.mul(tf.cast(onehot, 'float32'), 1 - smoothing), smoothing / numClasses) as tf.Tensor2D) : (onehot as tf.Tensor2D);
+}
+
 /** Mean softmax cross-entropy, each sample weighted by the weight of its class. */
-export function weightedCrossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D, classWeights: tf.Tensor1D | null): tf.Scalar {
+export function weightedCrossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D, classWeights: tf.Tensor1D | null, smoothing = 0): tf.Scalar {
   return tf.tidy(() => {
     const numClasses = logits.shape[1];
-    const onehot = tf.oneHot(labels, numClasses);
+    const onehot = targets(labels, numClasses, smoothing);
     const perSample = tf.neg(tf.sum(tf.mul(onehot, tf.logSoftmax(logits)), 1));
     if (!classWeights) return tf.mean(perSample) as tf.Scalar;
     const w = tf.gather(classWeights, labels);
@@ -25,10 +35,10 @@ export function balancedClassWeights(counts: number[]): number[] {
  */
 export type PerSampleLoss = (logits: tf.Tensor, labels: tf.Tensor) => tf.Tensor1D;
 
-export function weightedCrossEntropyPerSample(classWeights: readonly number[] | null): PerSampleLoss {
+export function weightedCrossEntropyPerSample(classWeights: readonly number[] | null, smoothing = 0): PerSampleLoss {
   return (logits, labels) =>
     tf.tidy(() => {
-      const ce = tf.neg(tf.sum(tf.mul(tf.oneHot(labels as tf.Tensor1D, logits.shape[1]!), tf.logSoftmax(logits)), 1)) as tf.Tensor1D;
+      const ce = tf.neg(tf.sum(tf.mul(targets(labels as tf.Tensor1D, logits.shape[1]!, smoothing), tf.logSoftmax(logits)), 1)) as tf.Tensor1D;
       return classWeights ? (tf.mul(ce, tf.gather(tf.tensor1d(classWeights as number[]), labels as tf.Tensor1D)) as tf.Tensor1D) : ce;
     });
 }

@@ -46,15 +46,16 @@ export interface Task<M extends TaskMetrics = ClassificationMetrics> {
 
 /**
  * Image classification with softmax cross-entropy, each sample weighted by
- * its class's weight (PriMIA's balanced weights, or none).
+ * its class's weight (PriMIA's balanced weights, or none), optionally with
+ * label smoothing (the training loss only; validation scores the plain loss).
  */
-export function classificationTask(classWeights: readonly number[] | null): Task<ClassificationMetrics> {
+export function classificationTask(classWeights: readonly number[] | null, labelSmoothing = 0): Task<ClassificationMetrics> {
   const weights = classWeights ? tf.tensor1d(classWeights as number[]) : null;
   return {
     name: 'classification',
     labels: (batch) => tf.tensor1d(batch.y, 'int32'),
-    loss: (logits, labels) => weightedCrossEntropy(logits as tf.Tensor2D, labels as tf.Tensor1D, weights),
-    perSampleLoss: weightedCrossEntropyPerSample(classWeights),
+    loss: (logits, labels) => weightedCrossEntropy(logits as tf.Tensor2D, labels as tf.Tensor1D, weights, labelSmoothing),
+    perSampleLoss: weightedCrossEntropyPerSample(classWeights, labelSmoothing),
     evaluate: (model, ds) => evaluate(model, ds),
     score(m, metric) {
       if (metric === 'loss') return -(m.loss ?? Infinity);

@@ -40,6 +40,10 @@ export interface TrainOptions<M extends TaskMetrics = ClassificationMetrics> {
   preprocess?: Transform;
   /** Applied after preprocess, at training only (seeded per epoch and item). */
   augment?: Transform;
+  /** Applied before preprocess, at training only (colour jitter of [0, 1] pixels). */
+  pixelAugment?: Transform;
+  /** Label smoothing of the default classification task's training loss. */
+  labelSmoothing?: number;
   outputDir: string;
   metadata: Omit<ModelMetadata, 'privmedVersion' | 'metrics'>;
   resume?: boolean;
@@ -71,7 +75,7 @@ export async function train<M extends TaskMetrics = ClassificationMetrics>(o: Tr
   const t0 = performance.now();
   const checkpointDir = join(o.outputDir, 'checkpoint');
   const bestDir = join(o.outputDir, 'best');
-  const task = o.task ?? (classificationTask(o.classWeights) as unknown as Task<M>);
+  const task = o.task ?? (classificationTask(o.classWeights, o.labelSmoothing ?? 0) as unknown as Task<M>);
   const source = o.batchSource ?? shuffledBatches(o.batchSize, o.seed);
   const core = new TrainingCore({
     model: o.model,
@@ -83,6 +87,7 @@ export async function train<M extends TaskMetrics = ClassificationMetrics>(o: Tr
     source,
     preprocess: o.preprocess,
     augment: o.augment,
+    pixelAugment: o.pixelAugment,
     gradientStep: o.gradientStep,
     ...(o.ema !== undefined ? { ema: o.ema } : {}),
     strict: o.strict,
