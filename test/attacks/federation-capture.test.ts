@@ -48,14 +48,16 @@ test('inversion targets captured by a curious coordinator from real node process
   const dir = mkdtempSync(join(tmpdir(), 'privmed-capture-'));
   const common = { pool, batch: 2, lr: 0.01, seed: 3 };
 
-  const plain = await captureFromFederation({ ...common, kind: 'plain', nodes: 1, dir: join(dir, 'plain') });
+  // DP settings passed along (as the CLI does for every target) must only act on the dp target.
+  const dpSettings = { noiseMultiplier: 1, clipNorm: 1, delta: 1e-5 };
+  const plain = await captureFromFederation({ ...common, kind: 'plain', nodes: 1, dir: join(dir, 'plain'), dp: dpSettings });
   assert.equal(plain.truths.length, 2);
   const local = await captureTarget({ ...common, kind: 'plain', nodes: 1, normalisation: identity, global: plain.global });
   assert.deepEqual(plain.labels, local.labels);
   assert.ok(plain.truths.every((x, i) => x.every((v, j) => v === local.truths[i]![j])), 'the nodes trained on the images the attack is scored against');
   assert.ok(distance(plain, local).maxAbs < 1e-5, `plain update differs from the site trainer's: ${JSON.stringify(distance(plain, local))}`);
 
-  const secagg = await captureFromFederation({ ...common, kind: 'secagg', nodes: 2, dir: join(dir, 'secagg') });
+  const secagg = await captureFromFederation({ ...common, kind: 'secagg', nodes: 2, dir: join(dir, 'secagg'), dp: dpSettings });
   assert.equal(secagg.truths.length, 4);
   const mean = await captureTarget({ ...common, kind: 'secagg', nodes: 2, normalisation: identity, global: secagg.global });
   const d = distance(secagg, mean);
@@ -63,7 +65,7 @@ test('inversion targets captured by a curious coordinator from real node process
   assert.ok(d.cosine > 0.9 && d.relative < 0.5, `the secure aggregate is the nodes' mean up to quantisation: ${JSON.stringify(d)}`);
   assert.ok(d.maxAbs > 0, 'SecAgg quantises: an exact match would mean the coordinator saw plaintext updates');
 
-  const dp = await captureFromFederation({ ...common, kind: 'dp', nodes: 1, dir: join(dir, 'dp'), dp: { noiseMultiplier: 1, clipNorm: 1, delta: 1e-5 } });
+  const dp = await captureFromFederation({ ...common, kind: 'dp', nodes: 1, dir: join(dir, 'dp'), dp: dpSettings });
   // Noise sigma*C/B = 0.5 per coordinate over ~93k weights swamps a gradient of norm ~20.
   assert.ok(distance(dp, plain).relative > 2, `the DP update should be mostly noise: ${JSON.stringify(distance(dp, plain))}`);
   const spent = sitePrivacySummary(join(dir, 'dp', 'node1.privacy-ledger.sqlite'), 'node1', 1e-5, 'rdp');

@@ -40,6 +40,8 @@ export interface InversionRow {
 export interface InversionExperiment {
   pool: Dataset;
   normalisation: ChannelStats;
+  /** The flat "nothing learnt" image's value per channel (the data mean); default the normalisation mean. */
+  priorMean?: number[];
   targets: readonly TargetKind[];
   batches: readonly number[];
   nodes: number;
@@ -72,7 +74,8 @@ export async function runInversion(o: InversionExperiment): Promise<InversionRow
   const s = o.normalisation.std;
   const box = { lo: m.map((mu, i) => (0 - mu) / s[i]!), hi: m.map((mu, i) => (1 - mu) / s[i]!) };
   const toUnit = (x: Float32Array): Float32Array => Float32Array.from(x, (v, i) => Math.min(1, Math.max(0, v * s[i % channels]! + m[i % channels]!)));
-  const prior = Float32Array.from({ length: height * width * channels }, (_, i) => m[i % channels]!);
+  const pm = o.priorMean ?? m;
+  const prior = Float32Array.from({ length: height * width * channels }, (_, i) => pm[i % channels]!);
   for (const target of o.targets) {
     for (const batch of o.batches) {
       if (target === 'ckks') {

@@ -142,7 +142,7 @@ export async function captureFromFederation(o: FederationCaptureOptions): Promis
             data: { dataset: files[k] },
             model: { arch: 'small-cnn', norm: 'none' },
             training: { batchSize: o.batch, optimizer: { name: 'sgd', lr: o.lr, momentum: 0 }, classWeights: 'none', seed: o.seed + k, augment: false },
-            ...(o.dp ? { privacy: { noiseMultiplier: o.dp.noiseMultiplier, clipNorm: o.dp.clipNorm, delta: o.dp.delta, targetEpsilon: 1000, ledger: join(o.dir, `${name}.privacy-ledger.sqlite`) } } : {}),
+            ...(o.kind === 'dp' && o.dp ? { privacy: { noiseMultiplier: o.dp.noiseMultiplier, clipNorm: o.dp.clipNorm, delta: o.dp.delta, targetEpsilon: 1000, ledger: join(o.dir, `${name}.privacy-ledger.sqlite`) } } : {}),
           },
         }),
       );
