@@ -83,7 +83,7 @@ void *typed_arg(call_t *c, napi_value v, napi_typedarray_type want, size_t *leng
   napi_value ab;
   size_t off;
   if (napi_get_typedarray_info(c->env, v, &type, length, &data, &ab, &off) != napi_ok || type != want) {
-    fail(c, "privmed native: clipSum: wrong typed array");
+    fail(c, "privmed native: wrong typed array argument");
     return NULL;
   }
   return data;

@@ -38,5 +38,7 @@ napi_value js_adam(napi_env env, napi_callback_info info);
 napi_value js_batch_norm(napi_env env, napi_callback_info info);
 napi_value js_max_pool_grad(napi_env env, napi_callback_info info);
 napi_value js_clip_sum(napi_env env, napi_callback_info info);
+napi_value js_discrete_gaussian(napi_env env, napi_callback_info info);
+napi_value js_chacha_words(napi_env env, napi_callback_info info);
 
 #endif

@@ -96,4 +96,11 @@ int pm_batch_norm_infer(const float *x, const float *mean, const float *var, con
 int pm_clip_sum(const float *const *rows, const long *sizes, const int *group, const double *bounds, int V, int G, int B, double *const *sums,
                 unsigned char *kept_out);
 
+/* noise.c: exact discrete Gaussian of scale 2^m from a ChaCha20 stream per chunk of PM_NOISE_CHUNK samples. */
+#define PM_NOISE_CHUNK 4096
+#define PM_NOISE_MAX_LOG2 26
+#include <stdint.h>
+int pm_discrete_gaussian(const uint32_t key[8], int m, double *out, long n);
+void pm_chacha_words(const uint32_t key[8], uint32_t chunk, uint32_t *out, long n);
+
 #endif

@@ -35,6 +35,10 @@ export interface NativeAddon {
   /** DP-SGD clipping (native/clip.c): rows[v] holds count samples of sums[v].length values; kept[b] = 0 marks a dropped sample. */
   clipSum(rows: readonly Float32Array[], group: Int32Array, bounds: Float64Array, count: number, sums: readonly Float64Array[], kept: Uint8Array): number;
   reluGrad(heap: Uint8Array, dy: number, x: number, dx: number, n: number): number;
+  /** DP noise (native/noise.c): out[i] = exact discrete Gaussian of scale 2^log2Scale from ChaCha20 under key (32 bytes). */
+  discreteGaussian(key: Uint8Array, log2Scale: number, out: Float64Array): number;
+  /** The ChaCha20 keystream words the noise of a chunk reads (tests). */
+  chachaWords(key: Uint8Array, chunk: number, out: Uint32Array): number;
   adam(
     heap: Uint8Array, w: number, g: number, m: number, v: number, w2: number, m2: number, v2: number, n: number,
     beta1: number, beta2: number, lr: number, eps: number, c1: number, c2: number,

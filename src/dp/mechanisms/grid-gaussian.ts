@@ -23,8 +23,8 @@
  * Gaussian the accountants model.
  */
 import { PrivmedError } from '../../common/errors.js';
-import { DiscreteGaussianPow2, MAX_LOG2_SCALE } from './discrete-samplers.js';
-import { SecureBits } from './secure-bits.js';
+import { MAX_LOG2_SCALE } from './discrete-samplers.js';
+import { discreteGaussianNoise } from './discrete-gaussian.js';
 
 /** Relative slack on the sensitivity for float64 accumulation and clipping error. */
 const SUM_SLACK = 2 ** -20;
@@ -75,19 +75,15 @@ export function planGaussianGrid(sensitivity: number, noiseMultiplier: number, d
   return { noiseMultiplier, sensitivity, dimensions, log2Scale, grid, noiseStd: scale * grid };
 }
 
-/** Adds grid Gaussian noise to vectors of one fixed length, drawing from the CSPRNG. */
+/** Adds grid Gaussian noise to vectors of one fixed length, drawing from the CSPRNG (natively when the native engine runs). */
 export class GaussianGridMechanism {
-  private readonly sampler: DiscreteGaussianPow2;
-
-  constructor(readonly plan: GaussianGridPlan) {
-    this.sampler = new DiscreteGaussianPow2(new SecureBits(), plan.log2Scale);
-  }
+  constructor(readonly plan: GaussianGridPlan) {}
 
   /** gamma * (round(f / gamma) + Y), as a new array. */
   release(values: Float64Array): Float64Array {
     const { grid, dimensions } = this.plan;
     if (values.length !== dimensions) throw new PrivmedError(`Gaussian mechanism: planned for ${dimensions} values, got ${values.length}`);
-    const out = new Float64Array(dimensions);
+    const out = discreteGaussianNoise(dimensions, this.plan.log2Scale);
     for (let i = 0; i < dimensions; i++) {
       const onGrid = Math.round(values[i]! / grid);
       if (!(Math.abs(onGrid) < MAX_GRID_VALUE)) {
@@ -95,7 +91,7 @@ export class GaussianGridMechanism {
           hint: 'values must be bounded by the clipping; check the model for overflowing activations',
         });
       }
-      out[i] = (onGrid + this.sampler.sample()) * grid;
+      out[i] = (onGrid + out[i]!) * grid;
     }
     return out;
   }

@@ -1,0 +1,118 @@
+// The exact discrete Gaussian behind the grid mechanism, on both paths: the native sampler
+// (native/noise.c, ChaCha20 keyed by node:crypto) and the JavaScript one (wasm engine). Its
+// keystream against node:crypto's chacha20 (RFC 8439), the two samplers value for value on one
+// key, and each path's distribution: chi-square against the exact pmf, moments, tails.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createCipheriv, randomBytes } from 'node:crypto';
+import { initBackend } from '../../src/engine/backend.js';
+import { engineChoice, nativeKernels, useEngine, type NativeAddon } from '../../src/engine/native-addon.js';
+import { discreteGaussianNoise, fillDiscreteGaussian, LazyBits, NOISE_CHUNK } from '../../src/dp/mechanisms/discrete-gaussian.js';
+import { assertChiSquare, assertFrequency, assertMeanNear, moments } from './stats-helpers.js';
+
+await initBackend('wasm');
+const hasNative = engineChoice()?.best !== undefined;
+if (!hasNative) process.stderr.write('*** native add-on not built: the native noise sampler is not tested ***\n');
+
+function withNative<T>(fn: (addon: NativeAddon) => T): T {
+  useEngine('native');
+  try {
+    const addon = nativeKernels();
+    assert.ok(addon !== null && typeof addon.discreteGaussian === 'function', 'the add-on has the noise sampler');
+    return fn(addon);
+  } finally {
+    useEngine(null);
+  }
+}
+
+/** node:crypto's ChaCha20 keystream of one chunk as 32-bit little-endian words: iv = counter 0 || nonce (chunk, 0, 0). */
+function chachaWords(key: Uint8Array, chunk: number): () => number {
+  const iv = Buffer.alloc(16);
+  iv.writeUInt32LE(chunk, 4);
+  const cipher = createCipheriv('chacha20', key, iv);
+  const zeros = Buffer.alloc(4096);
+  let words = new Uint32Array(0);
+  let next = 0;
+  return () => {
+    if (next === words.length) {
+      const block = cipher.update(zeros);
+      words = new Uint32Array(block.buffer, block.byteOffset, block.length / 4);
+      next = 0;
+    }
+    return words[next++]!;
+  };
+}
+
+/** The JavaScript sampler reading the native sampler's streams: chunk c from ChaCha20 with nonce c. */
+function jsOnChacha(key: Uint8Array, count: number, m: number): Float64Array {
+  const out = new Float64Array(count);
+  for (let c = 0; c * NOISE_CHUNK < count; c++) {
+    const part = out.subarray(c * NOISE_CHUNK, Math.min(count, (c + 1) * NOISE_CHUNK));
+    fillDiscreteGaussian(part, m, new LazyBits(chachaWords(key, c)));
+  }
+  return out;
+}
+
+const paths: [string, (count: number, m: number) => Float64Array][] = [['js', (count, m) => discreteGaussianNoise(count, m, 'js')]];
+if (hasNative) paths.push(['native', (count, m) => withNative(() => discreteGaussianNoise(count, m))]);
+
+test('the native keystream is RFC 8439 ChaCha20 (node:crypto) for chunks 0 and 7', { skip: !hasNative && 'native add-on not built' }, () => {
+  const key = randomBytes(32);
+  for (const chunk of [0, 7]) {
+    const got = new Uint32Array(300);
+    withNative((addon) => addon.chachaWords(key, chunk, got));
+    const next = chachaWords(key, chunk);
+    got.forEach((w, i) => assert.equal(w, next(), `chunk ${chunk} word ${i}`));
+  }
+});
+
+test('the native and the JavaScript sampler give the same values for one key', { skip: !hasNative && 'native add-on not built' }, () => {
+  for (const m of [0, 3, 20, 26]) {
+    const key = randomBytes(32);
+    const count = 2 * NOISE_CHUNK + 333;
+    const native = new Float64Array(count);
+    assert.equal(withNative((addon) => addon.discreteGaussian(key, m, native)), 0);
+    const js = jsOnChacha(key, count, m);
+    for (let i = 0; i < count; i++) assert.equal(native[i], js[i], `m=${m}: value ${i}`);
+  }
+});
+
+function pmf(sigma: number, support: number[]): (x: number) => number {
+  const z = support.reduce((s, x) => s + Math.exp(-(x * x) / (2 * sigma * sigma)), 0);
+  return (x) => Math.exp(-(x * x) / (2 * sigma * sigma)) / z;
+}
+
+for (const [name, draw] of paths) {
+  test(`${name}: sigma 1 and 8 match the exact probability mass function (chi-square)`, () => {
+    for (const m of [0, 3]) {
+      const sigma = 2 ** m;
+      const n = 80_000;
+      const values = draw(n, m);
+      const counts = new Map<number, number>();
+      for (const y of values) counts.set(y, (counts.get(y) ?? 0) + 1);
+      const half = 12 * sigma;
+      const support = Array.from({ length: 2 * half + 1 }, (_, i) => i - half);
+      assertChiSquare(counts, pmf(sigma, support), support, n, `${name} discrete Gaussian sigma ${sigma}`);
+    }
+  });
+
+  test(`${name}: large scales have mean 0, variance sigma^2, kurtosis 3 and Gaussian tails`, () => {
+    for (const m of [20, 26]) {
+      const n = 100_000;
+      const values = draw(n, m).map((y) => y / 2 ** m);
+      assert.ok(values.every((y) => Number.isInteger(y * 2 ** m)), 'integers');
+      const { mean, variance, kurtosis } = moments(values);
+      assertMeanNear(mean, 0, 1, n, `${name} mean (m=${m})`);
+      assertMeanNear(variance, 1, Math.sqrt(2), n, `${name} variance (m=${m})`);
+      assert.ok(Math.abs(kurtosis - 3) < 0.12, `${name} kurtosis ${kurtosis} (m=${m})`);
+      // P(|Y| >= 2 sigma) = 0.0455, P(|Y| >= 3 sigma) = 0.0027 (the discrete tail equals the continuous one at this scale).
+      assertFrequency(values.filter((y) => Math.abs(y) >= 2).length, n, 0.0455003, `${name} P(|Y| >= 2 sigma) (m=${m})`);
+      assertFrequency(values.filter((y) => Math.abs(y) >= 3).length, n, 0.0026998, `${name} P(|Y| >= 3 sigma) (m=${m})`);
+    }
+  });
+
+  test(`${name}: two draws differ (no seed), and a bad scale is refused`, () => {
+    assert.notDeepEqual(draw(16, 20), draw(16, 20));
+    assert.throws(() => draw(4, 27), /integer m in \[0, 26\]/);
+  });
+}
