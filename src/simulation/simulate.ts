@@ -27,6 +27,7 @@ import { scoreSegmentation } from './score-segmentation.js';
 import type { SegmentationMetrics } from '../metrics/segmentation.js';
 import { evaluate } from '../training/evaluate.js';
 import { sitePrivacySummary, type SitePrivacySummary } from '../site/privacy-summary.js';
+import { sizeOf } from '../site/config-sections.js';
 import { writeWeights } from '../training/weights.js';
 import type { SimulationConfig } from './config.js';
 import { isEventLine, parseEventLine, type ChildEvent } from './event-lines.js';
@@ -164,7 +165,7 @@ async function scoreBestModel(cfg: SimulationConfig, database: string, modelDir:
     const data = await openDataset(cfg.data);
     const test = data.splits.test;
     const { height, width, channels, classes } = test.info;
-    const spec: ModelSpec = { arch: cfg.model.arch, inputShape: [height, width, channels], numClasses: classes.length, norm: cfg.model.norm };
+    const spec: ModelSpec = { arch: cfg.model.arch, inputShape: [height, width, channels], numClasses: classes.length, norm: cfg.model.norm, ...sizeOf(cfg.model) };
     const model = buildModel(spec);
     writeWeights(model, weights);
     // The numbers the nodes trained with: the exchanged ones, or the identity when the run exchanged none.
