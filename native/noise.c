@@ -1,20 +1,16 @@
 /*
  * The exact discrete Gaussian of scale 2^m (Canonne, Kamath & Steinke 2020,
- * Algorithm 3 with Algorithms 1-2 inlined, as src/dp/mechanisms/lazy-gaussian.ts)
- * from a ChaCha20 keystream (RFC 8439) keyed by node:crypto.
- *
- * Every Bernoulli trial compares a uniform real with the exact binary
- * expansion of its probability, lazily: the first random bit that differs
- * from the expansion decides, so a trial costs about two random bits instead
- * of a whole k-bit integer, and the outcome has exactly the probability of
- * the algorithm (n / 2^k, or 1 / K through exact long division). Random bits
- * are consumed most significant first from the keystream's 32-bit
- * little-endian words; the JavaScript sampler reads the same stream the same
- * way, so for one key both give the same numbers (a test checks it).
+ * Algorithm 3 with Algorithms 1-2 inlined) from a ChaCha20 keystream
+ * (RFC 8439) keyed by node:crypto: the same algorithm as
+ * src/dp/mechanisms/discrete-samplers.ts (DiscreteGaussianPow2), reading
+ * random bits exactly as its SecureBits does (32-bit words, low bits first,
+ * integers by rejection, Bernoulli(n / 2^k) as a k-bit comparison), so for
+ * the same words both give the same numbers (a test checks it). Integer
+ * arithmetic only: no floating-point number shapes the distribution.
  *
  * Samples come in chunks of PM_NOISE_CHUNK, chunk c from its own stream
- * (nonce = c, counter from 0), so the thread pool can draw them in parallel
- * and the result does not depend on the thread count.
+ * (nonce = c, counter from 0), so the thread pool draws them in parallel and
+ * the values do not depend on the thread count.
  */
 #include <stdint.h>
 #include <string.h>
@@ -27,7 +23,7 @@ typedef struct {
   uint32_t key[8], nonce[3], counter;
   uint32_t buf[BUF_WORDS];
   int pos;
-  uint64_t pool; /* unread bits, left-aligned */
+  uint32_t pool; /* unread bits, lowest first */
   int avail;
 } bits_t;
 
@@ -81,81 +77,41 @@ static inline uint32_t next_word(bits_t *s) {
   return s->buf[s->pos++];
 }
 
-/* Keeps at least 33 unread bits in the pool. */
-static inline void top_up(bits_t *s) {
-  if (s->avail <= 32) {
-    s->pool |= (uint64_t)next_word(s) << (32 - s->avail);
-    s->avail += 32;
-  }
-}
-
-static inline void consume(bits_t *s, int n) {
-  s->pool <<= n;
-  s->avail -= n;
-}
-
-/* The next k <= 32 bits as an integer. */
+/* The next k <= 32 bits, lowest first from a 32-bit pool whose leftover bits are dropped (SecureBits.bits). */
 static inline uint32_t take(bits_t *s, int k) {
+  if (k == 32) return next_word(s);
   if (k == 0) return 0;
-  top_up(s);
-  uint32_t v = (uint32_t)(s->pool >> (64 - k));
-  consume(s, k);
+  if (s->avail < k) s->pool = next_word(s), s->avail = 32;
+  const uint32_t v = s->pool & ((1u << k) - 1);
+  s->pool >>= k;
+  s->avail -= k;
   return v;
 }
 
-/* Compares the next len <= 32 random bits with chunk: 1 if they are smaller, 0 if larger, -1 if equal (all consumed). */
-static inline int cmp_bits(bits_t *s, uint32_t chunk, int len) {
-  if (len == 0) return -1;
-  top_up(s);
-  const uint64_t r = s->pool >> (64 - len), d = r ^ chunk;
-  if (d == 0) {
-    consume(s, len);
-    return -1;
-  }
-  const int p = __builtin_clzll(d) - (64 - len); /* first differing bit, from the top */
-  consume(s, p + 1);
-  return (int)((chunk >> (len - 1 - p)) & 1);
-}
-
-/* Bernoulli(n / 2^k), 0 <= n < 2^k, k <= 53. */
-static inline int below_pow2(bits_t *s, uint64_t n, int k) {
-  if (k > 32) {
-    int r = cmp_bits(s, (uint32_t)(n >> 32), k - 32);
-    if (r >= 0) return r;
-    return cmp_bits(s, (uint32_t)n, 32) == 1;
-  }
-  return cmp_bits(s, (uint32_t)n, k) == 1;
-}
-
-/* The first 32 bits of 1/K and the remainder after them, for the small K the loops reach (no division). */
-#define SMALL_K 64
-static uint32_t inv_first[SMALL_K], inv_rem[SMALL_K];
-static void init_inverses(void) {
-  if (inv_first[2]) return;
-  for (uint64_t K = 2; K < SMALL_K; K++) inv_first[K] = (uint32_t)(((uint64_t)1 << 32) / K), inv_rem[K] = (uint32_t)(((uint64_t)1 << 32) % K);
-}
-
-/* Bernoulli(1 / K): the expansion of 1/K by long division, 32 bits at a time. */
-static inline int one_over(bits_t *s, uint64_t K) {
-  if (K == 1) return 1;
-  uint64_t rem;
-  if (K < SMALL_K) {
-    const int r = cmp_bits(s, inv_first[K], 32);
-    if (r >= 0) return r;
-    rem = inv_rem[K];
-  } else rem = 1;
+/* Uniform in [0, n) by rejection, 1 <= n (SecureBits.uniformInt). */
+static uint64_t uniform_int(bits_t *s, uint64_t n) {
+  if (n == 1) return 0;
+  const int k = 64 - __builtin_clzll(n - 1);
   for (;;) {
-    const uint64_t num = rem << 32;
-    const int r = cmp_bits(s, (uint32_t)(num / K), 32);
-    if (r >= 0) return r;
-    rem = num % K;
+    const uint64_t v = k <= 32 ? take(s, k) : ((uint64_t)take(s, k - 32) << 32 | next_word(s));
+    if (v < n) return v;
   }
 }
+
+/* Bernoulli(n / 2^k), 0 <= n <= 2^k, k <= 53 (SecureBits.belowPow2). */
+static inline int below_pow2(bits_t *s, uint64_t n, int k) {
+  if (k <= 32) return take(s, k) < n;
+  const uint32_t high = take(s, k - 32), n_high = (uint32_t)(n >> 32);
+  if (high != n_high) return high < n_high;
+  return next_word(s) < (uint32_t)n;
+}
+
+static inline int one_over(bits_t *s, uint64_t K) { return K == 1 || uniform_int(s, K) == 0; }
 
 /* Bernoulli(exp(-1)): K counts successes of Bernoulli(1/K) from K = 2; exp(-1) = P(K odd). */
 static inline int exp_minus_one(bits_t *s) {
   uint64_t K = 2;
-  while (one_over(s, K)) K++;
+  while (uniform_int(s, K) == 0) K++;
   return (int)(K & 1);
 }
 
@@ -218,7 +174,6 @@ static void noise_task(void *ctx, int task) {
 
 int pm_discrete_gaussian(const uint32_t key[8], int m, double *out, long n) {
   if (m < 0 || m > PM_NOISE_MAX_LOG2 || n < 0 || (n + PM_NOISE_CHUNK - 1) / PM_NOISE_CHUNK > (1L << 24)) return -1;
-  init_inverses();
   noise_job j = {.key = key, .m = m, .out = out, .n = n};
   const long tasks = (n + PM_NOISE_CHUNK - 1) / PM_NOISE_CHUNK;
   if (tasks > 0) pm_pool_run(noise_task, &j, (int)tasks);

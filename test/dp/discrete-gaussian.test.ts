@@ -7,7 +7,9 @@ import assert from 'node:assert/strict';
 import { createCipheriv, randomBytes } from 'node:crypto';
 import { initBackend } from '../../src/engine/backend.js';
 import { engineChoice, nativeKernels, useEngine, type NativeAddon } from '../../src/engine/native-addon.js';
-import { discreteGaussianNoise, fillDiscreteGaussian, LazyBits, NOISE_CHUNK } from '../../src/dp/mechanisms/discrete-gaussian.js';
+import { discreteGaussianNoise, NOISE_CHUNK } from '../../src/dp/mechanisms/discrete-gaussian.js';
+import { DiscreteGaussianPow2 } from '../../src/dp/mechanisms/discrete-samplers.js';
+import { SecureBits } from '../../src/dp/mechanisms/secure-bits.js';
 import { assertChiSquare, assertFrequency, assertMeanNear, moments } from './stats-helpers.js';
 
 await initBackend('wasm');
@@ -43,12 +45,22 @@ function chachaWords(key: Uint8Array, chunk: number): () => number {
   };
 }
 
+/** SecureBits reading a keystream instead of the operating system's CSPRNG. */
+class StreamBits extends SecureBits {
+  constructor(private readonly stream: () => number) {
+    super();
+  }
+  override u32(): number {
+    return this.stream();
+  }
+}
+
 /** The JavaScript sampler reading the native sampler's streams: chunk c from ChaCha20 with nonce c. */
 function jsOnChacha(key: Uint8Array, count: number, m: number): Float64Array {
   const out = new Float64Array(count);
   for (let c = 0; c * NOISE_CHUNK < count; c++) {
-    const part = out.subarray(c * NOISE_CHUNK, Math.min(count, (c + 1) * NOISE_CHUNK));
-    fillDiscreteGaussian(part, m, new LazyBits(chachaWords(key, c)));
+    const g = new DiscreteGaussianPow2(new StreamBits(chachaWords(key, c)), m);
+    for (let i = c * NOISE_CHUNK; i < Math.min(count, (c + 1) * NOISE_CHUNK); i++) out[i] = g.sample();
   }
   return out;
 }

@@ -1,11 +1,13 @@
 /**
- * Exact samplers for the discrete Laplace distribution and the Bernoulli trials
- * behind it (Canonne, Kamath & Steinke 2020, "The Discrete Gaussian
+ * Exact samplers for the discrete Laplace and discrete Gaussian distributions
+ * over the integers (Canonne, Kamath & Steinke 2020, "The Discrete Gaussian
  * for Differential Privacy", Algorithms 1-3), in integer arithmetic only.
  *
- * The discrete Gaussian itself (scale 2^m, one value per model parameter per
- * step) is in discrete-gaussian.ts and native/noise.c, with lazily compared
- * random bits.
+ * The Gaussian's scale is a power of two, t = 2^m. That choice makes every
+ * Bernoulli(exp(-x)) the algorithms need have x = n / 2^k with integer n, so
+ * each trial is a comparison of random bits with an integer: exact, no
+ * BigInt, and fast enough for a noise value per model parameter per step.
+ * All intermediate integers stay below 2^53 for m <= MAX_LOG2_SCALE.
  */
 import type { SecureBits } from './secure-bits.js';
 
@@ -74,5 +76,67 @@ export function sampleDiscreteLaplace(bits: SecureBits, t: number, s = 1): numbe
     const negative = bits.bit() === 1;
     if (negative && y === 0) continue;
     return negative ? -y : y;
+  }
+}
+
+/**
+ * The discrete Gaussian with scale sigma = 2^m: P(x) proportional to
+ * exp(-x^2 / (2 sigma^2)) over the integers (CKS Algorithm 3 with t = sigma,
+ * so sigma^2 / t = t). A discrete-Laplace proposal y of scale t (Algorithm 2
+ * inlined) is accepted with probability exp(-(|y| - t)^2 / (2 t^2)); writing
+ * a = ||y| - t| = h t + l with 0 <= l < t, that exponent is
+ * h^2 / 2 + h l / t + l^2 / 2^(2m+1): Bernoulli trials whose probabilities
+ * have power-of-two denominators.
+ */
+export class DiscreteGaussianPow2 {
+  readonly scale: number;
+  private readonly squareBits: number;
+
+  constructor(
+    private readonly bits: SecureBits,
+    readonly log2Scale: number,
+  ) {
+    if (!(Number.isInteger(log2Scale) && log2Scale >= 0 && log2Scale <= MAX_LOG2_SCALE)) {
+      throw new RangeError(`discrete Gaussian scale 2^m needs an integer m in [0, ${MAX_LOG2_SCALE}], got ${log2Scale}`);
+    }
+    this.scale = 2 ** log2Scale;
+    this.squareBits = 2 * log2Scale + 1;
+  }
+
+  sample(): number {
+    const { bits, scale: t, log2Scale: m } = this;
+    for (;;) {
+      const u = bits.bits(m);
+      if (!this.expOverScale(u)) continue;
+      let v = 0;
+      while (bernoulliExpMinusOne(bits)) v++;
+      const y = u + t * v;
+      const negative = bits.bit() === 1;
+      if (negative && y === 0) continue;
+      if (this.accept(y >= t ? y - t : t - y)) return negative ? -y : y;
+    }
+  }
+
+  /** Bernoulli(exp(-a^2 / (2 t^2))). */
+  private accept(a: number): boolean {
+    const t = this.scale;
+    if (a < t) return bernoulliExpFraction(this.bits, a * a, this.squareBits);
+    const h = Math.floor(a / t);
+    const l = a - h * t;
+    const hh = h * h;
+    const hl = h * l;
+    const hlWhole = Math.floor(hl / t);
+    return (
+      bernoulliExpInteger(this.bits, Math.floor(hh / 2)) &&
+      (hh % 2 === 0 || bernoulliExpFraction(this.bits, t * t, this.squareBits)) && // exp(-1/2)
+      bernoulliExpInteger(this.bits, hlWhole) &&
+      this.expOverScale(hl - hlWhole * t) &&
+      bernoulliExpFraction(this.bits, l * l, this.squareBits)
+    );
+  }
+
+  /** Bernoulli(exp(-u / t)) for 0 <= u < t. */
+  private expOverScale(u: number): boolean {
+    return bernoulliExpFraction(this.bits, u, this.log2Scale);
   }
 }
