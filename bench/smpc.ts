@@ -42,13 +42,15 @@ export async function measureSmpc(dir: string, certs: string, label: string, ima
   const children: Child[] = [];
   const lines: string[][] = [[], []];
   try {
-    const dealerChild = startCli('dealer', ['smpc', 'dealer', '--certs', certs, '--listen', '127.0.0.1:0', '--pool-mb', onDemand ? '0' : '400'], (l) => lines[0]!.push(l));
+    // Ahead: both parties ask for every image's material at the first image (the dealer makes it then, on
+    // this 2-core machine, instead of competing with a later image's online phase); on demand: nothing ahead.
+    const dealerChild = startCli('dealer', ['smpc', 'dealer', '--certs', certs, '--listen', '127.0.0.1:0', '--pool-mb', onDemand ? '0' : '1'], (l) => lines[0]!.push(l));
     children.push(dealerChild);
     const dealer = await listening(dealerChild, lines[0]!);
-    const moChild = startCli('model owner', ['smpc', 'model-owner', '--model', dir, '--dealer', dealer, '--certs', certs, '--listen', '127.0.0.1:0', '--lookahead', onDemand ? '0' : '1'], (l) => lines[1]!.push(l));
+    const moChild = startCli('model owner', ['smpc', 'model-owner', '--model', dir, '--dealer', dealer, '--certs', certs, '--listen', '127.0.0.1:0', '--lookahead', onDemand ? '0' : String(images)], (l) => lines[1]!.push(l));
     children.push(moChild);
     const mo = await listening(moChild, lines[1]!);
-    const session = await DataOwnerSession.connect({ modelOwner: mo, dealer, tls: roleTls(certs, 'data-owner'), lookahead: onDemand ? 0 : 1 });
+    const session = await DataOwnerSession.connect({ modelOwner: mo, dealer, tls: roleTls(certs, 'data-owner'), lookahead: onDemand ? 0 : images });
     const size = session.plan.tensors[session.plan.input.name]!.size;
     const steps = planSteps(session.plan);
     const dealerBytes = steps.reduce((a, s) => a + stepBytes(s, 0) + stepBytes(s, 1), 0);
@@ -57,7 +59,11 @@ export async function measureSmpc(dir: string, certs: string, label: string, ima
     let bytes = 0;
     let rounds = 0;
     for (let i = 0; i < images; i++) {
-      if (!onDemand && i > 0) await new Promise((r) => setTimeout(r, 200)); // the dealer's idle time
+      if (!onDemand && i > 0) {
+        // The dealer's idle time: every remaining image's material reaches both parties before this online phase.
+        for (let k = 0; k < 6000 && session.readyImages < images - i; k++) await new Promise((r) => setTimeout(r, 50));
+        await new Promise((r) => setTimeout(r, 300));
+      }
       const x = Float32Array.from({ length: size }, () => (Math.random() - 0.5) * 2);
       const r = await session.infer(x, onDemand ? 1 : images - i);
       online.push(r.onlineSeconds);

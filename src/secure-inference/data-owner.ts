@@ -80,6 +80,11 @@ export class DataOwnerSession {
     return new DataOwnerSession(plan, hello.classes, preprocessing, deltaWeights(plan, delta), new CountingLink(link), call, client, feed);
   }
 
+  /** Images of dealer material already here (the dealer works ahead while the parties are idle). */
+  get readyImages(): number {
+    return this.feed.readyImages;
+  }
+
   /** One normalised image (HWC); `remaining` counts this and the images still to come. */
   async infer(x: Float32Array, remaining: number): Promise<SecureResult> {
     const input = encodeFixed(x, this.plan.input.fractionBits, this.plan.input.limit, 'pixel');

@@ -76,6 +76,10 @@ export class MaterialFeed {
       if (this.buffered === 0) return;
     }
   }
+  /** Images whose material has fully arrived and is not yet used. */
+  get readyImages(): number {
+    return this.images.size;
+  }
   /** The next image's material; keeps `lookahead` more images requested. */
   async nextImage(remaining: number): Promise<StepShare[]> {
     const want = Math.min(this.consumed + 1 + this.lookahead, this.consumed + Math.max(1, remaining));

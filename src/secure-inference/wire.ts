@@ -109,6 +109,9 @@ export class Inbox<T> {
     this.failure ??= error;
     for (const w of this.waiters.splice(0)) w.reject(error);
   }
+  get size(): number {
+    return this.items.length;
+  }
   next(): Promise<T> {
     const item = this.items.shift();
     if (item !== undefined) return Promise.resolve(item);
