@@ -27,7 +27,7 @@ napi_value string_value(napi_env env, const char *s);
 double double_arg(call_t *c, size_t i);
 void *typed_arg(call_t *c, napi_value v, napi_typedarray_type want, size_t *length);
 
-/* Training kernels (addon-train.c). */
+/* Training kernels (addon-train.c) and DP noise (addon-noise.c). */
 napi_value js_norm(napi_env env, napi_callback_info info);
 napi_value js_norm_grad(napi_env env, napi_callback_info info);
 napi_value js_norm_param_grads(napi_env env, napi_callback_info info);
@@ -40,5 +40,7 @@ napi_value js_max_pool_grad(napi_env env, napi_callback_info info);
 napi_value js_clip_sum(napi_env env, napi_callback_info info);
 napi_value js_discrete_gaussian(napi_env env, napi_callback_info info);
 napi_value js_chacha_words(napi_env env, napi_callback_info info);
+napi_value js_noise_start(napi_env env, napi_callback_info info);
+napi_value js_noise_wait(napi_env env, napi_callback_info info);
 
 #endif

@@ -1,4 +1,4 @@
-/* Node-API entry points of the training kernels: normalisation, activations, fills, Adam, pooling gradients, DP clipping and noise. */
+/* Node-API entry points of the training kernels: normalisation, activations, fills, Adam, pooling gradients, DP clipping. */
 #include <node_api.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -197,42 +197,4 @@ napi_value js_clip_sum(napi_env env, napi_callback_info info) {
   free(rows), free(sums), free(sizes);
   if (c.failed) return NULL;
   return int_value(env, rc);
-}
-
-/* The 32-byte key argument as eight little-endian words (RFC 8439's key layout). */
-static int key_arg(call_t *c, size_t i, uint32_t key[8]) {
-  size_t n;
-  const uint8_t *k = typed_arg(c, c->argv[i], napi_uint8_array, &n);
-  if (c->failed) return 0;
-  if (n != 32) {
-    fail(c, "privmed native: noise: the key must be 32 bytes");
-    return 0;
-  }
-  for (int w = 0; w < 8; w++) key[w] = k[4 * w] | (uint32_t)k[4 * w + 1] << 8 | (uint32_t)k[4 * w + 2] << 16 | (uint32_t)k[4 * w + 3] << 24;
-  return 1;
-}
-
-/* discreteGaussian(key: Uint8Array(32), log2Scale, out: Float64Array) */
-napi_value js_discrete_gaussian(napi_env env, napi_callback_info info) {
-  call_t c = {.env = env};
-  uint32_t key[8];
-  if (!get_args(&c, info, 3) || !key_arg(&c, 0, key)) return NULL;
-  const int m = dim_arg(&c, 1);
-  size_t n;
-  double *out = typed_arg(&c, c.argv[2], napi_float64_array, &n);
-  if (c.failed) return NULL;
-  return int_value(env, pm_discrete_gaussian(key, m, out, (long)n));
-}
-
-/* chachaWords(key: Uint8Array(32), chunk, out: Uint32Array): the keystream the noise of that chunk reads. */
-napi_value js_chacha_words(napi_env env, napi_callback_info info) {
-  call_t c = {.env = env};
-  uint32_t key[8];
-  if (!get_args(&c, info, 3) || !key_arg(&c, 0, key)) return NULL;
-  const int chunk = dim_arg(&c, 1);
-  size_t n;
-  uint32_t *out = typed_arg(&c, c.argv[2], napi_uint32_array, &n);
-  if (c.failed) return NULL;
-  pm_chacha_words(key, (uint32_t)chunk, out, (long)n);
-  return int_value(env, 0);
 }

@@ -102,5 +102,9 @@ int pm_clip_sum(const float *const *rows, const long *sizes, const int *group, c
 #include <stdint.h>
 int pm_discrete_gaussian(const uint32_t key[8], int m, double *out, long n);
 void pm_chacha_words(const uint32_t key[8], uint32_t chunk, uint32_t *out, long n);
+typedef struct pm_noise pm_noise;
+pm_noise *pm_noise_start(const uint32_t key[8], int m, long n); /* NULL on bad arguments or no memory */
+int pm_noise_wait(pm_noise *j, double *out, long n);           /* once; the same values as pm_discrete_gaussian */
+void pm_noise_free(pm_noise *j);
 
 #endif

@@ -39,6 +39,9 @@ export interface NativeAddon {
   discreteGaussian(key: Uint8Array, log2Scale: number, out: Float64Array): number;
   /** The ChaCha20 keystream words the noise of a chunk reads (tests). */
   chachaWords(key: Uint8Array, chunk: number, out: Uint32Array): number;
+  /** The same draw on a background thread: start it, then collect it (once) into out. */
+  noiseStart(key: Uint8Array, log2Scale: number, count: number): NoiseHandle;
+  noiseWait(handle: NoiseHandle, out: Float64Array): number;
   adam(
     heap: Uint8Array, w: number, g: number, m: number, v: number, w2: number, m2: number, v2: number, n: number,
     beta1: number, beta2: number, lr: number, eps: number, c1: number, c2: number,
@@ -48,6 +51,9 @@ export interface NativeAddon {
     n: number, s: number, c: number, g: number, eps: number,
   ): number;
 }
+
+/** A background noise draw of the add-on (opaque). */
+export type NoiseHandle = { readonly __noiseHandle: unique symbol };
 
 export interface EngineChoice {
   engine: EngineName;

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { createCipheriv, randomBytes } from 'node:crypto';
 import { initBackend } from '../../src/engine/backend.js';
 import { engineChoice, nativeKernels, useEngine, type NativeAddon } from '../../src/engine/native-addon.js';
-import { discreteGaussianNoise, NOISE_CHUNK } from '../../src/dp/mechanisms/discrete-gaussian.js';
+import { discreteGaussianNoise, NOISE_CHUNK, PendingNoise } from '../../src/dp/mechanisms/discrete-gaussian.js';
 import { DiscreteGaussianPow2 } from '../../src/dp/mechanisms/discrete-samplers.js';
 import { SecureBits } from '../../src/dp/mechanisms/secure-bits.js';
 import { assertChiSquare, assertFrequency, assertMeanNear, moments } from './stats-helpers.js';
@@ -66,7 +66,10 @@ function jsOnChacha(key: Uint8Array, count: number, m: number): Float64Array {
 }
 
 const paths: [string, (count: number, m: number) => Float64Array][] = [['js', (count, m) => discreteGaussianNoise(count, m, 'js')]];
-if (hasNative) paths.push(['native', (count, m) => withNative(() => discreteGaussianNoise(count, m))]);
+if (hasNative) {
+  paths.push(['native', (count, m) => withNative(() => discreteGaussianNoise(count, m))]);
+  paths.push(['native background', (count, m) => withNative(() => new PendingNoise(count, m)).take()]);
+}
 
 test('the native keystream is RFC 8439 ChaCha20 (node:crypto) for chunks 0 and 7', { skip: !hasNative && 'native add-on not built' }, () => {
   const key = randomBytes(32);
@@ -87,6 +90,26 @@ test('the native and the JavaScript sampler give the same values for one key', {
     const js = jsOnChacha(key, count, m);
     for (let i = 0; i < count; i++) assert.equal(native[i], js[i], `m=${m}: value ${i}`);
   }
+});
+
+test('a background draw gives the values of the same key drawn at once, and is collected once', { skip: !hasNative && 'native add-on not built' }, () => {
+  withNative((addon) => {
+    for (const count of [0, 5, 3 * NOISE_CHUNK + 1]) {
+      const key = randomBytes(32);
+      const now = new Float64Array(count);
+      assert.equal(addon.discreteGaussian(key, 20, now), 0);
+      const handle = addon.noiseStart(key, 20, count);
+      const later = new Float64Array(count);
+      assert.equal(addon.noiseWait(handle, later), 0);
+      assert.deepEqual(later, now, `count ${count}`);
+      assert.equal(addon.noiseWait(handle, later), -1, 'a second collection is refused');
+    }
+    assert.equal(addon.noiseWait(addon.noiseStart(randomBytes(32), 3, 10), new Float64Array(9)), -1, 'wrong length');
+    assert.throws(() => addon.noiseStart(randomBytes(32), 27, 10), /bad scale/);
+    assert.throws(() => addon.noiseStart(randomBytes(16), 3, 10), /32 bytes/);
+    // Started and never collected: the handle's finalizer stops the thread and frees it.
+    for (let i = 0; i < 4; i++) addon.noiseStart(randomBytes(32), 20, 50_000);
+  });
 });
 
 function pmf(sigma: number, support: number[]): (x: number) => number {

@@ -10,9 +10,12 @@
  *   node:crypto's bits.
  *
  * For the same random words both give the same numbers (test/dp/discrete-gaussian.test.ts).
+ * The noise does not depend on the data, so a caller that knows a release is
+ * coming (a DP-SGD step) can start the draw early on a background thread
+ * (PendingNoise) and collect it when the clipped sum is ready.
  */
 import { randomBytes } from 'node:crypto';
-import { nativeKernels } from '../../engine/native-addon.js';
+import { nativeKernels, type NativeAddon, type NoiseHandle } from '../../engine/native-addon.js';
 import { DiscreteGaussianPow2 } from './discrete-samplers.js';
 import { SecureBits } from './secure-bits.js';
 
@@ -35,4 +38,33 @@ export function discreteGaussianNoise(count: number, log2Scale: number, engine: 
   }
   for (let i = 0; i < count; i++) out[i] = sampler.sample();
   return out;
+}
+
+/** Noise being drawn ahead of its release: on the add-on's background thread with the native engine, at take() otherwise. */
+export class PendingNoise {
+  private readonly addon: NativeAddon | null = nativeKernels();
+  private handle: NoiseHandle | null = null;
+
+  constructor(
+    readonly count: number,
+    readonly log2Scale: number,
+  ) {
+    new DiscreteGaussianPow2(new SecureBits(), log2Scale); // checks the scale
+    if (this.addon !== null) {
+      const key = randomBytes(32);
+      this.handle = this.addon.noiseStart(key, log2Scale, count);
+      key.fill(0);
+    }
+  }
+
+  /** The values (once): waits for the background draw, helping it on the add-on's threads. */
+  take(): Float64Array {
+    const { addon, handle } = this;
+    this.handle = null;
+    if (addon !== null && handle !== null) {
+      const out = new Float64Array(this.count);
+      if (addon.noiseWait(handle, out) === 0) return out;
+    }
+    return discreteGaussianNoise(this.count, this.log2Scale);
+  }
 }

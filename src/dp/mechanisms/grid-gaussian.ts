@@ -24,7 +24,7 @@
  */
 import { PrivmedError } from '../../common/errors.js';
 import { MAX_LOG2_SCALE } from './discrete-samplers.js';
-import { discreteGaussianNoise } from './discrete-gaussian.js';
+import { discreteGaussianNoise, PendingNoise } from './discrete-gaussian.js';
 
 /** Relative slack on the sensitivity for float64 accumulation and clipping error. */
 const SUM_SLACK = 2 ** -20;
@@ -77,13 +77,22 @@ export function planGaussianGrid(sensitivity: number, noiseMultiplier: number, d
 
 /** Adds grid Gaussian noise to vectors of one fixed length, drawing from the CSPRNG (natively when the native engine runs). */
 export class GaussianGridMechanism {
+  private pending: PendingNoise | null = null;
+
   constructor(readonly plan: GaussianGridPlan) {}
+
+  /** Starts drawing the next release's noise in the background (it does not depend on the values); release() collects it. */
+  prepare(): void {
+    this.pending ??= new PendingNoise(this.plan.dimensions, this.plan.log2Scale);
+  }
 
   /** gamma * (round(f / gamma) + Y), as a new array. */
   release(values: Float64Array): Float64Array {
     const { grid, dimensions } = this.plan;
     if (values.length !== dimensions) throw new PrivmedError(`Gaussian mechanism: planned for ${dimensions} values, got ${values.length}`);
-    const out = discreteGaussianNoise(dimensions, this.plan.log2Scale);
+    const pending = this.pending;
+    this.pending = null;
+    const out = pending !== null ? pending.take() : discreteGaussianNoise(dimensions, this.plan.log2Scale);
     for (let i = 0; i < dimensions; i++) {
       const onGrid = Math.round(values[i]! / grid);
       if (!(Math.abs(onGrid) < MAX_GRID_VALUE)) {

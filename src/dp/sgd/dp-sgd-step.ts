@@ -45,6 +45,7 @@ export function dpSgdStep(o: DpSgdStepOptions): DpSgdStep {
   const gradientStep: GradientStep = async (batch, model) => {
     if (model !== perSample.model) throw new PrivmedError('DP-SGD: this gradient step was set up for a different model');
     if (batch.size > MAX_BATCH) throw new PrivmedError(`DP-SGD: batch of ${batch.size} samples is larger than the supported ${MAX_BATCH}`);
+    mechanism.prepare(); // the noise is drawn while the per-sample gradients compute
     const sum = new ClippedSum(sizes, clip);
     const views = k > 1 ? new ViewAveragingSink(sum, sizes, k) : null;
     // A Poisson batch can be empty; the step still adds noise and updates, as the accountant assumes.
