@@ -3,7 +3,7 @@
  * (from a real federation round or the site trainer), invert it, match reconstructions to the true images,
  * score them, and draw originals (top row) against reconstructions (bottom).
  */
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PrivmedError } from '../../common/errors.js';
 import type { Dataset } from '../../data/dataset.js';
@@ -61,6 +61,12 @@ export interface InversionExperiment {
   log?: (line: string) => void;
 }
 
+/** The capture federation's folder, emptied: a database left from an earlier capture would resume that run instead of training. */
+function freshDir(dir: string): string {
+  rmSync(dir, { recursive: true, force: true });
+  return dir;
+}
+
 const mean = (a: number[]): number => a.reduce((s, v) => s + v, 0) / Math.max(a.length, 1);
 
 export async function runInversion(o: InversionExperiment): Promise<InversionRow[]> {
@@ -85,7 +91,7 @@ export async function runInversion(o: InversionExperiment): Promise<InversionRow
       const t0 = Date.now();
       const captured =
         o.source === 'federation'
-          ? await captureFromFederation({ kind: target, pool: o.pool, batch, nodes: o.nodes, lr: o.lr, seed: o.seed, dp: o.dp, dir: join(o.outDir, `federation-${target}-b${batch}`) })
+          ? await captureFromFederation({ kind: target, pool: o.pool, batch, nodes: o.nodes, lr: o.lr, seed: o.seed, dp: o.dp, dir: freshDir(join(o.outDir, `federation-${target}-b${batch}`)) })
           : await captureTarget({ kind: target, pool: o.pool, batch, nodes: o.nodes, normalisation: o.normalisation, lr: o.lr, seed: o.seed, dp: o.dp });
       const n = captured.truths.length;
       const inv = invertGradient({
