@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { classCounts, SubsetDataset, type Dataset } from '../data/dataset.js';
 import { partition, type Partitioning } from '../data/partition.js';
 import { openDataset } from '../data/resolve.js';
-import { PrivmedError } from '../common/errors.js';
+import { ConfigError, PrivmedError } from '../common/errors.js';
 import { initBackend } from '../engine/backend.js';
 import { balancedClassWeights } from '../training/loss.js';
 import { defaultAugmentation, pixelAugmentation } from '../training/augment.js';
@@ -41,6 +41,7 @@ export interface SiteContext {
 }
 
 export async function openSite(site: SiteConfig, context: SiteContext = { nodeName: 'site', dir: '.' }): Promise<OpenedSite> {
+  if (site.privacy && site.training.labelSmoothing > 0) throw new ConfigError('site.training.labelSmoothing', '0 with a privacy section (DP-SGD uses the plain per-sample loss)', String(site.training.labelSmoothing));
   const backend = await initBackend(site.backend);
   if (site.task === 'segmentation') return openSegmentationSite(site, context, backend);
   const data = await openDataset(site.data);

@@ -4,7 +4,7 @@
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { PrivmedError } from '../common/errors.js';
+import { ConfigError, PrivmedError } from '../common/errors.js';
 import { classCounts, SubsetDataset, type Dataset } from '../data/dataset.js';
 import { datasetStats, normaliseTransform } from '../data/preprocess/normalize.js';
 import { storedPreprocessing } from '../data/preprocess/spec.js';
@@ -43,6 +43,8 @@ export async function runTraining(
   cfg: TrainConfig,
   opts: { resume?: boolean; onEvent?: TrainListener; onBackend?: (line: string) => void; onPrivacy?: PrivacyListener } = {},
 ): Promise<RunOutcome> {
+  // DP-SGD's per-sample loss has no smoothing: refuse rather than train something else than asked.
+  if (cfg.privacy && cfg.training.labelSmoothing > 0) throw new ConfigError('training.labelSmoothing', '0 with a privacy section (DP-SGD uses the plain per-sample loss)', String(cfg.training.labelSmoothing));
   // An output folder that cannot be made fails now, not after the first epoch's work.
   mkdirSync(cfg.output, { recursive: true });
   const backend = await initBackend(cfg.backend);

@@ -12,6 +12,8 @@ import { weightedCrossEntropy, weightedCrossEntropyPerSample } from '../../src/t
 import { defaultAugmentation, pixelAugmentation } from '../../src/training/augment.js';
 import { TrainConfigSchema } from '../../src/site/train-config.js';
 import { SiteSchema } from '../../src/site/site-config.js';
+import { runTraining } from '../../src/site/run-local.js';
+import { openSite } from '../../src/site/open-site.js';
 
 const close = (a: number, b: number, tol = 1e-5) => assert.ok(Math.abs(a - b) < tol, `${a} vs ${b}`);
 
@@ -46,6 +48,13 @@ describe('label smoothing', () => {
     assert.equal(TrainConfigSchema.parse({}).training.labelSmoothing, 0);
     assert.equal(SiteSchema.parse({ training: { labelSmoothing: 0.2, augment: 'histology-strong' } }).training.labelSmoothing, 0.2);
     assert.throws(() => TrainConfigSchema.parse({ training: { labelSmoothing: 1 } }));
+  });
+
+  it('is refused with a privacy section (DP-SGD has the plain per-sample loss), before any work', async () => {
+    const privacy = { noiseMultiplier: 1, clipNorm: 1, delta: 1e-5 };
+    const cfg = TrainConfigSchema.parse({ training: { labelSmoothing: 0.1 }, privacy, output: '/nonexistent/never-made' });
+    await assert.rejects(runTraining(cfg), /config key 'training.labelSmoothing': expected 0 with a privacy section/);
+    await assert.rejects(openSite(SiteSchema.parse({ training: { labelSmoothing: 0.1 }, privacy })), /config key 'site.training.labelSmoothing'/);
   });
 });
 
