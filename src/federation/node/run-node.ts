@@ -23,6 +23,7 @@ import { defaultNodeAggregation } from './default-node-aggregation.js';
 import type { NodeAggregation } from './node-aggregation.js';
 import { probeTls } from '../../net/tls-probe.js';
 import { classify, errorText, isGrpcError, sleep } from './grpc-failures.js';
+import { HeartbeatThread } from './heartbeat-thread.js';
 
 export type NodeEvent =
   | { type: 'joined'; rejoined: boolean }
@@ -98,26 +99,18 @@ export async function runNode(rawConfig: unknown, trainer: LocalTrainer, options
 
   let session: JoinReply__Output | null = null;
   let joinedBefore = false;
-  let heartbeat: NodeJS.Timeout | undefined;
   let lastContact = Date.now();
   let backoffMs = 200;
   // Set when a heartbeat says the run is over while we are busy (e.g. training for a round that timed out).
   let runOver = false;
   const result: NodeResult = { message: '', fitsSubmitted: 0, evaluationsSubmitted: 0 };
 
-  const startHeartbeat = (s: JoinReply__Output) => {
-    clearInterval(heartbeat);
-    heartbeat = setInterval(() => {
-      client.heartbeat(s.sessionId).then(
-        (reply) => {
-          lastContact = Date.now();
-          if (reply.finished) runOver = true;
-          else if (!reply.known && session === s) session = null; // rejoin at the next call
-        },
-        () => undefined, // the task loop notices and handles an unreachable coordinator
-      );
-    }, Math.max(100, s.heartbeatIntervalMs));
-  };
+  // Beats from a worker thread: training may hold this thread past the coordinator's timeout (heartbeat-thread.ts).
+  const heartbeats = new HeartbeatThread(config.coordinator, tls, config.maxMessageBytes, (reply) => {
+    lastContact = Date.now();
+    if (reply.finished) runOver = true;
+    else if (!reply.known && session?.sessionId === reply.sessionId) session = null; // rejoin at the next call
+  }, (sessionId) => client.heartbeat(sessionId));
 
   const limitsOf = (s: JoinReply__Output): Limits => ({ chunkBytes: s.chunkBytes, maxUpdateBytes: Number(s.maxUpdateBytes) });
 
@@ -229,7 +222,7 @@ export async function runNode(rawConfig: unknown, trainer: LocalTrainer, options
           session = await client.join(config.name, SOFTWARE_VERSION);
           emit({ type: 'joined', rejoined: joinedBefore });
           joinedBefore = true;
-          startHeartbeat(session);
+          heartbeats.session(session.sessionId, session.heartbeatIntervalMs);
         }
         const s = session;
         const next = await client.getTask(s.sessionId, limitsOf(s));
@@ -244,6 +237,7 @@ export async function runNode(rawConfig: unknown, trainer: LocalTrainer, options
           if (next.retryAfterMs > 0) await sleep(next.retryAfterMs, options.signal);
           continue;
         }
+        await heartbeats.ready; // training may block this thread: the worker must beat by then
         await handle(s, next);
         lastContact = Date.now();
         if (runOver) {
@@ -276,7 +270,7 @@ export async function runNode(rawConfig: unknown, trainer: LocalTrainer, options
     result.message = 'stopped';
     return result;
   } finally {
-    clearInterval(heartbeat);
+    heartbeats.stop();
     client.close();
   }
 }
