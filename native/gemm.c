@@ -21,6 +21,22 @@ const float *pm_zeros(size_t n) {
   return zero_buf;
 }
 
+/* B rows farther apart than this are packed per task (rows at a large power-of-two stride share few L2 sets). */
+#define PACK_MIN_LDB 128
+
+/* Each pool thread's packing buffer, grown as needed. */
+static _Thread_local float *pack_buf;
+static _Thread_local size_t pack_len;
+
+static float *pack_space(size_t n) {
+  if (n > pack_len) {
+    free(pack_buf);
+    pack_buf = malloc(n * sizeof(float));
+    pack_len = pack_buf ? n : 0;
+  }
+  return pack_buf;
+}
+
 static inline int imin(int a, int b) { return a < b ? a : b; }
 static inline int imax(int a, int b) { return a > b ? a : b; }
 
@@ -44,6 +60,25 @@ static void igemm_task(void *ctx, int task) {
   const float *bt[PM_MAX_TAPS];
   float *crow[PM_MAX_MR];
   const long pix = (long)g->gh * g->gw;
+  /*
+   * With several row tiles to sweep, this task's B panels are copied into
+   * contiguous [tap][channel][NR] blocks first: the same values in the same
+   * order (results are unchanged), read at unit stride and kept in L2.
+   */
+  const float *pbt[PM_MAX_TAPS * 8];
+  const long panel = (long)g->ntaps * g->C * NR;
+  const int packed = mt1 - mt0 >= 2 && g->ldb >= PACK_MIN_LDB && np1 - np0 <= 8 && pack_space((size_t)(panel * (np1 - np0))) != NULL;
+  if (packed) {
+    for (int np = np0; np < np1; np++) {
+      const int n0 = np * NR, nr = imin(NR, g->N - n0);
+      float *dst = pack_buf + (long)(np - np0) * panel;
+      for (int t = 0; t < g->ntaps; t++) {
+        pbt[(np - np0) * g->ntaps + t] = dst + (long)t * g->C * NR;
+        const float *src = g->bt[t] + n0;
+        for (int c = 0; c < g->C; c++) memcpy(dst + ((long)t * g->C + c) * NR, src + c * g->ldb, (size_t)nr * sizeof(float));
+      }
+    }
+  }
   for (int mt = mt0; mt < mt1; mt++) {
     const long m0 = (long)mt * MR;
     const int mr = (int)(j->M - m0 < MR ? j->M - m0 : MR);
@@ -70,10 +105,12 @@ static void igemm_task(void *ctx, int task) {
     }
     for (int np = np0; np < np1; np++) {
       const int n0 = np * NR, nr = imin(NR, g->N - n0);
-      for (int t = 0; t < g->ntaps; t++) bt[t] = g->bt[t] + n0;
       float *cr[PM_MAX_MR];
       for (int r = 0; r < mr; r++) cr[r] = crow[r] + n0;
-      isa->k1(rows, bt, g->ntaps, g->C, g->ldb, mr, nr, cr, g->bias ? g->bias + n0 : NULL, g->act, g->accumulate);
+      const float *const *b = packed ? (const float *const *)pbt + (np - np0) * g->ntaps : bt;
+      if (!packed)
+        for (int t = 0; t < g->ntaps; t++) bt[t] = g->bt[t] + n0;
+      isa->k1(rows, b, g->ntaps, g->C, packed ? NR : g->ldb, mr, nr, cr, g->bias ? g->bias + n0 : NULL, g->act, g->accumulate);
     }
   }
 }
