@@ -18,7 +18,8 @@ import { CountingLink, dealImage, decodeFixed, deltaWeights, encodeFixed, maskWe
 
 const { values: a } = parseArgs({ options: { model: { type: 'string' }, data: { type: 'string', default: 'pneumoniamnist' }, split: { type: 'string', default: 'test' }, limit: { type: 'string' }, from: { type: 'string', default: '0' }, out: { type: 'string' } } });
 if (!a.model) throw new Error('--model DIR is required');
-await initBackend('wasm');
+// PRIVMED_SMPC_BACKEND=cpu where the wasm files are not at hand (a bundled copy on another machine).
+await initBackend(process.env.PRIVMED_SMPC_BACKEND === 'cpu' ? 'cpu' : 'wasm');
 const { model, meta } = await loadModel(a.model);
 const prepared = prepareCompiled(model, meta, a.model, { revealLogits: true });
 const { plan, weights } = prepared;
