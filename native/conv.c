@@ -7,7 +7,7 @@
 #include <string.h>
 #include "privmed.h"
 
-/* Below this many input channels a tap's reduction is too short; gather an explicit im2col. */
+/* Below this many input channels a tap's reduction is too short: an explicit im2col, or row taps (conv-rows.c). */
 #define IM2COL_BELOW_CI 16
 #define K2_CHUNK 256
 #define MAX_SEGS 256
@@ -79,6 +79,7 @@ int pm_conv_forward(const pm_conv *cv, const float *x, const float *w, const flo
   g.bias = bias;
   g.act = act;
   const int taps = cv->KH * cv->KW;
+  if (cv->CI < IM2COL_BELOW_CI && cv->KW * cv->CI >= PM_ROW_TAPS_MIN && cv->KH <= PM_MAX_TAPS) return pm_conv_forward_rows(cv, x, w, &g);
   if (cv->CI < IM2COL_BELOW_CI || taps > PM_MAX_TAPS) {
     float *cols = im2col(cv, x);
     if (!cols) return -1;

@@ -64,6 +64,9 @@ typedef struct {
   int N, H, W, CI, KH, KW, CO, OH, OW, sy, sx, pt, pl;
 } pm_conv;
 int pm_conv_forward(const pm_conv *cv, const float *x, const float *w, const float *bias, int act, float *y);
+/* conv-rows.c: CI * KW >= PM_ROW_TAPS_MIN floats per filter row, few channels. */
+#define PM_ROW_TAPS_MIN 5
+int pm_conv_forward_rows(const pm_conv *cv, const float *x, const float *w, pm_igemm *g);
 int pm_conv_filter_grad(const pm_conv *cv, const float *x, const float *dy, float *dw);
 int pm_conv_input_grad(const pm_conv *cv, const float *dy, const float *w, float *dx);
 int pm_matmul(const float *a, const float *b, float *c, const float *bias, int act, int M, int K, int N, int ta, int tb);

@@ -21,8 +21,9 @@ const ISAS = choice.best ? ORDER.slice(0, ORDER.indexOf(choice.best) + 1) : [];
 const skip = ISAS.length === 0 ? `native add-on not in use (${choice.reason ?? 'unknown'}): its tests are skipped` : false;
 if (skip) process.stderr.write(`*** ${skip} ***\n`);
 
-// [x shape, filter shape, stride, padding]: both conv paths (explicit im2col below 16 input
-// channels, taps gathered in place above), tile edges in rows and columns, 7x7/2 stem,
+// [x shape, filter shape, stride, padding]: the three conv paths (below 16 input channels an
+// explicit im2col, or filter rows as taps when a row spans 5 floats or more; taps gathered in
+// place above), tile edges in rows and columns, 7x7/2 stem,
 // 1x1/2 shortcut, stride 3, valid padding, non-square filters, batch 1.
 const CASES: Case[] = [
   [[2, 7, 9, 3], [3, 3, 3, 5], 1, 'same'],
@@ -36,6 +37,9 @@ const CASES: Case[] = [
   [[2, 8, 8, 64], [3, 3, 64, 128], 2, 'same'],
   [[2, 8, 8, 64], [1, 1, 64, 128], 2, 'valid'],
   [[1, 5, 5, 130], [3, 3, 130, 35], 1, 'same'],
+  // Filter rows at least 128 floats apart and several row tiles per task: B panels packed (forward, then input gradient).
+  [[2, 10, 10, 24], [3, 3, 24, 130], 1, 'same'],
+  [[2, 10, 10, 130], [3, 3, 130, 20], 1, 'same'],
 ];
 
 const conv = (stride: number, pad: Pad) => (x: tf.Tensor, w: tf.Tensor) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, stride, pad);
