@@ -20,6 +20,7 @@ import { weightedCrossEntropyPerSample } from '../src/training/loss.js';
 import { planClipping } from '../src/dp/sgd/clipping.js';
 import { dpSgdStep } from '../src/dp/sgd/dp-sgd-step.js';
 import { GaussianGridMechanism, type GaussianGridPlan } from '../src/dp/mechanisms/grid-gaussian.js';
+import { discreteGaussianNoise } from '../src/dp/mechanisms/discrete-gaussian.js';
 import { medianMs } from './harness.js';
 import { opacusFigures } from './opacus-reference.js';
 
@@ -57,6 +58,11 @@ export async function benchDp(report: Report, opts: { quick?: boolean; backend?:
     const dp = dpSgdStep({ perSample, clip: planClipping({ kind: 'flat', norm: 1 }, perSample.variables), noiseMultiplier: 1, expectedBatchSize: BATCH });
     steps.push([method, dp.gradientStep]);
     noise = dp.noise;
+    if (method === 'vectorised') {
+      // The same step with its noise drawn only when the clipped sum is ready (no background draw).
+      const late = dpSgdStep({ perSample, clip: planClipping({ kind: 'flat', norm: 1 }, perSample.variables), noiseMultiplier: 1, expectedBatchSize: BATCH, noiseInBackground: false });
+      steps.push(['vectorised, noise drawn at release', late.gradientStep]);
+    }
   }
   // Interleaved, so that load from other processes drifts over all of them alike.
   const times = steps.map(() => [] as number[]);
@@ -74,11 +80,14 @@ export async function benchDp(report: Report, opts: { quick?: boolean; backend?:
     report({ metric: 'opacus small-cnn 1x64x64 b32 DP-SGD step', value: opacus.dpMs, unit: 'ms/step', baseline: opacus.nonPrivateMs, baselineLabel: 'Opacus non-private step' });
     dpTimes.forEach((ms, k) => report({ metric: `small-cnn 1x64x64 b32 DP-SGD step (${steps[k + 1]![0]}) vs Opacus`, value: ms, unit: 'ms/step', baseline: opacus.dpMs, baselineLabel: ref }));
   }
-  // The exact noise alone: one discrete Gaussian per parameter from the CSPRNG.
+  // The exact noise alone, drawn at once (a DP-SGD step draws it in the background while its gradients compute):
+  // one discrete Gaussian per parameter from the CSPRNG, on this engine and with the JavaScript sampler.
   const mechanism = new GaussianGridMechanism(noise!);
   const zero = new Float64Array(noise!.dimensions);
   const noiseMs = await medianMs(() => void mechanism.release(zero), runs);
   report({ metric: `exact Gaussian noise for ${noise!.dimensions} parameters`, value: noiseMs, unit: 'ms/step', baseline, baselineLabel: label });
+  const jsMs = await medianMs(() => void discreteGaussianNoise(noise!.dimensions, noise!.log2Scale, 'js'), runs);
+  report({ metric: `exact Gaussian noise for ${noise!.dimensions} parameters (JavaScript sampler)`, value: jsMs, unit: 'ms/step', baseline: noiseMs, baselineLabel: 'the noise on this engine' });
   optimizer.dispose();
   model.dispose();
 }

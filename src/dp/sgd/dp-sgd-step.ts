@@ -26,6 +26,11 @@ export interface DpSgdStepOptions {
   readonly expectedBatchSize: number;
   /** Augmentation multiplicity: each run of this many rows is the views of one sample (multiplicity.ts); default 1. */
   readonly multiplicity?: number;
+  /**
+   * Draw the step's noise on a background thread while the per-sample gradients
+   * compute (native engine; default true), instead of when the clipped sum is ready.
+   */
+  readonly noiseInBackground?: boolean;
 }
 
 export interface DpSgdStep {
@@ -45,7 +50,7 @@ export function dpSgdStep(o: DpSgdStepOptions): DpSgdStep {
   const gradientStep: GradientStep = async (batch, model) => {
     if (model !== perSample.model) throw new PrivmedError('DP-SGD: this gradient step was set up for a different model');
     if (batch.size > MAX_BATCH) throw new PrivmedError(`DP-SGD: batch of ${batch.size} samples is larger than the supported ${MAX_BATCH}`);
-    mechanism.prepare(); // the noise is drawn while the per-sample gradients compute
+    if (o.noiseInBackground !== false) mechanism.prepare(); // drawn while the per-sample gradients compute
     const sum = new ClippedSum(sizes, clip);
     const views = k > 1 ? new ViewAveragingSink(sum, sizes, k) : null;
     // A Poisson batch can be empty; the step still adds noise and updates, as the accountant assumes.
