@@ -40,6 +40,8 @@ export interface ModelMetadata {
   segmentation?: SegmentationMeta;
   /** Metrics at save time (e.g. best validation MCC). */
   metrics?: Record<string, number>;
+  /** Test-time augmentation that predict and evaluate apply ('dihedral': the 8 flips and quarter turns). */
+  tta?: 'dihedral';
 }
 
 /** The files of a saved model, in memory: model.json, weights.bin, privmed.json. */
@@ -110,6 +112,7 @@ export async function loadModel(dir: string): Promise<LoadedModel> {
   }
   const model = await tfl.loadLayersModel(tf.io.fromMemory({ modelTopology: modelJson.modelTopology as object, weightSpecs, weightData }));
   const meta = existsSync(join(dir, 'privmed.json')) ? (parse('privmed.json') as unknown as ModelMetadata) : inferMetadata(model);
+  if (meta.tta !== undefined && meta.tta !== 'dihedral') throw new PrivmedError(`${join(dir, 'privmed.json')}: tta must be 'dihedral' or absent, got ${JSON.stringify(meta.tta)}`);
   return { model, meta };
 }
 

@@ -173,8 +173,8 @@ async function scoreBestModel(cfg: SimulationConfig, database: string, modelDir:
     const normalisation = stored
       ? { mean: stored.mean, std: stored.std }
       : { mean: new Array<number>(channels).fill(0), std: new Array<number>(channels).fill(1) };
-    const metrics = await evaluate(model, new TransformedDataset(test, normaliseTransform(normalisation), 0));
-    await saveModel(modelDir, model, { spec, classes, normalisation, config: cfg, ...storedPreprocessing(test.info, normalisation, data.stain), metrics: { round, testAuc: metrics.auc } });
+    const metrics = await evaluate(model, new TransformedDataset(test, normaliseTransform(normalisation), 0), 128, cfg.training.tta);
+    await saveModel(modelDir, model, { spec, classes, normalisation, config: cfg, ...storedPreprocessing(test.info, normalisation, data.stain), ...(cfg.training.tta ? { tta: cfg.training.tta } : {}), metrics: { round, testAuc: metrics.auc } });
     model.dispose();
     return { status: run.status, bestRound: run.bestRound, bestMetric: run.bestMetric, test: metrics, classes, modelDir };
   } finally {

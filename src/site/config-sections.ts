@@ -32,6 +32,9 @@ export function modelSection(defaultArch: 'small-cnn' | 'resnet18') {
     .prefault({});
 }
 
+/** Test-time augmentation stored with the model, so that predict and evaluate apply it: 'dihedral' averages the 8 flips and quarter turns. */
+export const ttaField = z.enum(['dihedral']).optional();
+
 /** Label smoothing of the training loss: targets (1 - s) one-hot + s / K; 0 is off. */
 export const labelSmoothingField = z.number().min(0).lt(1).default(0);
 

@@ -97,7 +97,7 @@ export async function runTraining(
       labelSmoothing: cfg.training.labelSmoothing,
       ...(cfg.training.ema !== undefined ? { ema: cfg.training.ema } : {}),
       outputDir: cfg.output,
-      metadata: { spec, classes: info.classes, normalisation: stats, config: cfg, ...storedPreprocessing(info, stats, data.stain) },
+      metadata: { spec, classes: info.classes, normalisation: stats, config: cfg, ...storedPreprocessing(info, stats, data.stain), ...(cfg.training.tta ? { tta: cfg.training.tta } : {}) },
       resume: opts.resume,
       onEvent: opts.onEvent,
       ...(dp ? { gradientStep: dp.gradientStep, batchSource: dp.batchSource } : {}),
@@ -114,7 +114,7 @@ export async function runTraining(
     });
   }
   const best = await loadModel(result.bestDir);
-  const test = await evaluate(best.model, new TransformedDataset(data.splits.test, normaliseTransform(best.meta.normalisation), 0));
+  const test = await evaluate(best.model, new TransformedDataset(data.splits.test, normaliseTransform(best.meta.normalisation), 0), 128, best.meta.tta);
   // What the model is for, and how its validation inputs look: privmed predict flags inputs outside it (#18 item 12).
   if (data.splits.val.length > 1) await recordIntendedUse(result.bestDir, best.model, new TransformedDataset(data.splits.val, normaliseTransform(best.meta.normalisation), 0), data.name);
   best.model.dispose();

@@ -4,7 +4,7 @@
  * among several sites (the same seeded partition in every process).
  */
 import { z } from 'zod';
-import { augmentField, backendField, labelSmoothingField, datasetFields, modelSection } from './config-sections.js';
+import { augmentField, backendField, labelSmoothingField, ttaField, datasetFields, modelSection } from './config-sections.js';
 import { PrivacySchema } from '../dp/privacy-config.js';
 import { OptimizerSchema } from '../training/config.js';
 import { SegmentationSchema } from './segmentation-config.js';
@@ -48,6 +48,7 @@ export const SiteSchema = z.strictObject({
     seed: z.number().int().min(0).default(42),
     augment: augmentField,
     labelSmoothing: labelSmoothingField,
+    tta: ttaField,
   }).prefault({}),
   backend: backendField,
   privacy: SitePrivacySchema.optional(),

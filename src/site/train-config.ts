@@ -1,6 +1,6 @@
 /** The `privmed train --config run.yaml` schema, with defaults a radiology group can start from. */
 import { z } from 'zod';
-import { augmentField, backendField, labelSmoothingField, datasetFields, modelSection } from './config-sections.js';
+import { augmentField, backendField, labelSmoothingField, ttaField, datasetFields, modelSection } from './config-sections.js';
 import { PrivacySchema } from '../dp/privacy-config.js';
 import { SegmentationSchema } from './segmentation-config.js';
 import { OptimizerSchema, ScheduleSchema } from '../training/config.js';
@@ -31,6 +31,7 @@ export const TrainConfigSchema = z.strictObject({
     patience: z.number().int().min(0).default(5),
     augment: augmentField,
     labelSmoothing: labelSmoothingField,
+    tta: ttaField,
     /** Decay of an exponential moving average of the weights used for validation and the saved model (e.g. 0.9); off when absent. */
     ema: z.number().gt(0).lt(1).optional(),
   }).prefault({}),

@@ -36,7 +36,7 @@ export function registerEvaluateCommand(program: Command): void {
         return;
       }
       // predict (not evaluate): the charts need the probabilities, the metrics come from the same ones.
-      const p = await predict(model, await evaluationData(opts.data, opts.split, opts.model, meta));
+      const p = await predict(model, await evaluationData(opts.data, opts.split, opts.model, meta), 128, meta.tta);
       const m = { ...classificationMetrics(p.labels, p.probs, meta.classes.length), loss: p.loss };
       let plots: string[] | undefined;
       if (opts.plots) {

@@ -12,7 +12,7 @@ import { initBackend, type BackendName } from '../../engine/backend.js';
 import { classificationMetrics } from '../../metrics/classification.js';
 import { loadModel, type ModelMetadata } from '../../models/io.js';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { predict } from '../../training/evaluate.js';
+import { classProbabilities, predict } from '../../training/evaluate.js';
 import { formatMetrics, printJson } from '../output.js';
 import { predictSegmentationFiles } from '../../site/segment-folder.js';
 import { inspectFile } from '../../data/inspect/inspect-file.js';
@@ -58,7 +58,7 @@ function argmax(probs: ArrayLike<number>, from: number, k: number): number {
 /** Every file of a labelled folder: its prediction, then accuracy and the confusion matrix. */
 async function predictFolder(model: tfl.LayersModel, meta: ModelMetadata, opts: { model: string; data: string; split: string; json: boolean }): Promise<void> {
   const ds = await evaluationData(opts.data, opts.split, opts.model, meta);
-  const p = await predict(model, ds);
+  const p = await predict(model, ds, 128, meta.tta);
   const k = meta.classes.length;
   for (let n = 0; n < p.labels.length; n++) {
     const file = ds.describe?.(p.indices[n]!) ?? `item ${p.indices[n]}`;
@@ -122,10 +122,10 @@ export function registerPredictCommand(program: Command): void {
         const got: { features?: Float32Array } = {};
         const probs = tf.tidy(() => {
           const input = tf.tensor4d(x, [1, h, w, c]);
-          if (!featured) return tf.softmax(model.apply(input, { training: false }) as tf.Tensor2D).dataSync();
+          if (!featured) return classProbabilities(model, input, meta.tta).dataSync();
           const [f, logits] = featured.apply(input, { training: false }) as tf.Tensor[];
           got.features = f!.dataSync() as Float32Array;
-          return tf.softmax(logits as tf.Tensor2D).dataSync();
+          return (meta.tta ? classProbabilities(model, input, meta.tta) : tf.softmax(logits as tf.Tensor2D)).dataSync();
         });
         const outside = use && got.features ? checkInput(use, await inspectFile(file), x, got.features) : [];
         if (outside.length) {
