@@ -8,9 +8,13 @@
  * wire format. "*_ms" is wall time, "*_cpu_ms" CPU time of the process
  * (steadier when other work shares the cores). "round_extra_*" is the
  * critical path of a round with the nodes on their own machines (slowest
- * node + coordinator) minus the plain round's.
+ * node + coordinator) minus the plain round's. The coordinator removes the
+ * masks on worker threads, as the federation's coordinator does
+ * (mask-pool.ts; PRIVMED_THREADS, default all cores); at n = 50 and 11M the
+ * round is run once more with the serial removal ("...serial.*") for comparison.
  */
 import { chooseGraphParameters, runSecAggRound, type SecAggParams, type SecAggRoundReport } from '../src/secagg/index.js';
+import { MaskPool } from '../src/federation/protocols/secagg/mask-pool.js';
 
 export interface BenchResult {
   metric: string;
@@ -29,6 +33,18 @@ const PLAIN_HEADER_BYTES = 40;
 
 export async function benchSecAgg(report: (r: BenchResult) => void, opts: { quick?: boolean } = {}): Promise<void> {
   const sizes = opts.quick ? SIZES.slice(0, 1) : SIZES;
+  const pool = new MaskPool();
+  const workers = await pool.start();
+  const removeMasks = (acc: Uint32Array, jobs: Parameters<MaskPool['remove']>[1]) => pool.removeSync(acc, jobs, workers);
+  report({ metric: 'secagg.mask_threads', value: workers.length, unit: 'threads' });
+  try {
+    await rounds(report, sizes, removeMasks);
+  } finally {
+    for (const w of workers) await w.terminate();
+  }
+}
+
+async function rounds(report: (r: BenchResult) => void, sizes: typeof SIZES, removeMasks: (acc: Uint32Array, jobs: Parameters<MaskPool['remove']>[1]) => void): Promise<void> {
   for (const { label, length } of sizes) {
     const update = syntheticUpdate(length);
     for (const n of NODE_COUNTS) {
@@ -46,13 +62,18 @@ export async function benchSecAgg(report: (r: BenchResult) => void, opts: { quic
       };
       report({ metric: `${prefix}.neighbours`, value: complete ? n - 1 : degree, unit: 'nodes' });
       report({ metric: `${prefix}.threshold`, value: threshold, unit: 'shares' });
-      const secagg = runSecAggRound({ params, inputs: (id) => ({ values: update, weight: 100 * id }) });
+      const secagg = runSecAggRound({ params, inputs: (id) => ({ values: update, weight: 100 * id }), removeMasks });
       reportRound(report, prefix, secagg, plain, n);
       await yieldToEventLoop();
+      if (label === '11M' && n === 50) {
+        const serial = runSecAggRound({ params, inputs: (id) => ({ values: update, weight: 100 * id }) });
+        reportRound(report, `${prefix}.serial`, serial, plain, n);
+        await yieldToEventLoop();
+      }
       if (label === '0.3M') {
         // Recovery work: 10% of the nodes (at least one) vanish after sharing keys, before masking.
         const dropped = Array.from({ length: Math.max(1, Math.floor(n / 10)) }, (_, i) => n - i);
-        const withDropouts = runSecAggRound({ params, inputs: (id) => ({ values: update, weight: 100 * id }), dropouts: { 'masked-input': dropped } });
+        const withDropouts = runSecAggRound({ params, inputs: (id) => ({ values: update, weight: 100 * id }), dropouts: { 'masked-input': dropped }, removeMasks });
         report({ metric: `${prefix}.dropout10pct.coordinator_ms`, value: withDropouts.millis.coordinator, unit: 'ms', baseline: plain.coordinatorMs });
         await yieldToEventLoop();
       }

@@ -3,6 +3,7 @@ import type { SecAggInput, SecAggMessage, SecAggParams } from './messages.js';
 import type { RandomSource } from '../crypto/random.js';
 import type { SecAggAuthentication, SecAggVerifier } from './authentication.js';
 import { SecAggServer, type SecAggResult } from './server.js';
+import type { MaskRemover } from './unmask-jobs.js';
 import { decodeMessageOf, encodeMessage, type MessageOf } from './wire.js';
 
 /** The stages at which a node can fall silent ('consistency' only in authenticated rounds). */
@@ -33,6 +34,8 @@ export interface SecAggRoundOptions {
   /** Authenticated rounds (params.authenticated): each node's identity, and the coordinator's verifier. */
   authentication?: (nodeId: number) => SecAggAuthentication;
   verifier?: SecAggVerifier;
+  /** Removes the masks at the end (default: in this thread, one after the other). */
+  removeMasks?: MaskRemover;
 }
 
 export interface SecAggRoundReport {
@@ -160,7 +163,7 @@ export function runSecAggRound(options: SecAggRoundOptions): SecAggRoundReport {
     atCoordinator(() => server.receiveUnmaskResponse(delivered));
   }
 
-  const result = atCoordinator(() => server.finish());
+  const result = atCoordinator(() => server.finish(options.removeMasks));
   return {
     result,
     bytes: { sentByNode, receivedByNode, sentByCoordinator, receivedByCoordinator },

@@ -11,6 +11,7 @@ export { minimumThreshold, validateParams } from './params.js';
 export { fixedPointScheme, quantisationErrorBound, type FixedPointScheme } from './input-encoding.js';
 export { encodeMessage, decodeMessage, decodeMessageOf, type MessageOf } from './wire.js';
 export { SecAggError, type SecAggErrorCode } from './errors.js';
+export { removeMasksHere, type MaskJob, type MaskRemover } from './unmask-jobs.js';
 export { keysTranscript, survivorsTranscript, type SecAggAuthentication, type SecAggSigner, type SecAggVerifier } from './authentication.js';
 export type { RandomSource } from '../crypto/random.js';
 export type * from './messages.js';

@@ -1,10 +1,8 @@
 import { equalBytes } from '../crypto/bytes.js';
-import { applyMask } from '../crypto/prg.js';
 import { systemRandom, type RandomSource } from '../crypto/random.js';
 import { addInto, ringFromLittleEndian, RING_ELEMENT_BYTES } from '../crypto/ring.js';
 import type { Share } from '../crypto/shamir.js';
-import { isClampedScalar, privateKeyObject, x25519PublicKey, X25519_KEY_BYTES } from '../crypto/x25519.js';
-import { pairwiseMaskKey, selfMaskKey, selfMaskSeedCommitment } from './derive.js';
+import { X25519_KEY_BYTES } from '../crypto/x25519.js';
 import { SecAggError } from './errors.js';
 import { graphNonceCommitment, graphSeed, neighbourGraph } from './graph.js';
 import { decodeSum, fixedPointScheme, quantisationErrorBound, type FixedPointScheme } from './input-encoding.js';
@@ -29,7 +27,7 @@ import type {
   SurvivorSignature,
 } from './messages.js';
 import { validateParams } from './params.js';
-import { reconstructSecret, x25519Agree } from './primitives.js';
+import { removeMasksHere, unmaskJobs, type MaskJob, type MaskRemover } from './unmask-jobs.js';
 
 export interface SecAggServerOptions {
   /** Randomness for the graph nonce; defaults to the system CSPRNG. */
@@ -237,47 +235,43 @@ export class SecAggServer {
     this.responded.add(id);
   }
 
-  /** Reconstructs the secrets, removes the masks and decodes the sum. */
-  finish(): SecAggResult {
+  /** Reconstructs the secrets, removes the masks (here, or with `remove`) and decodes the sum. */
+  finish(remove: MaskRemover = removeMasksHere): SecAggResult {
+    remove(this.accumulator, this.maskJobs());
+    return this.decoded();
+  }
+
+  /** finish() with the masks removed elsewhere (worker threads), without blocking this thread. */
+  async finishAsync(remove: (acc: Uint32Array, jobs: readonly MaskJob[]) => Promise<void>): Promise<SecAggResult> {
+    await remove(this.accumulator, this.maskJobs());
+    return this.decoded();
+  }
+
+  private maskJobs(): MaskJob[] {
     this.expect('unmasking');
-    const t = this.params.threshold;
+    try {
+      return unmaskJobs({
+        roundId: this.params.roundId,
+        threshold: this.params.threshold,
+        contributors: [...this.maskedFrom].sort((a, b) => a - b),
+        dropped: [...this.shareKeys.keys()].filter((v) => !this.maskedFrom.has(v)).sort((a, b) => a - b),
+        selfMaskSeedShares: this.selfMaskSeedShares,
+        maskKeyShares: this.maskKeyShares,
+        commitmentOf: (u) => this.shareKeys.get(u)!.selfMaskSeedCommitment,
+        maskPublicKeyOf: (v) => this.keys.get(v)!.maskPublicKey,
+        neighboursOf: (v) => this.graph.get(v)!,
+        contributed: (u) => this.maskedFrom.has(u),
+      });
+    } catch (e) {
+      this.current = 'failed';
+      throw e;
+    }
+  }
+
+  private decoded(): SecAggResult {
+    this.current = 'done';
     const contributors = [...this.maskedFrom].sort((a, b) => a - b);
     const dropped = [...this.shareKeys.keys()].filter((v) => !this.maskedFrom.has(v)).sort((a, b) => a - b);
-    const short = [
-      ...contributors.filter((u) => (this.selfMaskSeedShares.get(u)?.length ?? 0) < t).map((u) => `self-mask seed of node ${u}`),
-      ...dropped.filter((v) => (this.maskKeyShares.get(v)?.length ?? 0) < t).map((v) => `mask key of node ${v}`),
-    ];
-    if (short.length > 0) {
-      this.current = 'failed';
-      throw new SecAggError('below-threshold', `fewer than ${t} shares arrived for: ${short.join(', ')}`, {
-        hint: 'too many nodes dropped out during unmasking; the round cannot be completed',
-      });
-    }
-    const roundId = this.params.roundId;
-    for (const u of contributors) {
-      const seed = reconstructSecret(this.selfMaskSeedShares.get(u)!, t);
-      if (!equalBytes(selfMaskSeedCommitment(seed, roundId, u), this.shareKeys.get(u)!.selfMaskSeedCommitment)) {
-        this.current = 'failed';
-        throw new SecAggError('protocol', `the self-mask seed of node ${u} does not match its commitment: a share holder sent a wrong share`);
-      }
-      applyMask(this.accumulator, selfMaskKey(seed, roundId, u), -1);
-    }
-    for (const v of dropped) {
-      const secretKey = reconstructSecret(this.maskKeyShares.get(v)!, t);
-      // X25519 ignores the clamped bits, so check them too: a wrong share must not slip through there.
-      if (!isClampedScalar(secretKey) || !equalBytes(x25519PublicKey(secretKey), this.keys.get(v)!.maskPublicKey)) {
-        this.current = 'failed';
-        throw new SecAggError('protocol', `the mask key of node ${v} does not match its public key: a share holder sent a wrong share`);
-      }
-      const privateKey = privateKeyObject(secretKey);
-      for (const u of this.graph.get(v)!) {
-        if (!this.maskedFrom.has(u)) continue;
-        const shared = x25519Agree(privateKey, this.keys.get(u)!.maskPublicKey, u);
-        // Undo the mask u added for v (u added it if u < v, subtracted it otherwise).
-        applyMask(this.accumulator, pairwiseMaskKey(shared, roundId, u, v), u < v ? -1 : 1);
-      }
-    }
-    this.current = 'done';
     const decoded = decodeSum(this.accumulator, this.scheme);
     return { ...decoded, contributors, dropped, errorBound: quantisationErrorBound(this.scheme, contributors.length) };
   }

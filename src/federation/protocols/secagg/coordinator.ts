@@ -20,6 +20,7 @@
  * The statistics exchange before round 1 (wire/statistics.ts) runs the same
  * protocol, with a STEP statistics/secagg-setup task in place of the FIT.
  */
+import { MaskPool } from './mask-pool.js';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { PrivmedError } from '../../../common/errors.js';
@@ -92,6 +93,8 @@ type NodeMessageKind = 'advertise-keys' | 'share-keys' | 'masked-input' | 'consi
 export class SecAggAggregator implements Aggregator {
   readonly name = 'secagg';
   private caPem?: string;
+  /** Worker threads that remove the masks of large rounds (mask-pool.ts). */
+  private readonly maskPool = new MaskPool();
 
   constructor(private readonly options: SecAggAggregatorOptions) {}
 
@@ -256,7 +259,7 @@ export class SecAggAggregator implements Aggregator {
         server.receiveUnmaskResponse(decode(node, reply, 'unmask-response')),
       );
 
-      const result = server.finish();
+      const result = await server.finishAsync((acc, jobs) => this.maskPool.remove(acc, jobs));
       const contributors = result.contributors.map((id) => nodeOf.get(id)!);
       // A contributor that missed only the unmasking is still in the sum: it did not fail the round.
       for (const node of contributors) failures.delete(node);

@@ -17,7 +17,12 @@ export async function exchangeStage(
   accept: Accept,
 ): Promise<void> {
   for (const [node, spec] of tasks) {
-    spec.check = acceptReply((reply) => accept(node, reply));
+    spec.check = acceptReply((reply) => {
+      accept(node, reply);
+      // Added into the running sum: the round keeps no node's vector until the stage ends.
+      reply.tensors = null;
+      reply.payload = Buffer.alloc(0);
+    });
   }
   const { failures: out } = await exchange(tasks, stage.deadline);
   for (const f of out) if (!failures.has(f.node)) failures.set(f.node, { ...f, reason: `${stage.name}: ${f.reason}` });
