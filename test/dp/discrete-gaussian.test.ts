@@ -14,7 +14,7 @@ import { assertChiSquare, assertFrequency, assertMeanNear, moments } from './sta
 
 await initBackend('wasm');
 const hasNative = engineChoice()?.best !== undefined;
-if (!hasNative) process.stderr.write('*** native add-on not built: the native noise sampler is not tested ***\n');
+if (!hasNative) process.stderr.write(`*** native add-on not loaded (${engineChoice()?.reason ?? 'unknown'}): the native noise sampler is not tested ***\n`);
 
 function withNative<T>(fn: (addon: NativeAddon) => T): T {
   useEngine('native');
@@ -71,7 +71,7 @@ if (hasNative) {
   paths.push(['native background', (count, m) => withNative(() => new PendingNoise(count, m)).take()]);
 }
 
-test('the native keystream is RFC 8439 ChaCha20 (node:crypto) for chunks 0 and 7', { skip: !hasNative && 'native add-on not built' }, () => {
+test('the native keystream is RFC 8439 ChaCha20 (node:crypto) for chunks 0 and 7', { skip: !hasNative && 'native add-on not loaded' }, () => {
   const key = randomBytes(32);
   for (const chunk of [0, 7]) {
     const got = new Uint32Array(300);
@@ -81,7 +81,7 @@ test('the native keystream is RFC 8439 ChaCha20 (node:crypto) for chunks 0 and 7
   }
 });
 
-test('the native and the JavaScript sampler give the same values for one key', { skip: !hasNative && 'native add-on not built' }, () => {
+test('the native and the JavaScript sampler give the same values for one key', { skip: !hasNative && 'native add-on not loaded' }, () => {
   for (const m of [0, 3, 20, 26]) {
     const key = randomBytes(32);
     const count = 2 * NOISE_CHUNK + 333;
@@ -92,7 +92,7 @@ test('the native and the JavaScript sampler give the same values for one key', {
   }
 });
 
-test('a background draw gives the values of the same key drawn at once, and is collected once', { skip: !hasNative && 'native add-on not built' }, () => {
+test('a background draw gives the values of the same key drawn at once, and is collected once', { skip: !hasNative && 'native add-on not loaded' }, () => {
   withNative((addon) => {
     for (const count of [0, 5, 3 * NOISE_CHUNK + 1]) {
       const key = randomBytes(32);
