@@ -67,6 +67,14 @@ test('predict and evaluate on a folder of class folders apply the stored stain n
     const m = JSON.parse(e.stdout) as { accuracy: number; confusion: number[][] };
     assert.equal(m.accuracy, summary.accuracy);
     assert.deepEqual(m.confusion, summary.confusion);
+    // Test-time augmentation on request: the 8 flips and quarter turns, a different (averaged) loss.
+    const t = run(['evaluate', '--json', '--tta', 'dihedral']);
+    assert.equal(t.status, 0, t.stderr);
+    const tm = JSON.parse(t.stdout) as { tta: string; loss: number; n: number };
+    assert.equal(tm.tta, 'dihedral');
+    assert.equal(tm.n, 6);
+    assert.notEqual(tm.loss, (m as unknown as { loss: number }).loss);
+    assert.match(run(['evaluate', '--tta', 'sideways']).stderr, /--tta: expected stored, dihedral or none, got 'sideways'/);
     const human = run(['evaluate']);
     assert.match(human.stdout, /test accuracy \d\.\d{4}/);
     assert.match(human.stdout, /confusion matrix \(rows: true, columns: predicted\), n = 6/);

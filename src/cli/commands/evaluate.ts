@@ -21,9 +21,11 @@ export function registerEvaluateCommand(program: Command): void {
     .option('--backend <name>', 'wasm, cpu or tensorflow', 'wasm')
     .option('--json', 'print one JSON object', false)
     .option('--plots <dir>', 'also write roc, confusion and calibration charts (.svg and .png) into this folder')
+    .option('--tta <kind>', "test-time augmentation: the model's own (stored), dihedral or none", 'stored')
     .option('--cases <which>', "segmentation: all cases of the folder, or the model's own train, val or test cases (its stored split)", 'all')
-    .action(async (opts: { model: string; data: string; split: string; backend: BackendName; json: boolean; plots?: string; cases: string }) => {
+    .action(async (opts: { model: string; data: string; split: string; backend: BackendName; json: boolean; plots?: string; cases: string; tta: string }) => {
       if (!['train', 'val', 'test'].includes(opts.split)) throw new PrivmedError(`--split: expected train, val or test, got '${opts.split}'`);
+      if (!['stored', 'dihedral', 'none'].includes(opts.tta)) throw new PrivmedError(`--tta: expected stored, dihedral or none, got '${opts.tta}'`);
       if (!['all', 'train', 'val', 'test'].includes(opts.cases)) throw new PrivmedError(`--cases: expected all, train, val or test, got '${opts.cases}'`);
       const line = await initBackend(opts.backend);
       if (!opts.json) process.stderr.write(line + '\n');
@@ -36,14 +38,15 @@ export function registerEvaluateCommand(program: Command): void {
         return;
       }
       // predict (not evaluate): the charts need the probabilities, the metrics come from the same ones.
-      const p = await predict(model, await evaluationData(opts.data, opts.split, opts.model, meta), 128, meta.tta);
+      const tta = opts.tta === 'stored' ? meta.tta : opts.tta === 'dihedral' ? 'dihedral' : undefined;
+      const p = await predict(model, await evaluationData(opts.data, opts.split, opts.model, meta), 128, tta);
       const m = { ...classificationMetrics(p.labels, p.probs, meta.classes.length), loss: p.loss };
       let plots: string[] | undefined;
       if (opts.plots) {
         mkdirSync(opts.plots, { recursive: true });
         plots = await writeEvaluationCharts(opts.plots, { labels: p.labels, probs: p.probs, classes: meta.classes }, opts.split);
       }
-      if (opts.json) printJson({ model: opts.model, data: opts.data, split: opts.split, ...m, ...(plots ? { plots } : {}) });
+      if (opts.json) printJson({ model: opts.model, data: opts.data, split: opts.split, tta: tta ?? 'none', ...m, ...(plots ? { plots } : {}) });
       else console.log(`${formatMetrics(m, meta.classes, opts.split)}\n${formatRecall(m.recall, meta.classes)}${plots ? `\nplots: ${plots.join(', ')}` : ''}`);
     });
 }
