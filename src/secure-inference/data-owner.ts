@@ -25,7 +25,7 @@ import {
 import { MaterialFeed } from './material-feed.js';
 import { maxProtocolMessage } from './model-owner.js';
 import { clientCredentials } from './tls.js';
-import { FrameLink, MAX_GRPC_MESSAGE, smpcServices, type DuplexLike, type SmpcFrame, SMPC_KEEPALIVE } from './wire.js';
+import { FrameLink, MAX_GRPC_MESSAGE, smpcServices, type DuplexLike, type SmpcFrame, SMPC_KEEPALIVE, SMPC_CLIENT_WINDOW } from './wire.js';
 
 export interface SecureResult {
   classIndex: number;
@@ -56,7 +56,7 @@ export class DataOwnerSession {
 
   static async connect(options: { modelOwner: string; dealer: string; tls: TlsMaterial; lookahead?: number }): Promise<DataOwnerSession> {
     const Ctor = smpcServices().modelOwner;
-    const client = new Ctor(options.modelOwner, clientCredentials(options.tls), { ...channelOptions(MAX_GRPC_MESSAGE), ...SMPC_KEEPALIVE });
+    const client = new Ctor(options.modelOwner, clientCredentials(options.tls), { ...channelOptions(MAX_GRPC_MESSAGE), ...SMPC_KEEPALIVE, ...SMPC_CLIENT_WINDOW });
     const call = (client as unknown as { Session(): grpc.ClientDuplexStream<SmpcFrame, SmpcFrame> }).Session();
     // Until the plan says how large the masked weights are, one message may hold up to 1 GiB.
     const link = new FrameLink(call as unknown as DuplexLike<SmpcFrame>, 1 << 30, `model owner at ${options.modelOwner}`);

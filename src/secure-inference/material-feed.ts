@@ -8,7 +8,7 @@ import * as grpc from '@grpc/grpc-js';
 import { channelOptions, type TlsMaterial } from '../net/index.js';
 import { decodeStep, planSteps, stepBytes, SmpcError, type Plan, type Step, type StepShare } from '../smpc/index.js';
 import { clientCredentials } from './tls.js';
-import { Inbox, MAX_GRPC_MESSAGE, smpcServices, type MaterialChunk, type MaterialRequest, SMPC_KEEPALIVE } from './wire.js';
+import { Inbox, MAX_GRPC_MESSAGE, smpcServices, type MaterialChunk, type MaterialRequest, SMPC_KEEPALIVE, SMPC_CLIENT_WINDOW } from './wire.js';
 
 export class MaterialFeed {
   readonly images = new Inbox<StepShare[]>();
@@ -29,7 +29,7 @@ export class MaterialFeed {
     private readonly lookahead = 1,
   ) {
     const Ctor = smpcServices().dealer;
-    this.client = new Ctor(address, clientCredentials(tls), { ...channelOptions(MAX_GRPC_MESSAGE), ...SMPC_KEEPALIVE });
+    this.client = new Ctor(address, clientCredentials(tls), { ...channelOptions(MAX_GRPC_MESSAGE), ...SMPC_KEEPALIVE, ...SMPC_CLIENT_WINDOW });
     this.call = (this.client as unknown as { Material(): grpc.ClientDuplexStream<MaterialRequest, MaterialChunk> }).Material();
     const fail = (e: Error): void => {
       this.images.fail(e);

@@ -22,6 +22,12 @@ export const MAX_GRPC_MESSAGE = 8 << 20;
  * would drop the connection mid-image.
  */
 export const SMPC_KEEPALIVE = { 'grpc.keepalive_time_ms': 60_000, 'grpc.keepalive_timeout_ms': 600_000 } as const;
+/**
+ * A client's HTTP/2 receive window: the dealer's material (tens of MB per image)
+ * and the model owner's 200 kB openings would otherwise stall every 64 kB until
+ * the receiver's event loop acknowledges them.
+ */
+export const SMPC_CLIENT_WINDOW = { 'grpc-node.flow_control_window': 16 << 20 } as const;
 
 export interface SmpcHello {
   planJson: string;

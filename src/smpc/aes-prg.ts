@@ -22,6 +22,11 @@ function fixedCipher(): Cipher {
   return cipher;
 }
 
+/** AES-128 under the fixed key on whole blocks (the caller xors the input back in: Matyas-Meyer-Oseas). */
+export function aesFixedBlocks(blocks: Uint8Array): Buffer {
+  return fixedCipher().update(blocks);
+}
+
 const input = Buffer.alloc(CHUNK_SEEDS * 32);
 const input32 = new Uint32Array(input.buffer, input.byteOffset, input.byteLength / 4);
 
@@ -58,30 +63,6 @@ export function expandSeeds(seeds: Uint8Array, count: number, out: Uint8Array): 
     const enc = aligned(encBuf) ? new Uint32Array(encBuf.buffer, encBuf.byteOffset, n * 8) : new Uint32Array(new Uint8Array(encBuf).buffer);
     const base = start * 8;
     for (let j = 0; j < n * 8; j++) o32[base + j] = enc[j]! ^ input32[j]!;
-  }
-}
-
-/**
- * out[4i .. 4i+4) = G_side(seed i), side[i] in {0, 1}: the one child the
- * evaluator of a DCF follows, one AES block per seed instead of two.
- */
-export function expandChosen(seeds: Uint32Array, side: Uint8Array, count: number, out: Uint32Array): void {
-  const aes = fixedCipher();
-  const chunk = 2 * CHUNK_SEEDS;
-  for (let start = 0; start < count; start += chunk) {
-    const n = Math.min(chunk, count - start);
-    for (let i = 0; i < n; i++) {
-      const src = 4 * (start + i);
-      const dst = 4 * i;
-      input32[dst] = seeds[src]! ^ side[start + i]!;
-      input32[dst + 1] = seeds[src + 1]!;
-      input32[dst + 2] = seeds[src + 2]!;
-      input32[dst + 3] = seeds[src + 3]!;
-    }
-    const encBuf = aes.update(input.subarray(0, n * 16));
-    const enc = aligned(encBuf) ? new Uint32Array(encBuf.buffer, encBuf.byteOffset, n * 4) : new Uint32Array(new Uint8Array(encBuf).buffer);
-    const base = 4 * start;
-    for (let j = 0; j < n * 4; j++) out[base + j] = enc[j]! ^ input32[j]!;
   }
 }
 

@@ -15,7 +15,7 @@
  * correction makes them [suffix < alpha's suffix] on alpha's path (early
  * termination, Boyle-Gilboa-Ishai 2016), which saves 7 levels of corrections.
  */
-import { expandChosen, expandSeeds, randomSeeds } from './aes-prg.js';
+import { aesFixedBlocks, expandSeeds, randomSeeds } from './aes-prg.js';
 import { SmpcError } from './errors.js';
 
 export interface DcfPublic {
@@ -155,57 +155,82 @@ export function dcfEval(key: DcfKey, x: Float64Array): Uint8Array {
   return dcfEvalWords(key, xhi, xlo);
 }
 
+/** Gates per AES call in the evaluator: 128 KiB of blocks, all state of a chunk stays in cache. */
+const EVAL_CHUNK = 8192;
+const evalBlocks = new Uint8Array(16 * EVAL_CHUNK);
+const evalIn = new Uint32Array(evalBlocks.buffer);
+
 /**
  * dcfEval with x as 32-bit words (hi, lo), each below 2^bits (the caller
  * extracts them). The evaluator follows one child per level, so it needs one
- * AES block per gate and level.
+ * AES block per gate and level; it walks all levels of a chunk of gates
+ * before the next chunk, and keeps each seed in the AES input block itself
+ * (bit 0 of the first word, cleared in every seed, carries the side to take).
  */
 export function dcfEvalWords(key: DcfKey, xhi: Uint32Array, xlo: Uint32Array): Uint8Array {
   const { count, bits, cw, cwBits, final } = key;
   if (xlo.length !== count || xhi.length !== count) throw new SmpcError('shape', `comparison inputs: ${xlo.length} values for ${count} keys`);
-  const s = new Uint32Array(4 * count);
-  new Uint8Array(s.buffer).set(key.seeds.subarray(0, 16 * count));
+  const seeds = key.seeds.byteOffset % 4 === 0 ? new Uint32Array(key.seeds.buffer, key.seeds.byteOffset, 4 * count) : new Uint32Array(key.seeds.slice(0, 16 * count).buffer);
   const cw32 = cw.byteOffset % 4 === 0 ? new Uint32Array(cw.buffer, cw.byteOffset, cw.byteLength / 4) : new Uint32Array(cw.slice().buffer);
-  const t = new Uint8Array(count).fill(key.party);
   const v = new Uint8Array(count);
-  const side = new Uint8Array(count);
-  const e = new Uint32Array(4 * count);
   const levels = dcfLevels(bits);
-  for (let level = 0; level < levels; level++) {
-    const j = bits - 1 - level;
-    if (j >= 32) for (let g = 0; g < count; g++) side[g] = (xhi[g]! >>> (j - 32)) & 1;
-    else for (let g = 0; g < count; g++) side[g] = (xlo[g]! >>> j) & 1;
-    expandChosen(s, side, count, e);
-    const cwBase = level * count;
-    for (let g = 0; g < count; g++) {
-      const w0 = e[4 * g]!;
-      const o = 4 * g;
-      if (t[g]) {
-        const cb = cwBits[cwBase + g]!;
-        const c = 4 * (cwBase + g);
-        v[g] = v[g]! ^ ((w0 >>> 1) & 1) ^ (cb & 1);
-        t[g] = (w0 & 1) ^ ((cb >>> (1 + side[g]!)) & 1);
-        s[o] = (w0 & ~3) ^ cw32[c]!;
-        s[o + 1] = e[o + 1]! ^ cw32[c + 1]!;
-        s[o + 2] = e[o + 2]! ^ cw32[c + 2]!;
-        s[o + 3] = e[o + 3]! ^ cw32[c + 3]!;
-      } else {
-        v[g] = v[g]! ^ ((w0 >>> 1) & 1);
-        t[g] = w0 & 1;
-        s[o] = w0 & ~3;
-        s[o + 1] = e[o + 1]!;
-        s[o + 2] = e[o + 2]!;
-        s[o + 3] = e[o + 3]!;
+  const leafMask = (1 << (bits - levels)) - 1;
+  const sideBit = (g: number, j: number): number => (j < 0 ? 0 : j >= 32 ? (xhi[g]! >>> (j - 32)) & 1 : (xlo[g]! >>> j) & 1);
+  const t = new Uint8Array(EVAL_CHUNK);
+  for (let start = 0; start < count; start += EVAL_CHUNK) {
+    const n = Math.min(EVAL_CHUNK, count - start);
+    const j0 = levels > 0 ? bits - 1 : -1;
+    for (let i = 0; i < n; i++) {
+      const o = 4 * i;
+      const so = 4 * (start + i);
+      evalIn[o] = seeds[so]! | sideBit(start + i, j0);
+      evalIn[o + 1] = seeds[so + 1]!;
+      evalIn[o + 2] = seeds[so + 2]!;
+      evalIn[o + 3] = seeds[so + 3]!;
+    }
+    t.fill(key.party, 0, n);
+    for (let level = 0; level < levels; level++) {
+      const enc = aesFixedBlocks(evalBlocks.subarray(0, 16 * n));
+      const e32 = enc.byteOffset % 4 === 0 ? new Uint32Array(enc.buffer, enc.byteOffset, 4 * n) : new Uint32Array(new Uint8Array(enc).buffer);
+      const jNext = level + 1 < levels ? bits - 2 - level : -1;
+      const cwBase = level * count + start;
+      for (let i = 0; i < n; i++) {
+        const o = 4 * i;
+        const in0 = evalIn[o]!;
+        const side = in0 & 1;
+        const a0 = e32[o]! ^ in0;
+        let s0 = a0 & ~3;
+        let s1 = e32[o + 1]! ^ evalIn[o + 1]!;
+        let s2 = e32[o + 2]! ^ evalIn[o + 2]!;
+        let s3 = e32[o + 3]! ^ evalIn[o + 3]!;
+        const g = start + i;
+        if (t[i]) {
+          const cb = cwBits[cwBase + i]!;
+          const c = 4 * (cwBase + i);
+          v[g] = v[g]! ^ ((a0 >>> 1) & 1) ^ (cb & 1);
+          t[i] = (a0 & 1) ^ ((cb >>> (1 + side)) & 1);
+          s0 ^= cw32[c]!;
+          s1 ^= cw32[c + 1]!;
+          s2 ^= cw32[c + 2]!;
+          s3 ^= cw32[c + 3]!;
+        } else {
+          v[g] = v[g]! ^ ((a0 >>> 1) & 1);
+          t[i] = a0 & 1;
+        }
+        evalIn[o] = s0 | sideBit(g, jNext);
+        evalIn[o + 1] = s1;
+        evalIn[o + 2] = s2;
+        evalIn[o + 3] = s3;
       }
     }
-  }
-  side.fill(0);
-  expandChosen(s, side, count, e);
-  const eb = new Uint8Array(e.buffer);
-  const leafMask = (1 << (bits - levels)) - 1;
-  for (let g = 0; g < count; g++) {
-    const u = xlo[g]! & leafMask;
-    v[g] = v[g]! ^ ((eb[16 * g + (u >>> 3)]! >>> (u & 7)) & 1) ^ (t[g]! & leafBit(final, g, u));
+    // Leaf: the left child G_0 of the final seed holds 128 output bits.
+    const enc = aesFixedBlocks(evalBlocks.subarray(0, 16 * n));
+    for (let i = 0; i < n; i++) {
+      const g = start + i;
+      const u = xlo[g]! & leafMask;
+      const byte = 16 * i + (u >>> 3);
+      v[g] = v[g]! ^ (((enc[byte]! ^ evalBlocks[byte]!) >>> (u & 7)) & 1) ^ (t[i]! & leafBit(final, g, u));
+    }
   }
   return v;
 }
