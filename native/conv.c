@@ -10,6 +10,13 @@
 /* Below this many input channels a tap's reduction is too short: an explicit im2col, or row taps (conv-rows.c). */
 #define IM2COL_BELOW_CI 16
 #define K2_CHUNK 256
+/*
+ * Filter gradient: the x and dy rows of one pixel chunk stay within this many
+ * bytes while every tile of a task sums over them; each chunk re-reads and
+ * re-writes the task's slice of dw, so for large filters (ResNet's 512
+ * channels: 9.4 MB) a small chunk (it was 128 KB) made dw's traffic dominate.
+ */
+#define FG_CACHE_BYTES (512 * 1024)
 #define MAX_SEGS 256
 
 static inline int imin(int a, int b) { return a < b ? a : b; }
@@ -179,8 +186,8 @@ int pm_conv_filter_grad(const pm_conv *cv, const float *x, const float *dy, floa
   fg_job j = {cv, x, dy, dw, (cv->CI + MR - 1) / MR, (cv->CO + NR - 1) / NR, 0, 0, 0};
   j.ntiles = (long)taps * j.CT * j.NT;
   j.ntasks = (int)(j.ntiles < 2L * pm_pool_threads() ? j.ntiles : 2L * pm_pool_threads());
-  /* Pixels per chunk: their x and dy rows stay within ~128 KB of cache. */
-  const int px = imax(16, imin(K2_CHUNK, (128 * 1024) / ((cv->CI + cv->CO) * (int)sizeof(float))));
+  /* Pixels per chunk: their x and dy rows stay within FG_CACHE_BYTES. */
+  const int px = imax(16, imin(K2_CHUNK, (FG_CACHE_BYTES) / ((cv->CI + cv->CO) * (int)sizeof(float))));
   j.rows_per_chunk = imax(1, imin(MAX_SEGS, px / imax(1, cv->OW)));
   pm_pool_run(fg_task, &j, j.ntasks);
   return 0;
