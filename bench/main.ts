@@ -12,6 +12,7 @@ import { benchEngine } from './engine.js';
 import { benchFederation } from './federation.js';
 import { benchIo } from './io.js';
 import { benchKernels } from './kernels.js';
+import { benchManyNodes } from './many-nodes.js';
 import { benchSecAgg } from './secagg.js';
 import { benchSmpc } from './smpc.js';
 import { benchSeg } from './seg.js';
@@ -25,6 +26,7 @@ const BENCHES: Record<string, (report: Report, quick: boolean) => Promise<void>>
   federation: (r, quick) => benchFederation(r, { quick }),
   io: (r, quick) => benchIo(r, { quick }),
   kernels: (r) => benchKernels(r),
+  'many-nodes': (r) => benchManyNodes(r),
   secagg: (r, quick) => benchSecAgg(r, { quick }),
   smpc: (r, quick) => benchSmpc(r, { quick }),
   seg: (r, quick) => benchSeg(r, { quick }),

@@ -24,7 +24,8 @@ export interface HeartbeatReplyEvent {
 export type MainThreadBeat = (sessionId: string) => Promise<{ known: boolean; finished: boolean }>;
 
 export class HeartbeatThread {
-  private readonly worker: Worker;
+  private readonly worker: Worker | null = null;
+  /** Tells the worker the main thread still runs (it stops beating after MAIN_SILENCE_MS without this). */
   private readonly alive: NodeJS.Timeout;
   private current: { sessionId: string; intervalMs: number } | null = null;
   private mainTimer: NodeJS.Timeout | undefined;
@@ -42,7 +43,16 @@ export class HeartbeatThread {
     maxMessageBytes: number,
     private readonly onReply: (r: HeartbeatReplyEvent) => void,
     private readonly mainThreadBeat: MainThreadBeat,
+    useWorker = true,
   ) {
+    let settle!: () => void;
+    this.ready = new Promise((resolve) => (settle = resolve));
+    this.alive = setInterval(() => this.post({ type: 'alive' }), 10_000);
+    this.alive.unref();
+    if (!useWorker) {
+      settle();
+      return;
+    }
     // Built, the worker is a .js sibling; under tsx (tests) a worker thread does not inherit tsx's loader and registers it first.
     const ts = import.meta.url.endsWith('.ts');
     const url = new URL(`./heartbeat-worker${ts ? '.ts' : '.js'}`, import.meta.url);
@@ -57,8 +67,6 @@ export class HeartbeatThread {
     };
     this.worker = new Worker(entry, { workerData, eval: typeof entry === 'string' });
     this.worker.unref(); // never keeps a node process alive
-    let settle!: () => void;
-    this.ready = new Promise((resolve) => (settle = resolve));
     this.worker.on('message', (m: FromWorker) => {
       if (m.type === 'ready') {
         this.workerUp = true;
@@ -73,13 +81,10 @@ export class HeartbeatThread {
       settle();
       this.handOver();
     });
-    // Tells the worker the main thread still runs (it stops beating after MAIN_SILENCE_MS without this).
-    this.alive = setInterval(() => this.post({ type: 'alive' }), 10_000);
-    this.alive.unref();
   }
 
   private post(m: ToWorker): void {
-    if (this.workerUp) this.worker.postMessage(m);
+    if (this.workerUp) this.worker?.postMessage(m);
   }
 
   /** Beats for this session from now on, every intervalMs. */
@@ -106,6 +111,6 @@ export class HeartbeatThread {
     clearInterval(this.alive);
     clearInterval(this.mainTimer);
     this.post({ type: 'stop' });
-    void this.worker.terminate();
+    void this.worker?.terminate();
   }
 }

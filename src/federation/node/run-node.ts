@@ -39,6 +39,8 @@ export interface NodeOptions {
   signal?: AbortSignal;
   /** The node's folder for protocol state (CKKS keys, the decoded global model); see NodeProtocolOptions. */
   stateDir?: string;
+  /** false: heartbeats on this thread (many light nodes in one process); default a worker thread. */
+  heartbeatThread?: boolean;
 }
 
 export interface NodeResult {
@@ -110,7 +112,7 @@ export async function runNode(rawConfig: unknown, trainer: LocalTrainer, options
     lastContact = Date.now();
     if (reply.finished) runOver = true;
     else if (!reply.known && session?.sessionId === reply.sessionId) session = null; // rejoin at the next call
-  }, (sessionId) => client.heartbeat(sessionId));
+  }, (sessionId) => client.heartbeat(sessionId), options.heartbeatThread ?? true);
 
   const limitsOf = (s: JoinReply__Output): Limits => ({ chunkBytes: s.chunkBytes, maxUpdateBytes: Number(s.maxUpdateBytes) });
 
