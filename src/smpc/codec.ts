@@ -23,10 +23,19 @@ function unpackBits(bytes: Uint8Array, n: number): Uint8Array {
   return out;
 }
 
-/** Values 0..7, three bits each. */
+/** Values 0..7, three bits each (value i at bits 3i..3i+2, little-endian); eight values make three bytes. */
 function pack3(values: Uint8Array): Uint8Array {
   const out = new Uint8Array(Math.ceil((3 * values.length) / 8));
-  for (let i = 0; i < values.length; i++) {
+  const groups = values.length >> 3;
+  for (let k = 0; k < groups; k++) {
+    const i = 8 * k;
+    const w =
+      values[i]! | (values[i + 1]! << 3) | (values[i + 2]! << 6) | (values[i + 3]! << 9) | (values[i + 4]! << 12) | (values[i + 5]! << 15) | (values[i + 6]! << 18) | (values[i + 7]! << 21);
+    out[3 * k] = w & 0xff;
+    out[3 * k + 1] = (w >>> 8) & 0xff;
+    out[3 * k + 2] = w >>> 16;
+  }
+  for (let i = 8 * groups; i < values.length; i++) {
     const bit = 3 * i;
     const v = values[i]! << (bit & 7);
     out[bit >> 3] = out[bit >> 3]! | (v & 0xff);
@@ -37,7 +46,20 @@ function pack3(values: Uint8Array): Uint8Array {
 
 function unpack3(bytes: Uint8Array, n: number): Uint8Array {
   const out = new Uint8Array(n);
-  for (let i = 0; i < n; i++) {
+  const groups = n >> 3;
+  for (let k = 0; k < groups; k++) {
+    const w = bytes[3 * k]! | (bytes[3 * k + 1]! << 8) | (bytes[3 * k + 2]! << 16);
+    const i = 8 * k;
+    out[i] = w & 7;
+    out[i + 1] = (w >>> 3) & 7;
+    out[i + 2] = (w >>> 6) & 7;
+    out[i + 3] = (w >>> 9) & 7;
+    out[i + 4] = (w >>> 12) & 7;
+    out[i + 5] = (w >>> 15) & 7;
+    out[i + 6] = (w >>> 18) & 7;
+    out[i + 7] = (w >>> 21) & 7;
+  }
+  for (let i = 8 * groups; i < n; i++) {
     const bit = 3 * i;
     const word = bytes[bit >> 3]! | ((bytes[(bit >> 3) + 1] ?? 0) << 8);
     out[i] = (word >> (bit & 7)) & 7;

@@ -45,10 +45,6 @@ export function dcfLevels(bits: number): number {
 
 const leafBit = (leaf: Uint8Array, g: number, u: number): number => (leaf[16 * g + (u >>> 3)]! >>> (u & 7)) & 1;
 
-function bitOf(hi: Uint32Array, lo: Uint32Array, g: number, j: number): number {
-  return j >= 32 ? (hi[g]! >>> (j - 32)) & 1 : (lo[g]! >>> j) & 1;
-}
-
 function splitWords(values: Float64Array, bits: number, what: string): [Uint32Array, Uint32Array] {
   const hi = new Uint32Array(values.length);
   const lo = new Uint32Array(values.length);
@@ -102,28 +98,44 @@ export function dcfGenWords(ahi: Uint32Array, alo: Uint32Array, bits: number, ro
     expandSeeds(new Uint8Array(s0.buffer), count, e0b);
     expandSeeds(new Uint8Array(s1.buffer), count, e1b);
     const j = bits - 1 - level;
+    const cwBase = level * count;
     for (let g = 0; g < count; g++) {
-      const a = bitOf(ahi, alo, g, j);
-      const lose = a ? 8 * g : 8 * g + 4;
-      const keep = a ? 8 * g + 4 : 8 * g;
-      const c = (level * count + g) * 4;
-      for (let w = 0; w < 4; w++) cw32[c + w] = e0[lose + w]! ^ e1[lose + w]!;
-      cw32[c] = cw32[c]! & ~3;
-      const vLose = ((e0[lose]! ^ e1[lose]!) >>> 1) & 1;
+      const a = j >= 32 ? (ahi[g]! >>> (j - 32)) & 1 : (alo[g]! >>> j) & 1;
+      const o = 8 * g;
+      const lose = a ? o : o + 4;
+      const keep = a ? o + 4 : o;
+      const c = 4 * (cwBase + g);
+      const l0 = e0[lose]! ^ e1[lose]!;
+      const c0 = l0 & ~3;
+      const c1 = e0[lose + 1]! ^ e1[lose + 1]!;
+      const c2 = e0[lose + 2]! ^ e1[lose + 2]!;
+      const c3 = e0[lose + 3]! ^ e1[lose + 3]!;
+      cw32[c] = c0;
+      cw32[c + 1] = c1;
+      cw32[c + 2] = c2;
+      cw32[c + 3] = c3;
+      const vLose = (l0 >>> 1) & 1;
       const vKeep = ((e0[keep]! ^ e1[keep]!) >>> 1) & 1;
       const vcw = vLose ^ va[g]! ^ a;
       va[g] = va[g]! ^ vKeep ^ vcw;
-      const tl = (e0[8 * g]! ^ e1[8 * g]! ^ a ^ 1) & 1;
-      const tr = (e0[8 * g + 4]! ^ e1[8 * g + 4]! ^ a) & 1;
-      cwBits[level * count + g] = vcw | (tl << 1) | (tr << 2);
+      const tl = (e0[o]! ^ e1[o]! ^ a ^ 1) & 1;
+      const tr = (e0[o + 4]! ^ e1[o + 4]! ^ a) & 1;
+      cwBits[cwBase + g] = vcw | (tl << 1) | (tr << 2);
       const tKeepCw = a ? tr : tl;
+      const k = 4 * g;
       const nt0 = (e0[keep]! & 1) ^ (t0[g]! & tKeepCw);
       const nt1 = (e1[keep]! & 1) ^ (t1[g]! & tKeepCw);
-      for (let w = 0; w < 4; w++) {
-        const m = w === 0 ? ~3 : ~0;
-        s0[4 * g + w] = (e0[keep + w]! & m) ^ (t0[g] ? cw32[c + w]! : 0);
-        s1[4 * g + w] = (e1[keep + w]! & m) ^ (t1[g] ? cw32[c + w]! : 0);
-      }
+      // A seed with control bit 1 takes the correction; the two lowest bits are cleared either way.
+      const m0 = t0[g] ? -1 : 0;
+      const m1 = t1[g] ? -1 : 0;
+      s0[k] = (e0[keep]! & ~3) ^ (c0 & m0);
+      s0[k + 1] = e0[keep + 1]! ^ (c1 & m0);
+      s0[k + 2] = e0[keep + 2]! ^ (c2 & m0);
+      s0[k + 3] = e0[keep + 3]! ^ (c3 & m0);
+      s1[k] = (e1[keep]! & ~3) ^ (c0 & m1);
+      s1[k + 1] = e1[keep + 1]! ^ (c1 & m1);
+      s1[k + 2] = e1[keep + 2]! ^ (c2 & m1);
+      s1[k + 3] = e1[keep + 3]! ^ (c3 & m1);
       t0[g] = nt0;
       t1[g] = nt1;
     }
@@ -136,8 +148,9 @@ export function dcfGenWords(ahi: Uint32Array, alo: Uint32Array, bits: number, ro
   for (let g = 0; g < count; g++) {
     const low = alo[g]! & ((1 << leafBits) - 1);
     for (let byte = 0; byte < 16; byte++) {
-      let target = 0;
-      for (let b = 0; b < 8; b++) if (8 * byte + b < low) target |= 1 << b;
+      // Bits u of this byte with u < low set.
+      const below = low - 8 * byte;
+      const target = below >= 8 ? 0xff : below <= 0 ? 0 : (1 << below) - 1;
       final[16 * g + byte] = e0b[32 * g + byte]! ^ e1b[32 * g + byte]! ^ (va[g] ? 0xff : 0) ^ target;
     }
   }
