@@ -64,8 +64,8 @@ typedef struct {
   int N, H, W, CI, KH, KW, CO, OH, OW, sy, sx, pt, pl;
 } pm_conv;
 int pm_conv_forward(const pm_conv *cv, const float *x, const float *w, const float *bias, int act, float *y);
-/* conv-rows.c: CI * KW >= PM_ROW_TAPS_MIN floats per filter row, few channels. */
-#define PM_ROW_TAPS_MIN 5
+/* conv-rows.c: CI * KW >= PM_ROW_TAPS_MIN floats per filter row, few channels (3: the small CNN first conv, 3x3 on one channel). */
+#define PM_ROW_TAPS_MIN 3
 int pm_conv_forward_rows(const pm_conv *cv, const float *x, const float *w, pm_igemm *g);
 int pm_conv_filter_grad(const pm_conv *cv, const float *x, const float *dy, float *dw);
 int pm_conv_input_grad(const pm_conv *cv, const float *dy, const float *w, float *dx);

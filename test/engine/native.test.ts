@@ -22,7 +22,7 @@ const skip = ISAS.length === 0 ? `native add-on not in use (${choice.reason ?? '
 if (skip) process.stderr.write(`*** ${skip} ***\n`);
 
 // [x shape, filter shape, stride, padding]: the three conv paths (below 16 input channels an
-// explicit im2col, or filter rows as taps when a row spans 5 floats or more; taps gathered in
+// explicit im2col, or filter rows as taps when a row spans 3 floats or more; taps gathered in
 // place above), tile edges in rows and columns, 7x7/2 stem,
 // 1x1/2 shortcut, stride 3, valid padding, non-square filters, batch 1.
 const CASES: Case[] = [
