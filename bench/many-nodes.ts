@@ -18,7 +18,8 @@ import type { LocalTrainer } from '../src/site/local-trainer.js';
 import type { Report } from './harness.js';
 
 const SIZES = [250_000, 1_000_000];
-const ROUNDS = 3;
+/** PRIVMED_MANY_ROUNDS overrides (a loaded machine may need fewer). */
+const ROUNDS = Number(process.env.PRIVMED_MANY_ROUNDS) || 3;
 
 /** A node whose update is the global weights plus a small step: the federation's costs without a model's. */
 function lightTrainer(seed: number): LocalTrainer {

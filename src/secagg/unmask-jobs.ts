@@ -7,7 +7,7 @@
  * vector can be done apart). The jobs hold the keys of this round only.
  */
 import { equalBytes } from '../crypto/bytes.js';
-import { applyMask } from '../crypto/prg.js';
+import { applyMasksRange } from '../crypto/prg.js';
 import type { Share } from '../crypto/shamir.js';
 import { isClampedScalar, privateKeyObject, x25519PublicKey } from '../crypto/x25519.js';
 import { pairwiseMaskKey, selfMaskKey, selfMaskSeedCommitment } from './derive.js';
@@ -22,9 +22,7 @@ export interface MaskJob {
 
 export type MaskRemover = (acc: Uint32Array, jobs: readonly MaskJob[]) => void;
 
-export const removeMasksHere: MaskRemover = (acc, jobs) => {
-  for (const j of jobs) applyMask(acc, j.key, j.sign);
-};
+export const removeMasksHere: MaskRemover = (acc, jobs) => applyMasksRange(acc, jobs, 0, acc.length);
 
 export interface UnmaskState {
   roundId: string;

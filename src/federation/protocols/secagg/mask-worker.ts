@@ -3,7 +3,7 @@
  * mask of a job from one range of the shared sum, then counts itself done.
  */
 import { parentPort } from 'node:worker_threads';
-import { applyMaskRange } from '../../../crypto/prg.js';
+import { applyMasksRange } from '../../../crypto/prg.js';
 
 export interface RangeJob {
   sum: SharedArrayBuffer;
@@ -18,7 +18,7 @@ port.on('message', (job: RangeJob) => {
   const done = new Int32Array(job.done);
   try {
     const sum = new Uint32Array(job.sum);
-    for (const m of job.masks) applyMaskRange(sum, m.key, m.sign, job.from, job.to);
+    applyMasksRange(sum, job.masks, job.from, job.to);
   } catch (e) {
     port.postMessage({ error: (e as Error).message });
     Atomics.store(done, 1, 1); // failed: the caller must not use the sum
