@@ -5,7 +5,6 @@
  */
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PrivmedError } from '../../common/errors.js';
 import type { Dataset } from '../../data/dataset.js';
 import type { ChannelStats } from '../../data/preprocess/normalize.js';
 import { imageGridPng } from '../../plots/image-grid.js';
@@ -40,8 +39,6 @@ export interface InversionRow {
 export interface InversionExperiment {
   pool: Dataset;
   normalisation: ChannelStats;
-  /** The flat "nothing learnt" image's value per channel (the data mean); default the normalisation mean. */
-  priorMean?: number[];
   targets: readonly TargetKind[];
   batches: readonly number[];
   nodes: number;
@@ -53,7 +50,8 @@ export interface InversionExperiment {
   dp: { noiseMultiplier: number; clipNorm: number; delta: number; ledger: string };
   /**
    * federation: a real round (coordinator here, node processes over mTLS) and what the curious
-   * coordinator receives; the nodes exchange no statistics, so normalisation must be the identity.
+   * coordinator receives; the nodes exchange no statistics and train on pixels, so the attack maps
+   * its (normalised) images back to pixels for the network.
    * trainer: the site trainer in this process (the same class a node runs), faster.
    */
   source?: 'federation' | 'trainer';
@@ -70,9 +68,6 @@ function freshDir(dir: string): string {
 const mean = (a: number[]): number => a.reduce((s, v) => s + v, 0) / Math.max(a.length, 1);
 
 export async function runInversion(o: InversionExperiment): Promise<InversionRow[]> {
-  if (o.source === 'federation' && (o.normalisation.mean.some((v) => v !== 0) || o.normalisation.std.some((v) => v !== 1))) {
-    throw new PrivmedError('targets from a federation: its nodes train on unnormalised images (no statistics exchanged), so the attack must use the identity normalisation');
-  }
   const rows: InversionRow[] = [];
   const { height, width, channels, classes } = o.pool.info;
   const shape = { height, width, channels };
@@ -80,8 +75,7 @@ export async function runInversion(o: InversionExperiment): Promise<InversionRow
   const s = o.normalisation.std;
   const box = { lo: m.map((mu, i) => (0 - mu) / s[i]!), hi: m.map((mu, i) => (1 - mu) / s[i]!) };
   const toUnit = (x: Float32Array): Float32Array => Float32Array.from(x, (v, i) => Math.min(1, Math.max(0, v * s[i % channels]! + m[i % channels]!)));
-  const pm = o.priorMean ?? m;
-  const prior = Float32Array.from({ length: height * width * channels }, (_, i) => pm[i % channels]!);
+  const prior = Float32Array.from({ length: height * width * channels }, (_, i) => m[i % channels]!);
   for (const target of o.targets) {
     for (const batch of o.batches) {
       if (target === 'ckks') {
@@ -101,6 +95,7 @@ export async function runInversion(o: InversionExperiment): Promise<InversionRow
         shape,
         numClasses: classes.length,
         box,
+        ...(o.source === 'federation' ? { inputAffine: { scale: s, shift: m } } : {}),
         iterations: o.iterations,
         restarts: o.restarts,
         ...(o.tv !== undefined ? { tv: o.tv } : {}),

@@ -28,8 +28,14 @@ export interface InversionOptions {
   batch: number;
   shape: ImageShape;
   numClasses: number;
-  /** Per-channel valid range in the model's (normalised) input space. */
+  /** Per-channel valid range of the optimised images (the normalised space). */
   box: { lo: number[]; hi: number[] };
+  /**
+   * When the network was trained on raw pixels (a node that exchanged no statistics), it sees
+   * x * scale + shift per channel: the attack still optimises in the normalised space, as the
+   * reference code does, and maps its images back to pixels for the network.
+   */
+  inputAffine?: { scale: number[]; shift: number[] };
   labels?: number[];
   iterations: number;
   restarts: number;
@@ -98,11 +104,13 @@ export function invertGradient(o: InversionOptions): InversionResult {
     for (let i = 0; i < v.length; i++) v[i] = rng.normal();
     return tf.tidy(() => tf.minimum(tf.maximum(tf.tensor4d(v, [o.batch, h, w, c]), lo), hi));
   };
+  const affine = o.inputAffine && { scale: tf.tensor1d(o.inputAffine.scale), shift: tf.tensor1d(o.inputAffine.shift) };
+  const toInput = (x: tf.Tensor4D): tf.Tensor4D => (affine ? (tf.add(tf.mul(x, affine.scale), affine.shift) as tf.Tensor4D) : x);
   let labels = o.labels;
   let labelSource: InversionResult['labelSource'] = 'given';
   if (!labels) {
     const probe = randomImages();
-    const meanProbs = tf.tidy(() => Array.from(tf.mean(tf.softmax(smallCnnLogits(probe, params)), 0).dataSync()));
+    const meanProbs = tf.tidy(() => Array.from(tf.mean(tf.softmax(smallCnnLogits(toInput(probe), params)), 0).dataSync()));
     probe.dispose();
     const inferred = inferLabels(weights, target, o.batch, k, meanProbs);
     labels = inferred.labels;
@@ -112,7 +120,7 @@ export function invertGradient(o: InversionOptions): InversionResult {
   const onehot = tf.oneHot(tf.tensor1d(labels, 'int32'), k) as tf.Tensor2D;
 
   const objective = (x: tf.Tensor4D): tf.Scalar => {
-    const grads = tf.grads((...ps: tf.Tensor[]) => meanCrossEntropy(smallCnnLogits(x, ps), onehot))(params);
+    const grads = tf.grads((...ps: tf.Tensor[]) => meanCrossEntropy(smallCnnLogits(toInput(x), ps), onehot))(params);
     const flat = tf.concat(grads.map((g) => tf.reshape(g, [-1])));
     const cos = tf.div(tf.sum(tf.mul(flat, flatTarget)), tf.add(tf.mul(tf.norm(flat), targetNorm), 1e-12));
     return tf.add(tf.sub(1, cos), tf.mul(tvWeight, totalVariation(x))) as tf.Scalar;
@@ -154,6 +162,6 @@ export function invertGradient(o: InversionOptions): InversionResult {
     tf.dispose([x, m, v]);
     void loss;
   }
-  tf.dispose([...params, flatTarget, targetNorm, lo, hi, onehot]);
+  tf.dispose([...params, flatTarget, targetNorm, lo, hi, onehot, ...(affine ? [affine.scale, affine.shift] : [])]);
   return { images: best!.images, labels, labelSource, loss: best!.loss };
 }

@@ -109,15 +109,12 @@ export function registerAttackCommand(program: Command): void {
       for (const t of o.targets) if (!TARGET_KINDS.includes(t)) throw new PrivmedError(`--targets: unknown target '${t}' (use ${TARGET_KINDS.join(', ')})`);
       const log = await start(o);
       const pool = await loadAttackPool(o.data);
-      // A federation's nodes here exchange no statistics: they train on [0, 1] images.
-      const channels = pool.train.info.channels;
-      const stats = await datasetStats(pool.train.length > 2000 ? new SubsetDataset(pool.train, Array.from({ length: 2000 }, (_, i) => i)) : pool.train);
-      if (stats.std.some((s) => !(s > 0))) stats.std = stats.std.map((s) => (s > 0 ? s : 1));
-      const normalisation = o.from === 'federation' ? { mean: new Array<number>(channels).fill(0), std: new Array<number>(channels).fill(1) } : stats;
+      // The attack's working space (and, from the trainer, the node's normalisation); a federation's nodes here train on pixels.
+      const normalisation = await datasetStats(pool.train.length > 2000 ? new SubsetDataset(pool.train, Array.from({ length: 2000 }, (_, i) => i)) : pool.train);
+      if (normalisation.std.some((s) => !(s > 0))) normalisation.std = normalisation.std.map((s) => (s > 0 ? s : 1));
       const rows = await runInversion({
         pool: pool.train,
         normalisation,
-        priorMean: stats.mean,
         targets: o.targets,
         batches: o.batches,
         nodes: o.nodes,

@@ -39,6 +39,9 @@ export async function runInProcess(
         aggregation: n.aggregation,
         log: false,
         onEvent: (e) => onNodeEvent?.(n.name, e),
+        // Nodes sharing the test's process beat on its thread: under tsx a heartbeat worker takes
+        // about a second to load, and the first task waits for it (past short round timeouts).
+        heartbeatThread: false,
       }).catch((e: Error) => e),
     );
     const result = await handle.finished;
