@@ -18,6 +18,10 @@ export interface DicomSeriesVolume {
   image: MedicalImage;
   seriesInstanceUid: string;
   files: string[];
+  /** SOP Instance UID of each slice, in volume order ('' where a file has none): what SEG frames name. */
+  sopInstanceUids: string[];
+  /** ImageOrientationPatient shared by the slices, when every slice has one. */
+  orientation?: number[];
   sortedBy: 'position' | 'instance-number';
   /** Position of each slice along the normal (mm), when sorted by position. */
   slicePositions?: number[];
@@ -108,6 +112,8 @@ export async function readDicomSeries(folder: string, opts: SeriesOptions = {}):
     image: { ...first, data, frames: images.length, meta: { ...first.meta, source: folder } },
     seriesInstanceUid: uid,
     files: order.files.map((f) => f.name),
+    sopInstanceUids: order.files.map((f) => f.dataset.string(Tags.SOPInstanceUID) ?? ''),
+    ...(order.orientation ? { orientation: order.orientation } : {}),
     sortedBy: order.positions ? 'position' : 'instance-number',
     slicePositions: order.positions,
     sliceSpacing,
@@ -116,7 +122,7 @@ export async function readDicomSeries(folder: string, opts: SeriesOptions = {}):
   };
 }
 
-function sortSlices(folder: string, files: DicomFile[], warnings: string[]): { files: DicomFile[]; positions?: number[] } {
+function sortSlices(folder: string, files: DicomFile[], warnings: string[]): { files: DicomFile[]; positions?: number[]; orientation?: number[] } {
   const geometry = files.map((f) => ({ f, ipp: f.dataset.numbers(Tags.ImagePositionPatient), iop: f.dataset.numbers(Tags.ImageOrientationPatient) }));
   const complete = geometry.every((g) => g.ipp.length === 3 && g.iop.length === 6 && [...g.ipp, ...g.iop].every(Number.isFinite));
   if (complete) {
@@ -126,7 +132,7 @@ function sortSlices(folder: string, files: DicomFile[], warnings: string[]): { f
     const normal = cross(iop0.slice(0, 3), iop0.slice(3, 6));
     const keyed = geometry.map((g) => ({ f: g.f, d: g.ipp[0]! * normal[0]! + g.ipp[1]! * normal[1]! + g.ipp[2]! * normal[2]! }));
     keyed.sort((a, b) => a.d - b.d);
-    return { files: keyed.map((k) => k.f), positions: keyed.map((k) => k.d) };
+    return { files: keyed.map((k) => k.f), positions: keyed.map((k) => k.d), orientation: iop0 };
   }
   warnings.push('ImagePositionPatient/ImageOrientationPatient missing: slices ordered by InstanceNumber');
   const keyed = files.map((f) => ({ f, n: f.dataset.number(Tags.InstanceNumber) }));

@@ -2,7 +2,9 @@
  * Segmentation cases: an image and its label map, read from a folder laid out
  * as `images/` and `labels/` with matching file names (MSD's imagesTr /
  * labelsTr, Montgomery's LR_64). NIfTI volumes (image and label on the same
- * grid and affine, integer labels) and 2-D PNG pairs (a case of one slice).
+ * grid and affine, integer labels), 2-D PNG pairs (a case of one slice), and
+ * DICOM series (images/NAME/, one file per slice) with a DICOM SEG
+ * (labels/NAME.dcm) laid onto their slices (dicom/seg.ts).
  * Intensities are normalised per case (z-score over the case's voxels), so no
  * dataset statistics are needed (and none are released under DP).
  */
@@ -12,6 +14,9 @@ import { basename, join } from 'node:path';
 import { FileFormatError, PrivmedError } from '../../common/errors.js';
 import { decodeNifti, type NiftiVolume } from '../nifti/read-nifti.js';
 import { decodeRaster } from '../images/read-raster.js';
+import { parseDicom } from '../dicom/parse.js';
+import { alignSeg, readDicomSeg } from '../dicom/seg.js';
+import { readDicomSeries } from '../dicom/series.js';
 
 export type SliceAxis = 0 | 1 | 2;
 
@@ -19,7 +24,7 @@ export interface SegCase {
   name: string;
   imagePath: string;
   labelPath: string;
-  format: 'nifti' | 'png';
+  format: 'nifti' | 'png' | 'dicom';
   /** Slices x rows x cols after reordering (slices along the slice axis). */
   depth: number;
   height: number;
@@ -44,11 +49,13 @@ export function listPairs(dir: string): { name: string; image: string; label: st
       throw new PrivmedError(`${dir}: no ${basename(d)}/ folder`, { hint: 'a segmentation folder holds images/ and labels/ with matching file names (.nii.gz or .png)' });
     }
   }
-  const names = readdirSync(images).filter((f) => IMAGE_EXT.test(f) && !f.startsWith('.')).sort();
-  if (names.length === 0) throw new PrivmedError(`${images}: no .nii, .nii.gz or .png files`);
-  const missing = names.filter((f) => !existsSync(join(labels, f)));
-  if (missing.length) throw new PrivmedError(`${labels}: no label for ${missing.length} image(s), first ${missing[0]}`, { hint: 'labels/ must hold a file of the same name for every image' });
-  return names.map((f) => ({ name: f.replace(IMAGE_EXT, ''), image: join(images, f), label: join(labels, f) }));
+  // A folder in images/ is a DICOM series; its label is the SEG labels/<folder>.dcm.
+  const labelOf = (f: string) => (statSync(join(images, f)).isDirectory() ? `${f}.dcm` : f);
+  const names = readdirSync(images).filter((f) => !f.startsWith('.') && (IMAGE_EXT.test(f) || statSync(join(images, f)).isDirectory())).sort();
+  if (names.length === 0) throw new PrivmedError(`${images}: no .nii, .nii.gz or .png files or DICOM series folders`);
+  const missing = names.filter((f) => !existsSync(join(labels, labelOf(f))));
+  if (missing.length) throw new PrivmedError(`${labels}: no label for ${missing.length} image(s), first ${labelOf(missing[0]!)}`, { hint: 'labels/ must hold a file of the same name for every image (NAME.dcm, a DICOM SEG, for a series folder NAME)' });
+  return names.map((f) => ({ name: f.replace(IMAGE_EXT, ''), image: join(images, f), label: join(labels, labelOf(f)) }));
 }
 
 /** Reorders a NIfTI volume (i fastest) so the slice axis comes first: [s][r][c] with r, c the other axes in order. */
@@ -136,6 +143,7 @@ export interface ReadCaseOptions {
 export async function readCase(pair: { name: string; image: string; label?: string }, o: ReadCaseOptions): Promise<SegCase> {
   const axis = o.axis ?? 0;
   if (!pair.label) return readCase({ ...pair, label: pair.image }, { ...o, numClasses: Infinity, unlabelled: true });
+  if (statSync(pair.image).isDirectory()) return readDicomCase({ ...pair, label: pair.label }, o);
   if (/\.png$/i.test(pair.image)) {
     const img = await decodeRaster(await readBytes(pair.image), pair.image, 'png');
     const lab = o.unlabelled ? img : await decodeRaster(await readBytes(pair.label), pair.label, 'png');
@@ -167,6 +175,17 @@ export async function readCase(pair: { name: string; image: string; label?: stri
     mask: Int32Array.from(lb.out),
     nifti: { dims: img.dims.slice(0, 3), axis, affine: img.affine },
   };
+}
+
+/** A DICOM series (slices in position order) and the SEG drawn on it: segment number n is class n. */
+async function readDicomCase(pair: { name: string; image: string; label: string }, o: ReadCaseOptions): Promise<SegCase> {
+  const vol = await readDicomSeries(pair.image);
+  const { image } = vol;
+  if (image.channels !== 1) throw new FileFormatError(pair.image, `${image.channels}-channel slices: segmentation reads greyscale series`);
+  const geometry = { source: pair.image, frames: image.frames, rows: image.rows, cols: image.cols, sopInstanceUids: vol.sopInstanceUids, ...(vol.slicePositions ? { slicePositions: vol.slicePositions } : {}), ...(vol.orientation ? { orientation: vol.orientation } : {}) };
+  const mask = o.unlabelled ? new Int32Array(image.data.length) : alignSeg(await readDicomSeg(parseDicom(await readBytes(pair.label), pair.label)), geometry).labels;
+  const checked = checkLabels(Float32Array.from(mask), pair.label, o.numClasses);
+  return { name: pair.name, imagePath: pair.image, labelPath: pair.label, format: 'dicom', depth: image.frames, height: image.rows, width: image.cols, image: zscore(image.data), mask: checked };
 }
 
 /** Reads every case of a folder (small datasets: kept in memory). */
