@@ -41,6 +41,11 @@ export interface DpTrainingOptions {
   readonly labels?: BatchLabels;
   readonly resume?: boolean;
   readonly onEvent?: PrivacyListener;
+  /**
+   * Release DP normalisation and class counts first (default true). A task that normalises each
+   * case on its own and weighs no classes (segmentation) needs neither: false spends nothing on them.
+   */
+  readonly statistics?: boolean;
 }
 
 export interface PrivacyOutcome {
@@ -84,7 +89,11 @@ export async function setupDpTraining(o: DpTrainingOptions): Promise<DpTraining>
     };
     const spent = (): number => composeReleases(ledger.entries(site).map((e) => e.mechanism), p.delta, p.accountant).epsilon;
     // The statistics release comes first: its class counts set the loss weights, and its charge enters the calibration.
-    if (!plan.statistics) {
+    if (!plan.statistics && o.statistics === false) {
+      plan.statistics = { mean: [0], std: [1], classCounts: [] };
+      recordHead();
+      o.onEvent?.({ type: 'privacy-statistics', epsilon: spent(), delta: p.delta, reused: false, message: 'privacy: no dataset statistics released (none needed: the whole budget goes to DP-SGD)' });
+    } else if (!plan.statistics) {
       const stats = await dpDatasetStatistics(o.train, {
         ledger,
         site,

@@ -88,6 +88,8 @@ export async function runSegmentationTraining(
         outputDir: cfg.output,
         defaultSite: cfg.data.dataset,
         classWeights: 'none',
+        // Cases are z-scored on their own and no class is weighted: no statistics to release.
+        statistics: false,
         loss: task.perSampleLoss,
         labels: task.labels,
         resume: opts.resume,

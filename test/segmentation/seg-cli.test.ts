@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
+import { PrivacyLedger } from '../../src/accounting/index.js';
 import { decodeNifti } from '../../src/data/nifti/read-nifti.js';
 import { writePngFolder, writeVolumeFolder } from './fixtures.js';
 
@@ -77,6 +78,10 @@ test('on NIfTI volumes: DP-SGD training at a budget runs, and predict writes a l
   const last = JSON.parse(train.stdout.trim().split('\n').at(-1)!) as { privacy: { epsilon: number }; meanDice: number };
   assert.ok(last.privacy.epsilon > 0 && last.privacy.epsilon <= 8, `epsilon ${last.privacy.epsilon}`);
   assert.ok(Number.isFinite(last.meanDice));
+  // Cases are z-scored on their own: no statistics release, the whole budget is DP-SGD's.
+  const ledger = PrivacyLedger.open(join(dir, 'run', 'privacy-ledger.sqlite'));
+  assert.deepEqual([...new Set(ledger.entries().map((e) => e.kind))], ['dp-sgd']);
+  ledger.close();
   const pred = cli(['predict', '--model', join(dir, 'run', 'best'), '--out', join(dir, 'masks'), data]);
   assert.equal(pred.status, 0, pred.stderr);
   const out = join(dir, 'masks', 'case_000.nii.gz');
