@@ -10,4 +10,6 @@ export interface ModelSpec {
   /** U-Net: poolings (default 3) and first-level filters (default 16); small CNN: blocks (3) and first filters (32). */
   depth?: number;
   width?: number;
+  /** Small CNN: 'flatten' (default) feeds every position to the dense layer; 'gap' averages each channel over the image first. */
+  head?: 'flatten' | 'gap';
 }

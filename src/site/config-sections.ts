@@ -28,6 +28,8 @@ export function modelSection(defaultArch: 'small-cnn' | 'resnet18') {
       /** U-Net: poolings and first-level filters; small CNN: conv blocks (default 3) and first filters (default 32). */
       depth: z.number().int().min(1).max(6).optional(),
       width: z.number().int().positive().optional(),
+      /** Small CNN: 'flatten' (default) or 'gap' (global average pooling before the dense layer). */
+      head: z.enum(['flatten', 'gap']).optional(),
     })
     .prefault({});
 }
@@ -38,9 +40,17 @@ export const ttaField = z.enum(['dihedral']).optional();
 /** Label smoothing of the training loss: targets (1 - s) one-hot + s / K; 0 is off. */
 export const labelSmoothingField = z.number().min(0).lt(1).default(0);
 
-/** The model section's depth and width, where given, for a ModelSpec. */
-export function sizeOf(m: { depth?: number | undefined; width?: number | undefined }): { depth?: number; width?: number } {
-  return { ...(m.depth !== undefined ? { depth: m.depth } : {}), ...(m.width !== undefined ? { width: m.width } : {}) };
+/** The model section's depth, width and head, where given, for a ModelSpec. */
+export function sizeOf(m: { depth?: number | undefined; width?: number | undefined; head?: 'flatten' | 'gap' | undefined }): {
+  depth?: number;
+  width?: number;
+  head?: 'flatten' | 'gap';
+} {
+  return {
+    ...(m.depth !== undefined ? { depth: m.depth } : {}),
+    ...(m.width !== undefined ? { width: m.width } : {}),
+    ...(m.head !== undefined ? { head: m.head } : {}),
+  };
 }
 
 export const backendField = z.enum(['wasm', 'cpu', 'tensorflow']).default('wasm');

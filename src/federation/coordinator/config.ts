@@ -118,6 +118,7 @@ export const CoordinatorConfigSchema = z
         norm: z.enum(['batch', 'group', 'none']).default('group'),
         depth: z.number().int().min(1).max(6).optional(),
         width: z.number().int().positive().optional(),
+        head: z.enum(['flatten', 'gap']).optional(),
         seed: z.number().int().min(0).default(0),
       })
       .optional(),
