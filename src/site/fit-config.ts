@@ -19,6 +19,8 @@ export interface FitConfig {
   syncEveryNBatches?: number;
   /** FedProx: weight of the proximal term mu/2 * ||w - w_global||^2 the local trainer adds to its loss. */
   proximalMu?: number;
+  /** 'cosine': the node's learning rate decays over the planned rounds (site-trainer.ts roundLearningRate); default constant. */
+  lrSchedule?: string;
   [key: string]: ConfigScalar | undefined;
 }
 

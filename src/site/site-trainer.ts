@@ -15,7 +15,7 @@ import { initWeights } from '../training/init.js';
 import type { OptimizerConfig } from '../training/optimizer.js';
 import { classificationTask, type Task, type TaskMetrics } from '../training/task.js';
 import { readWeights, weightSpecs, writeWeights, type NamedWeights } from '../training/weights.js';
-import { normalisationFromConfig, type EvaluateConfig, type FitConfig } from './fit-config.js';
+import { normalisationFromConfig, PLANNED_ROUNDS_KEY, type EvaluateConfig, type FitConfig } from './fit-config.js';
 import type { EvaluateOutput, FitOutput, FitProgress, LocalTrainer } from './local-trainer.js';
 import { NodePrivacy, type NodePrivacyOptions } from './site-privacy.js';
 import type { LedgerHead } from '../accounting/index.js';
@@ -138,7 +138,7 @@ export class TfjsLocalTrainer implements LocalTrainer {
     if (this.dp) this.dp.charge(config, dpSteps);
     this.applyConfig(config);
     writeWeights(this.model, weights);
-    this.core.setLearningRate(typeof config.lr === 'number' ? config.lr : this.o.optimizer.lr);
+    this.core.setLearningRate(roundLearningRate(typeof config.lr === 'number' ? config.lr : this.o.optimizer.lr, config));
     const proximalMu = config.proximalMu ?? 0;
     if (this.dp) {
       // Batches from the CSPRNG sampler, independent of any data order; the loss is not reported (it is not private).
@@ -160,4 +160,18 @@ export class TfjsLocalTrainer implements LocalTrainer {
     const m = await this.core.evaluate();
     return { numSamples: m.n, metrics: this.task.summary(m) };
   }
+}
+
+/**
+ * fit.lrSchedule 'cosine': the learning rate decays over the federation's planned rounds as a
+ * central run's does over its epochs (round r of R trains at lr * (1 + cos(pi (r - 1) / R)) / 2).
+ */
+export function roundLearningRate(lr: number, config: FitConfig): number {
+  const schedule = config.lrSchedule;
+  if (schedule === undefined || schedule === 'constant') return lr;
+  const planned = config[PLANNED_ROUNDS_KEY];
+  if (schedule !== 'cosine') throw new PrivmedError(`fit.lrSchedule '${String(schedule)}': expected 'constant' or 'cosine'`);
+  if (typeof planned !== 'number' || !(planned >= 1)) throw new PrivmedError(`fit.lrSchedule 'cosine' needs the planned rounds (${PLANNED_ROUNDS_KEY}) in the fit config, got ${String(planned)}`);
+  const t = Math.min(Math.max((config.round - 1) / planned, 0), 1);
+  return 0.5 * lr * (1 + Math.cos(Math.PI * t));
 }

@@ -1,7 +1,7 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { initBackend } from '../../src/engine/backend.js';
-import { TfjsLocalTrainer, type TfjsTrainerOptions } from '../../src/site/site-trainer.js';
+import { roundLearningRate, TfjsLocalTrainer, type TfjsTrainerOptions } from '../../src/site/site-trainer.js';
 import { halvesDataset } from '../fixtures/synthetic.js';
 import { datasetStats } from '../../src/data/preprocess/normalize.js';
 import { ArrayDataset } from '../../src/data/dataset.js';
@@ -92,4 +92,14 @@ test('statistics() reports the training data exactly without DP; a task\'s norma
   assert.notEqual(shifted.metrics.loss, configured.metrics.loss, 'the views were rebuilt with the new numbers');
   const same = await t.evaluate(w, { round: 2, ...normalisationConfig({ mean: [0.5], std: [0.3] }) });
   assert.equal(same.metrics.loss, configured.metrics.loss, 'the configured numbers sent back give the configured result');
+});
+
+test("fit.lrSchedule 'cosine' decays the learning rate over the planned rounds; constant by default", () => {
+  const at = (round: number, extra: Record<string, number | string> = {}) => roundLearningRate(0.01, { round, plannedRounds: 4, lrSchedule: 'cosine', ...extra });
+  assert.equal(at(1), 0.01);
+  assert.ok(Math.abs(at(3) - 0.005) < 1e-12);
+  assert.ok(Math.abs(at(4) - 0.01 * (1 + Math.cos((3 * Math.PI) / 4)) / 2) < 1e-12);
+  assert.equal(roundLearningRate(0.01, { round: 3, plannedRounds: 4 }), 0.01);
+  assert.throws(() => roundLearningRate(0.01, { round: 2, lrSchedule: 'cosine' }), /needs the planned rounds \(plannedRounds\)/);
+  assert.throws(() => at(2, { lrSchedule: 'step' }), /fit.lrSchedule 'step': expected 'constant' or 'cosine'/);
 });
