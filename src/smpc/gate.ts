@@ -1,16 +1,18 @@
 /**
  * The comparison gate: from additive shares of z it gives shares of
  * pos = [z >= 0] and of relu(z) / 2^shift (rounded down, at most one unit too
- * high), in two rounds: open zhat = z + R (8 bytes each way), evaluate a DCF,
- * open the masked comparison bit (1 bit each way). The dealer made every
- * mask; neither opening says anything about z (R is uniform, the bit is
- * masked by a uniform m).
+ * high), in three rounds: open zhat = z + R (8 bytes each way, fewer when
+ * shift > 0: only the window's bits count), compare its window bits with the
+ * dealer's r by truth tables (digit-compare.ts, one round of a few masked
+ * bits), open the masked comparison bit (1 bit each way). The dealer made
+ * every mask; no opening says anything about z (R is uniform, the bits are
+ * masked by uniform dealer bits).
  *
  * Algebra. With L = 2^(window-1), y = z + L and r = R - L, zhat = y + r.
  * The gate compares only the bits above `drop`: x = zhat >> drop, r' = r >> drop,
  * L' = L >> drop, y' = x - r' = floor(y / 2^drop) + carry (carry in {0, 1});
  * y' < 2L' needs -L <= z < L - 2^drop (z < L when drop is 0). Writing u_l = u mod L':
- *   c = [x_l < r'_l] (the DCF on window-1-drop bits),  msb(y') = p ^ rho ^ c
+ *   c = [x_l < r'_l] (compared on window-1-drop bits),  msb(y') = p ^ rho ^ c
  * with p, rho bit window-1-drop of x and r'. msb(y') = pos, exactly when drop
  * is 0; with drop > 0 it may also be 1 for z in [-2^drop, -1]. Opened chat = c ^ m,
  * so pos = q ^ s with public q = p ^ chat, s = rho ^ m.
@@ -23,13 +25,14 @@
  *   relu(z) >> shift = pos (x_l >> v) - pos (r'_l >> v) + (L' >> v) pos c
  * from monomials s, m, s m, rt = r'_l >> v, s rt. Dropping the shift's bits before
  * comparing costs nothing in accuracy (the carry is the same one unit) and
- * shortens the DCF by `shift` levels.
+ * shortens the comparison by `shift` bits.
  */
 import { randomFillSync } from 'node:crypto';
 import { prgBytes } from './aes-prg.js';
-import { clearRootBits, dcfEvalWords, dcfGenWords, type DcfKey } from './dcf.js';
+import { digitCombine, digitOpen, digitTables, tableBytes, varBytes } from './digit-compare.js';
 import { SmpcError } from './errors.js';
 import { ringRandom } from './ring64.js';
+import { windowBits, wordsToRing } from './window-bits.js';
 
 export interface GateSpec {
   count: number;
@@ -43,13 +46,15 @@ export interface GateSpec {
 
 export interface GateShare extends GateSpec {
   party: 0 | 1;
-  /** Share of the opening mask R. */
+  /** Share of the opening mask R (both parties' from their seeds: R is their sum). */
   R: BigUint64Array;
   /** Shares of the dealer monomials: shift 0: s, s R; shift > 0: s, m, s m, rt, s rt. */
   mono: BigUint64Array[];
   /** XOR share of m, one byte per gate. */
   maskBit: Uint8Array;
-  dcf: DcfKey;
+  /** The comparison's truth-table shares and the mask shares of its opened bits, packed (digit-compare.ts). */
+  tables: Uint8Array;
+  masks: Uint8Array;
   /** The 16-byte seed this party's pseudorandom parts expand from (see gateSeedLayout). */
   seed: Uint8Array;
 }
@@ -57,7 +62,7 @@ export interface GateShare extends GateSpec {
 export const MAX_WINDOW = 53;
 
 export const gateDrop = (spec: GateSpec): number => spec.drop ?? 0;
-/** DCF input bits of a gate. */
+/** Compared bits of a gate. */
 export const gateCompareBits = (spec: GateSpec): number => spec.window - 1 - gateDrop(spec);
 export const gateMonomials = (spec: GateSpec): number => (spec.shift > 0 ? 5 : 2);
 
@@ -71,70 +76,26 @@ export function checkGateSpec(spec: GateSpec): void {
 }
 
 /**
- * Bytes a party's gate seed expands to, in order. Party 1: R and the
- * monomial shares (8 bytes each per gate), then its DCF root seeds. Party 0:
- * its DCF root seeds, then one byte per gate whose low bit is its mask-bit
- * share. The other parts travel explicitly (codec.ts).
+ * Bytes a party's gate seed expands to, in order: its R share and its
+ * opened bits' mask shares; then party 1 its monomial shares, party 0 its
+ * table shares and one byte per gate whose low bit is its mask-bit share.
+ * The other parts travel explicitly (codec.ts).
  */
-export function gateSeedLayout(spec: GateSpec, party: 0 | 1): { ring: number; roots: number; bits: number } {
-  const ring = party === 1 ? 8 * (1 + gateMonomials(spec)) * spec.count : 0;
-  return { ring, roots: 16 * spec.count, bits: party === 0 ? spec.count : 0 };
+export function gateSeedLayout(spec: GateSpec, party: 0 | 1): { ring: number; masks: number; tables: number; bits: number } {
+  const k = gateCompareBits(spec);
+  const ring = 8 * (party === 1 ? 1 + gateMonomials(spec) : 1) * spec.count;
+  return { ring, masks: varBytes(k, spec.count), tables: party === 0 ? tableBytes(k, spec.count) : 0, bits: party === 0 ? spec.count : 0 };
 }
 
 /** Party `party`'s pseudorandom parts from its seed. */
-export function expandGateSeed(spec: GateSpec, party: 0 | 1, seed: Uint8Array): { rings: BigUint64Array[]; roots: Uint8Array; bits: Uint8Array } {
-  const { ring, roots, bits } = gateSeedLayout(spec, party);
-  const all = prgBytes(seed, ring + roots + bits);
+export function expandGateSeed(spec: GateSpec, party: 0 | 1, seed: Uint8Array): { rings: BigUint64Array[]; masks: Uint8Array; tables: Uint8Array; bits: Uint8Array } {
+  const { ring, masks, tables, bits } = gateSeedLayout(spec, party);
+  const all = prgBytes(seed, ring + masks + tables + bits);
   const rings: BigUint64Array[] = [];
   for (let k = 0; k < ring / (8 * spec.count); k++) rings.push(new BigUint64Array(all.buffer, 8 * k * spec.count, spec.count));
-  const maskBits = all.subarray(ring + roots);
+  const maskBits = all.subarray(ring + masks + tables);
   for (let i = 0; i < maskBits.length; i++) maskBits[i] = maskBits[i]! & 1;
-  return { rings, roots: clearRootBits(all.subarray(ring, ring + roots)), bits: maskBits };
-}
-
-/**
- * Per element of v: x = v >> drop (64-bit logical), p = bit k of x, and
- * x mod 2^k as 32-bit words (k <= 52): 32-bit arithmetic, no BigInt.
- */
-function windowBits(v: BigUint64Array, drop: number, k: number, xlo: Uint32Array, xhi: Uint32Array, p: Uint8Array): void {
-  const w = new Uint32Array(v.buffer, v.byteOffset, 2 * v.length);
-  const loMask = k >= 32 ? 0xffffffff : 2 ** k - 1;
-  const hiMask = k > 32 ? 2 ** (k - 32) - 1 : 0;
-  for (let i = 0; i < v.length; i++) {
-    const lo = w[2 * i]!;
-    const hi = w[2 * i + 1]!;
-    let a = lo;
-    let b = hi;
-    if (drop >= 32) {
-      a = hi >>> (drop - 32);
-      b = 0;
-    } else if (drop > 0) {
-      a = (lo >>> drop) | (hi << (32 - drop));
-      b = hi >>> drop;
-    }
-    p[i] = k >= 32 ? (b >>> (k - 32)) & 1 : (a >>> k) & 1;
-    xlo[i] = a & loMask;
-    xhi[i] = b & hiMask;
-  }
-}
-
-/** Words (lo, hi) shifted right by v into ring elements. */
-function wordsToRing(xlo: Uint32Array, xhi: Uint32Array, v: number): BigUint64Array {
-  const out = new BigUint64Array(xlo.length);
-  const w = new Uint32Array(out.buffer);
-  for (let i = 0; i < xlo.length; i++) {
-    const lo = xlo[i]!;
-    const hi = xhi[i]!;
-    if (v === 0) {
-      w[2 * i] = lo;
-      w[2 * i + 1] = hi;
-    } else if (v >= 32) w[2 * i] = hi >>> (v - 32);
-    else {
-      w[2 * i] = (lo >>> v) | (hi << (32 - v));
-      w[2 * i + 1] = hi >>> v;
-    }
-  }
-  return out;
+  return { rings, masks: all.subarray(ring, ring + masks), tables: all.subarray(ring + masks, ring + masks + tables), bits: maskBits };
 }
 
 /** The dealer's side: both parties' material for `count` gates. */
@@ -148,7 +109,10 @@ export function gateGen(spec: GateSpec): [GateShare, GateShare] {
   const seedBytes = (s: BigUint64Array): Uint8Array => new Uint8Array(s.buffer);
   const x0 = expandGateSeed(spec, 0, seedBytes(seed0));
   const x1 = expandGateSeed(spec, 1, seedBytes(seed1));
-  const R = ringRandom(count);
+  const [R0] = x0.rings as [BigUint64Array];
+  const [R1, ...mono1] = x1.rings as [BigUint64Array, ...BigUint64Array[]];
+  const R = new BigUint64Array(count);
+  for (let i = 0; i < count; i++) R[i] = R0[i]! + R1[i]!;
   const L = 1n << BigInt(window - 1);
   const r = new BigUint64Array(count);
   for (let i = 0; i < count; i++) r[i] = R[i]! - L;
@@ -185,17 +149,17 @@ export function gateGen(spec: GateSpec): [GateShare, GateShare] {
     }
     mono = [sv, mv, sm, rt, srt];
   }
-  const [d0, d1] = dcfGenWords(rhi, rlo, k, [x0.roots, x1.roots]);
-  // Party 1's ring shares are its seed's expansion; party 0 gets value - share.
-  const [R1, ...mono1] = x1.rings as [BigUint64Array, ...BigUint64Array[]];
+  const masks = x0.masks.map((b, i) => b ^ x1.masks[i]!);
+  const tables1 = digitTables(rhi, rlo, k, masks, x0.tables);
+  // Party 1's monomial shares are its seed's expansion; party 0 gets value - share.
   const minus = (v: BigUint64Array, b: BigUint64Array): BigUint64Array => {
     const out = new BigUint64Array(v.length);
     for (let i = 0; i < v.length; i++) out[i] = v[i]! - b[i]!;
     return out;
   };
   return [
-    { ...spec, party: 0, R: minus(R, R1), mono: mono.map((v, j) => minus(v, mono1[j]!)), maskBit: x0.bits, dcf: d0, seed: seedBytes(seed0) },
-    { ...spec, party: 1, R: R1, mono: mono1, maskBit: maskBit1, dcf: d1, seed: seedBytes(seed1) },
+    { ...spec, party: 0, R: R0, mono: mono.map((v, j) => minus(v, mono1[j]!)), maskBit: x0.bits, tables: x0.tables, masks: x0.masks, seed: seedBytes(seed0) },
+    { ...spec, party: 1, R: R1, mono: mono1, maskBit: maskBit1, tables: tables1, masks: x1.masks, seed: seedBytes(seed1) },
   ];
 }
 
@@ -208,13 +172,36 @@ export function gateOpenShare(key: GateShare, z: BigUint64Array): BigUint64Array
   return out;
 }
 
-/** Round 2, what this party sends: its DCF share of c, masked, 8 gates per byte. */
-export function gateBitShare(key: GateShare, zhat: BigUint64Array): Uint8Array {
+/** The compared bits of zhat as words (hi, lo). */
+function compareWords(key: GateShare, zhat: BigUint64Array): [Uint32Array, Uint32Array] {
   const n = key.count;
   const xlo = new Uint32Array(n);
   const xhi = new Uint32Array(n);
   windowBits(zhat, gateDrop(key), gateCompareBits(key), xlo, xhi, new Uint8Array(n));
-  const c = dcfEvalWords(key.dcf, xhi, xlo);
+  return [xhi, xlo];
+}
+
+/**
+ * Bytes per element of a gate's opening: a truncating gate reads only the
+ * window's bits of zhat (its low `window` bits determine them), so the
+ * parties exchange zhat mod 2^(8 bytes); max pooling and argmax need all 64.
+ */
+export const gateOpenBytes = (spec: GateSpec): number => (spec.shift > 0 ? Math.ceil(spec.window / 8) : 8);
+
+/** Bytes of a gate's round 2 message (0: a comparison of one digit needs no round 2). */
+export const gateDigitBytes = (spec: GateSpec): number => varBytes(gateCompareBits(spec), spec.count);
+
+/** Round 2, what this party sends: its masked shares of the digit comparisons' eq and lt bits. */
+export function gateDigitShare(key: GateShare, zhat: BigUint64Array): Uint8Array {
+  const [xhi, xlo] = compareWords(key, zhat);
+  return digitOpen(gateCompareBits(key), key.tables, key.masks, xhi, xlo);
+}
+
+/** Round 3, what this party sends: its share of c, masked, 8 gates per byte (digits0/1: both round 2 messages). */
+export function gateBitShare(key: GateShare, zhat: BigUint64Array, digits0: Uint8Array, digits1: Uint8Array): Uint8Array {
+  const n = key.count;
+  const [xhi, xlo] = compareWords(key, zhat);
+  const c = digitCombine(gateCompareBits(key), key.tables, xhi, xlo, digits0, digits1);
   const packed = new Uint8Array((n + 7) >> 3);
   const mb = key.maskBit;
   for (let i = 0; i < n; i++) packed[i >> 3] = packed[i >> 3]! | ((c[i]! ^ mb[i]!) << (i & 7));

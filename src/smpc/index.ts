@@ -1,14 +1,14 @@
 /**
  * Secure two-party inference with a dealer (pure protocol; no network, no
- * models): ring Z_2^64 and fixed point, the fixed-key AES PRG, the DCF and
- * the comparison gate, linear layers, plans, dealer material and its codec,
+ * models): ring Z_2^64 and fixed point, the AES PRG, the truth-table
+ * comparison and the gate, linear layers, plans, dealer material and its codec,
  * one party's run of a plan over a Link. Imports only common/ and node:crypto.
  */
 export { SmpcError, type SmpcErrorCode } from './errors.js';
 export { FRACTION_BITS, decodeFixed, encodeFixed, ringAdd, ringBytes, ringFromBytes, ringRandom, ringSub, ringZeros } from './ring64.js';
-export { expandRing, expandSeeds, randomSeeds } from './aes-prg.js';
-export { dcfEval, dcfGen, type DcfKey } from './dcf.js';
-export { gateGen, gateOpenShare, gateBitShare, gateFinish, checkGateSpec, MAX_WINDOW, type GateShare, type GateSpec, type GateOutput } from './gate.js';
+export { expandRing, randomSeeds } from './aes-prg.js';
+export { digitLayout, type DigitLayout } from './digit-compare.js';
+export { gateGen, gateOpenShare, gateDigitShare, gateBitShare, gateFinish, gateCompareBits, checkGateSpec, MAX_WINDOW, type GateShare, type GateSpec, type GateOutput } from './gate.js';
 export { convGeometry, convRing, poolWindows, sumPoolRing, weightCount, type ConvGeometry } from './linear.js';
 export { checkPlan, planSteps, totalWeights, tournamentLevels, type OpWeights, type Plan, type PlanOp, type Step } from './plan.js';
 export { dealImage, dealStep, type StepShare, type LinearShare, type BeaverShare } from './dealer.js';

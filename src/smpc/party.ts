@@ -7,11 +7,11 @@
  */
 import type { StepShare, LinearShare, BeaverShare } from './dealer.js';
 import { SmpcError } from './errors.js';
-import { gateBitShare, gateFinish, gateOpenShare, type GateOutput, type GateShare } from './gate.js';
+import { gateBitShare, gateDigitBytes, gateDigitShare, gateFinish, gateOpenBytes, gateOpenShare, type GateOutput, type GateShare } from './gate.js';
 import { addBiasRing, convRing, poolWindows, sumPoolRing } from './linear.js';
 import type { Link } from './link.js';
 import type { OpWeights, Plan } from './plan.js';
-import { ringAdd, ringBytes, ringFromBytes, ringShiftLeft, ringSub, ringZeros } from './ring64.js';
+import { ringAdd, ringBytes, ringFromBytes, ringFromLowBytes, ringLowBytes, ringShiftLeft, ringSub, ringZeros } from './ring64.js';
 
 export interface PartyContext {
   party: 0 | 1;
@@ -65,9 +65,17 @@ async function receiveRing(link: Link, length: number, what: string): Promise<Bi
 
 export async function runGate(ctx: PartyContext, key: GateShare, z: BigUint64Array): Promise<GateOutput> {
   const mine = gateOpenShare(key, z);
-  ctx.link.send(ringBytes(mine));
-  const zhat = ringAdd(mine, await receiveRing(ctx.link, key.count, 'gate opening'));
-  const bits = gateBitShare(key, zhat);
+  const width = gateOpenBytes(key);
+  ctx.link.send(ringLowBytes(mine, width));
+  const zhat = ringAdd(mine, ringFromLowBytes(await ctx.link.receive(), key.count, width, 'gate opening'));
+  let digits: [Uint8Array, Uint8Array] = [new Uint8Array(0), new Uint8Array(0)];
+  if (gateDigitBytes(key) > 0) {
+    const myDigits = gateDigitShare(key, zhat);
+    ctx.link.send(myDigits);
+    const theirs = await ctx.link.receive();
+    digits = ctx.party === 0 ? [myDigits, theirs] : [theirs, myDigits];
+  }
+  const bits = gateBitShare(key, zhat, digits[0], digits[1]);
   ctx.link.send(bits);
   const other = await ctx.link.receive();
   return ctx.party === 0 ? gateFinish(key, zhat, bits, other) : gateFinish(key, zhat, other, bits);

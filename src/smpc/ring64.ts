@@ -94,3 +94,22 @@ export function ringFromBytes(bytes: Uint8Array, length: number, what: string): 
   if (bytes.byteOffset % 8 === 0) return new BigUint64Array(bytes.buffer, bytes.byteOffset, length);
   return new BigUint64Array(bytes.slice().buffer);
 }
+
+/** The low `width` bytes of each element (little-endian), for a peer that needs the value only mod 2^(8 width). */
+export function ringLowBytes(v: BigUint64Array, width: number): Uint8Array {
+  if (width === 8) return ringBytes(v);
+  const src = ringBytes(v);
+  const out = new Uint8Array(v.length * width);
+  for (let i = 0; i < v.length; i++) for (let b = 0; b < width; b++) out[i * width + b] = src[8 * i + b]!;
+  return out;
+}
+
+/** ringLowBytes undone: elements mod 2^(8 width), the high bytes zero; checks the length. */
+export function ringFromLowBytes(bytes: Uint8Array, length: number, width: number, what: string): BigUint64Array {
+  if (width === 8) return ringFromBytes(bytes, length, what);
+  if (bytes.byteLength !== length * width) throw new SmpcError('message', `${what}: expected ${length} values of ${width} bytes (${length * width} bytes), got ${bytes.byteLength} bytes`);
+  const out = new BigUint64Array(length);
+  const dst = ringBytes(out);
+  for (let i = 0; i < length; i++) for (let b = 0; b < width; b++) dst[8 * i + b] = bytes[i * width + b]!;
+  return out;
+}

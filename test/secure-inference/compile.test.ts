@@ -6,7 +6,7 @@ import { buildModel } from '../../src/models/build.js';
 import type { ModelMetadata } from '../../src/models/io.js';
 import type { ModelSpec } from '../../src/models/spec.js';
 import { prepareCompiled } from '../../src/secure-inference/prepare.js';
-import { decodeFixed, encodeFixed, FRACTION_BITS, referenceForward, ringArgmax, runInProcess } from '../../src/smpc/index.js';
+import { decodeFixed, digitLayout, encodeFixed, FRACTION_BITS, gateCompareBits, referenceForward, ringArgmax, runInProcess } from '../../src/smpc/index.js';
 import { floatLogits, miniResnet, randomiseWeights } from './helpers.js';
 
 await initBackend('wasm');
@@ -84,11 +84,12 @@ test('tampered dealer material gives visibly wrong results', async () => {
   const xs = images(2, 256, 5).map((x) => encodeFixed(x, FRACTION_BITS, prepared.plan.input.limit, 'pixel'));
   const honest = await runInProcess(prepared.plan, prepared.weights, xs);
   const tampered = await runInProcess(prepared.plan, prepared.weights, xs, ([, mo]) => {
-    // One flipped bit in the model owner's first comparison key: every gate of that layer.
+    // One flipped byte in the model owner's first comparison tables: every gate of that layer.
     const gate = mo.find((s) => s.type === 'gate');
     if (gate?.type !== 'gate') return;
-    gate.share.dcf = { ...gate.share.dcf, cw: gate.share.dcf.cw.slice() };
-    for (let g = 0; g < gate.share.count; g++) gate.share.dcf.cw[16 * g + 3] ^= 0x40;
+    const l = digitLayout(gateCompareBits(gate.share));
+    gate.share.tables = gate.share.tables.slice();
+    for (let g = 0; g < gate.share.count; g++) gate.share.tables[(g * l.tableBits + l.lt[l.widths.length - 1]!) >> 3] ^= 0xff;
   }).catch((e: Error) => e);
   if (tampered instanceof Error) return assert.match(tampered.message, /corrupted|not below/);
   const scale = prepared.plan.tensors[prepared.plan.logits]!.scale;

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeStep, encodeStep, stepBytes } from '../../src/smpc/codec.js';
+import { digitLayout } from '../../src/smpc/digit-compare.js';
 import { dealStep } from '../../src/smpc/dealer.js';
 import { gateGen, type GateShare } from '../../src/smpc/gate.js';
 import type { Plan, Step } from '../../src/smpc/plan.js';
@@ -51,9 +52,11 @@ test('truncating gate material (drop = shift) survives the wire layout; seeds re
     assert.equal(bytes.byteLength, stepBytes(step, party as 0 | 1));
     return decodeStep(step, party as 0 | 1, bytes).share as GateShare;
   });
-  // 21 compared bits: 14 DCF levels of 16 bytes + 3 bits, 16 bytes of leaf, a 16-byte seed; party 0 also R and 5 monomials.
-  assert.equal(stepBytes(step, 1), 16 + Math.ceil(50 / 8) + 50 * (14 * 16 + 16) + Math.ceil((3 * 14 * 50) / 8));
-  assert.equal(stepBytes(step, 0) - stepBytes(step, 1), 50 * 48 - Math.ceil(50 / 8));
+  // 21 compared bits: digits of 5, 4, 4, 4, 4 bits; the model owner gets their truth tables (32 + 2 x 4 x 16 bits),
+  // the tables of the 4 products (32 + 16 + 8 + 4 bits) and its mask-bit share; the data owner 5 monomials; both a 16-byte seed.
+  assert.deepEqual(digitLayout(21).widths, [5, 4, 4, 4, 4]);
+  assert.equal(stepBytes(step, 1), 16 + Math.ceil(50 / 8) + Math.ceil((50 * (32 + 2 * 4 * 16 + 32 + 16 + 8 + 4)) / 8));
+  assert.equal(stepBytes(step, 0), 16 + 50 * 40);
   const values = Array.from({ length: 50 }, (_, i) => BigInt(i === 0 ? 0 : Math.floor((Math.random() - 0.5) * 2 ** 30)));
   const [z0, z1] = shareSigned(values);
   const { out } = runGatePair(decoded[0]!, decoded[1]!, z0, z1);

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { gateGen } from '../../src/smpc/gate.js';
+import { digitLayout } from '../../src/smpc/digit-compare.js';
+import { gateCompareBits, gateGen } from '../../src/smpc/gate.js';
 import { decodeFixed, encodeFixed } from '../../src/smpc/ring64.js';
 import { chiSquareUniform, reveal, runGatePair, shareSigned } from './helpers.js';
 
@@ -77,9 +78,10 @@ test('gate: a tampered dealer key breaks correctness visibly', () => {
   const values: bigint[] = [];
   for (let i = 0; i < 1000; i++) values.push(BigInt(Math.floor((Math.random() - 0.5) * 2 ** 30)));
   const [k0, k1] = gateGen({ count: values.length, window: 40, shift: 12 });
-  // One flipped bit in every gate's first seed correction of the model owner's DCF key (a corrupt transfer).
-  k1.dcf = { ...k1.dcf, cw: k1.dcf.cw.slice() };
-  for (let g = 0; g < values.length; g++) k1.dcf.cw[16 * g + 5] = k1.dcf.cw[16 * g + 5]! ^ 0x10;
+  // One flipped byte in every gate's top-digit table of the model owner's comparison (a corrupt transfer).
+  const l = digitLayout(gateCompareBits(k1));
+  k1.tables = k1.tables.slice();
+  for (let g = 0; g < values.length; g++) k1.tables[(g * l.tableBits + l.lt[l.widths.length - 1]!) >> 3] ^= 0xff;
   const [z0, z1] = shareSigned(values);
   const { out } = runGatePair(k0, k1, z0, z1);
   const pos = reveal(out[0].pos, out[1].pos);
@@ -87,16 +89,19 @@ test('gate: a tampered dealer key breaks correctness visibly', () => {
   assert.ok(wrong > 200, `only ${wrong} of 1000 signs are wrong with a tampered key`);
 });
 
-/** What both parties learn from the messages of a gate: zhat = o0 + o1 and chat = bits0 ^ bits1. */
-function openedValues(run: ReturnType<typeof runGatePair>, n: number): { zhat: BigUint64Array; chat: Uint8Array } {
+/** What both parties learn from the messages of a gate: zhat = o0 + o1, the first 4 opened digit bits, chat = bits0 ^ bits1. */
+function openedValues(run: ReturnType<typeof runGatePair>, n: number, vars: number): { zhat: BigUint64Array; digits: Uint8Array; chat: Uint8Array } {
   const [fromOne, fromZero] = run.received;
   const zhat = new BigUint64Array(n);
   const chat = new Uint8Array(n);
+  const digits = new Uint8Array(n);
+  const bit = (a: Uint8Array, o: number): number => (a[o >> 3]! >> (o & 7)) & 1;
   for (let i = 0; i < n; i++) {
     zhat[i] = fromOne.open[i]! + fromZero.open[i]!;
-    chat[i] = ((fromOne.bits[i >> 3]! ^ fromZero.bits[i >> 3]!) >> (i & 7)) & 1;
+    chat[i] = bit(fromOne.bits, i) ^ bit(fromZero.bits, i);
+    for (let v = 0; v < 4; v++) digits[i] = digits[i]! | ((bit(fromOne.digits, i * vars + v) ^ bit(fromZero.digits, i * vars + v)) << v);
   }
-  return { zhat, chat };
+  return { zhat, digits, chat };
 }
 
 test("gate: each party's view (the messages it receives) is uniform whatever the secret", () => {
@@ -107,19 +112,21 @@ test("gate: each party's view (the messages it receives) is uniform whatever the
     const [k0, k1] = gateGen({ count: n, window: 40, shift: 12 });
     const [z0, z1] = shareSigned(new Array<bigint>(n).fill(secret));
     const run = runGatePair(k0, k1, z0, z1);
-    const { zhat, chat } = openedValues(run, n);
+    const { zhat, digits, chat } = openedValues(run, n, digitLayout(gateCompareBits(k0)).vars);
     const top = new Array<number>(16).fill(0);
+    const dig = new Array<number>(16).fill(0);
     const win = new Array<number>(16).fill(0);
     const bit = [0, 0];
     const q = [0, 0];
     for (let i = 0; i < n; i++) {
       top[Number(zhat[i]! >> 60n)]!++;
       win[Number((zhat[i]! >> 36n) & 15n)]!++;
+      dig[digits[i]!]!++;
       bit[chat[i]!]!++;
       q[Number((zhat[i]! >> 39n) & 1n) ^ chat[i]!]!++;
     }
     // Critical values far in the tail (p < 1e-6): a failure is a leak, not bad luck.
-    for (const [name, counts, limit] of [['zhat top bits', top, 60], ['zhat window bits', win, 60], ['opened bit', bit, 25], ['q = p xor opened bit', q, 25]] as const) {
+    for (const [name, counts, limit] of [['zhat top bits', top, 60], ['zhat window bits', win, 60], ['opened digit bits', dig, 60], ['opened bit', bit, 25], ['q = p xor opened bit', q, 25]] as const) {
       const chi = chiSquareUniform(counts as number[]);
       assert.ok(chi < limit, `secret ${secret}, ${name}: chi-square ${chi.toFixed(1)}`);
     }
@@ -131,9 +138,20 @@ test('gate view test has teeth: without the mask bit the opened comparison bit g
   const [k0, k1] = gateGen({ count: n, window: 40, shift: 0 });
   k1.maskBit.set(k0.maskBit); // m = 0: the opened bit is c itself
   const [z0, z1] = shareSigned(new Array<bigint>(n).fill(-5n));
-  const { chat } = openedValues(runGatePair(k0, k1, z0, z1), n);
+  const { chat } = openedValues(runGatePair(k0, k1, z0, z1), n, digitLayout(gateCompareBits(k0)).vars);
   const ones = chat.reduce((a, b) => a + b, 0);
   assert.ok(chiSquareUniform([ones, n - ones]) > 100, `the unmasked bit is far from uniform (${ones} ones of ${n})`);
+});
+
+test('gate view test has teeth: without their masks the opened digit bits are far from uniform', () => {
+  const n = 2000;
+  const [k0, k1] = gateGen({ count: n, window: 40, shift: 0 });
+  k1.masks = k0.masks.slice(); // the masks of the opened eq and lt bits cancel
+  const [z0, z1] = shareSigned(new Array<bigint>(n).fill(-5n));
+  const { digits } = openedValues(runGatePair(k0, k1, z0, z1), n, digitLayout(gateCompareBits(k0)).vars);
+  const counts = new Array<number>(16).fill(0);
+  for (const d of digits) counts[d]!++;
+  assert.ok(chiSquareUniform(counts) > 200, `unmasked digit bits: chi-square ${chiSquareUniform(counts).toFixed(1)}`);
 });
 
 test('fixed point: 12 fractional bits round trip; values outside the calibrated range are refused', () => {

@@ -1,4 +1,4 @@
-import { gateBitShare, gateFinish, gateOpenShare, type GateOutput, type GateShare } from '../../src/smpc/gate.js';
+import { gateBitShare, gateDigitShare, gateFinish, gateOpenShare, type GateOutput, type GateShare } from '../../src/smpc/gate.js';
 import { ringRandom } from '../../src/smpc/ring64.js';
 
 /** Additive shares of signed integers. */
@@ -11,8 +11,8 @@ export function shareSigned(values: bigint[]): [BigUint64Array, BigUint64Array] 
 
 export interface GateRun {
   out: [GateOutput, GateOutput];
-  /** What each party received from the other: the opening share and the packed bits. */
-  received: [{ open: BigUint64Array; bits: Uint8Array }, { open: BigUint64Array; bits: Uint8Array }];
+  /** What each party received from the other: the opening share, the masked digit bits and the packed bits. */
+  received: [{ open: BigUint64Array; digits: Uint8Array; bits: Uint8Array }, { open: BigUint64Array; digits: Uint8Array; bits: Uint8Array }];
 }
 
 /** Both parties' steps of the gate, messages passed by hand. */
@@ -21,13 +21,15 @@ export function runGatePair(k0: GateShare, k1: GateShare, z0: BigUint64Array, z1
   const o1 = gateOpenShare(k1, z1);
   const zhat = new BigUint64Array(o0.length);
   for (let i = 0; i < zhat.length; i++) zhat[i] = o0[i]! + o1[i]!;
-  const b0 = gateBitShare(k0, zhat);
-  const b1 = gateBitShare(k1, zhat);
+  const d0 = gateDigitShare(k0, zhat);
+  const d1 = gateDigitShare(k1, zhat);
+  const b0 = gateBitShare(k0, zhat, d0, d1);
+  const b1 = gateBitShare(k1, zhat, d0, d1);
   return {
     out: [gateFinish(k0, zhat, b0, b1), gateFinish(k1, zhat, b0, b1)],
     received: [
-      { open: o1, bits: b1 },
-      { open: o0, bits: b0 },
+      { open: o1, digits: d1, bits: b1 },
+      { open: o0, digits: d0, bits: b0 },
     ],
   };
 }
