@@ -119,22 +119,41 @@ export function digitTables(rhi: Uint32Array, rlo: Uint32Array, k: number, masks
   return out;
 }
 
+/** Per comparison, each digit of x (q bytes per comparison, least significant first). */
+function digitsOf(l: DigitLayout, xhi: Uint32Array, xlo: Uint32Array): Uint8Array {
+  const q = l.widths.length;
+  const out = new Uint8Array(q * xlo.length);
+  for (let i = 0; i < q; i++) {
+    const s = l.shifts[i]!;
+    const w = l.widths[i]!;
+    for (let g = 0; g < xlo.length; g++) out[g * q + i] = digitOf(xhi[g]!, xlo[g]!, s, w);
+  }
+  return out;
+}
+
 /** The round's message: this party's shares of eq_i and lt_j xored with its mask shares, packed. */
 export function digitOpen(k: number, tables: Uint8Array, masks: Uint8Array, xhi: Uint32Array, xlo: Uint32Array): Uint8Array {
   const l = digitLayout(k);
   const q = l.widths.length;
   const count = xlo.length;
+  const { tableBits, vars } = l;
+  const eq = Int32Array.from(l.eq);
+  const lt = Int32Array.from(l.lt);
+  const d = digitsOf(l, xhi, xlo);
   const out = masks.slice();
   for (let g = 0; g < count; g++) {
-    const base = g * l.tableBits;
-    const mbase = g * l.vars;
+    const base = g * tableBits;
+    const mbase = g * vars;
+    const dg = g * q;
     for (let i = 1; i < q; i++) {
-      const d = digitOf(xhi[g]!, xlo[g]!, l.shifts[i]!, l.widths[i]!);
-      if (getBit(tables, base + l.eq[i]! + d)) flipBit(out, mbase + i - 1);
+      const o = base + eq[i]! + d[dg + i]!;
+      const m = mbase + i - 1;
+      out[m >>> 3] = out[m >>> 3]! ^ (((tables[o >>> 3]! >>> (o & 7)) & 1) << (m & 7));
     }
     for (let j = 0; j < q - 1; j++) {
-      const d = digitOf(xhi[g]!, xlo[g]!, l.shifts[j]!, l.widths[j]!);
-      if (getBit(tables, base + l.lt[j]! + d)) flipBit(out, mbase + q - 1 + j);
+      const o = base + lt[j]! + d[dg + j]!;
+      const m = mbase + q - 1 + j;
+      out[m >>> 3] = out[m >>> 3]! ^ (((tables[o >>> 3]! >>> (o & 7)) & 1) << (m & 7));
     }
   }
   return out;
@@ -147,16 +166,29 @@ export function digitCombine(k: number, tables: Uint8Array, xhi: Uint32Array, xl
   const count = xlo.length;
   const bytes = varBytes(k, count);
   if (open0.length !== bytes || open1.length !== bytes) throw new SmpcError('message', `comparison bits: expected ${bytes} bytes, got ${open0.length} and ${open1.length}`);
-  const c = new Uint8Array(count);
+  const { tableBits, vars } = l;
+  const term = Int32Array.from(l.term);
   const top = q - 1;
+  const ltTop = l.lt[top]!;
+  const sTop = l.shifts[top]!;
+  const wTop = l.widths[top]!;
+  const c = new Uint8Array(count);
   for (let g = 0; g < count; g++) {
-    const base = g * l.tableBits;
-    const mbase = g * l.vars;
-    let v = getBit(tables, base + l.lt[top]! + digitOf(xhi[g]!, xlo[g]!, l.shifts[top]!, l.widths[top]!));
+    const base = g * tableBits;
+    const mbase = g * vars;
+    let o = base + ltTop + digitOf(xhi[g]!, xlo[g]!, sTop, wTop);
+    let v = (tables[o >>> 3]! >>> (o & 7)) & 1;
+    // The opened bits of this comparison: eq_1 .. eq_{q-1} in bits 0 .. q-2, lt_0 .. lt_{q-2} above them.
+    let p = 0;
+    for (let b = 0; b < vars; b++) {
+      const m = mbase + b;
+      p |= (((open0[m >>> 3]! ^ open1[m >>> 3]!) >>> (m & 7)) & 1) << b;
+    }
     for (let j = 0; j < top; j++) {
-      let idx = getBit(open0, mbase + top + j) ^ getBit(open1, mbase + top + j);
-      for (let i = j + 1; i < q; i++) idx |= (getBit(open0, mbase + i - 1) ^ getBit(open1, mbase + i - 1)) << (i - j);
-      v ^= getBit(tables, base + l.term[j]! + idx);
+      // Index: lt_j in bit 0, eq_{j+1} .. eq_{q-1} (bits j .. q-2 of p) above it.
+      const idx = ((p >>> (top + j)) & 1) | (((p >>> j) & ((1 << (top - j)) - 1)) << 1);
+      o = base + term[j]! + idx;
+      v ^= (tables[o >>> 3]! >>> (o & 7)) & 1;
     }
     c[g] = v;
   }
