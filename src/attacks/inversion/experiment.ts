@@ -56,6 +56,8 @@ export interface InversionExperiment {
    */
   source?: 'federation' | 'trainer';
   outDir: string;
+  /** Grid file names start with it (the results file's stem), so two runs into one folder keep both grids. */
+  gridPrefix?: string;
   log?: (line: string) => void;
 }
 
@@ -106,7 +108,7 @@ export async function runInversion(o: InversionExperiment): Promise<InversionRow
       const labelHits = inv.labels.filter((l, i) => l === captured.labels[sc.match[i]!]).length;
       const ordered = sc.match.map((j) => captured.truths[j]!);
       const png = await imageGridPng([ordered.slice(0, 16), recs.slice(0, 16)], shape, 3);
-      const file = join(o.outDir, `inversion-${target}-b${batch}-${height}px.png`);
+      const file = join(o.outDir, `${o.gridPrefix ?? 'inversion'}-${target}-b${batch}-${height}px.png`);
       writeFileSync(file, png);
       const row: InversionRow = {
         target,

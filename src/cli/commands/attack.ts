@@ -91,7 +91,7 @@ export function registerAttackCommand(program: Command): void {
     });
 
   common(attack.command('inversion'))
-    .description('gradient inversion (Geiping et al. 2020) of updates captured from the site trainer: plain, secagg aggregate, dp, ckks')
+    .description('gradient inversion (Geiping et al. 2020) of updates a curious coordinator receives in a real round (or from the site trainer): plain, secagg aggregate, dp, ckks')
     .option('--targets <list>', `targets (${TARGET_KINDS.join(', ')})`, list('--targets', (s) => s as TargetKind), ['plain', 'secagg', 'dp', 'ckks'])
     .option('--batches <list>', 'images per node', list('--batches', int('--batches')), [1, 4])
     .option('--nodes <n>', 'nodes in the secagg aggregate', int('--nodes'), 8)
@@ -112,6 +112,7 @@ export function registerAttackCommand(program: Command): void {
       // The attack's working space (and, from the trainer, the node's normalisation); a federation's nodes here train on pixels.
       const normalisation = await datasetStats(pool.train.length > 2000 ? new SubsetDataset(pool.train, Array.from({ length: 2000 }, (_, i) => i)) : pool.train);
       if (normalisation.std.some((s) => !(s > 0))) normalisation.std = normalisation.std.map((s) => (s > 0 ? s : 1));
+      const resultsFile = o.name ?? `inversion${pool.train.info.height === 28 ? '' : `-${pool.train.info.height}px`}.json`;
       const rows = await runInversion({
         pool: pool.train,
         normalisation,
@@ -126,10 +127,11 @@ export function registerAttackCommand(program: Command): void {
         dp: { noiseMultiplier: o.noise, clipNorm: o.clip, delta: 1e-5, ledger: join(o.out, 'inversion-ledger.sqlite') },
         source: o.from as 'federation' | 'trainer',
         outDir: o.out,
+        gridPrefix: resultsFile.replace(/\.json$/, ''),
         log: o.json ? undefined : log,
       });
       const settings = { data: pool.name, size: `${pool.train.info.height}x${pool.train.info.width}`, model: 'small-cnn (norm none), round-1 weights', source: o.from, iterations: o.iterations, restarts: o.restarts, tv: o.tv, nodes: o.nodes, noise: o.noise, clip: o.clip };
-      writeFileSync(join(o.out, o.name ?? `inversion${pool.train.info.height === 28 ? '' : `-${pool.train.info.height}px`}.json`), JSON.stringify({ settings, rows }, null, 1));
+      writeFileSync(join(o.out, resultsFile), JSON.stringify({ settings, rows }, null, 1));
       if (o.json) printJson({ settings, rows: rows.map((r) => ({ ...r, grid: undefined })) });
       else for (const r of rows) if (r.refused) log(`inversion ${r.target}: refused: ${r.refused}`);
     });
