@@ -51,18 +51,14 @@ export function unmaskJobs(s: UnmaskState): MaskJob[] {
   }
   const jobs: MaskJob[] = [];
   for (const u of s.contributors) {
-    const seed = reconstructSecret(s.selfMaskSeedShares.get(u)!, t);
-    if (!equalBytes(selfMaskSeedCommitment(seed, s.roundId, u), s.commitmentOf(u))) {
-      throw new SecAggError('protocol', `the self-mask seed of node ${u} does not match its commitment: a share holder sent a wrong share`);
-    }
+    const seed = checkedSecret(s.selfMaskSeedShares.get(u)!, t, (x) => equalBytes(selfMaskSeedCommitment(x, s.roundId, u), s.commitmentOf(u)));
+    if (!seed) throw new SecAggError('protocol', `the self-mask seed of node ${u} does not match its commitment: a share holder sent a wrong share`);
     jobs.push({ key: selfMaskKey(seed, s.roundId, u), sign: -1 });
   }
   for (const v of s.dropped) {
-    const secretKey = reconstructSecret(s.maskKeyShares.get(v)!, t);
     // X25519 ignores the clamped bits, so check them too: a wrong share must not slip through there.
-    if (!isClampedScalar(secretKey) || !equalBytes(x25519PublicKey(secretKey), s.maskPublicKeyOf(v))) {
-      throw new SecAggError('protocol', `the mask key of node ${v} does not match its public key: a share holder sent a wrong share`);
-    }
+    const secretKey = checkedSecret(s.maskKeyShares.get(v)!, t, (x) => isClampedScalar(x) && equalBytes(x25519PublicKey(x), s.maskPublicKeyOf(v)));
+    if (!secretKey) throw new SecAggError('protocol', `the mask key of node ${v} does not match its public key: a share holder sent a wrong share`);
     const privateKey = privateKeyObject(secretKey);
     for (const u of s.neighboursOf(v)) {
       if (!s.contributed(u)) continue;
@@ -72,4 +68,30 @@ export function unmaskJobs(s: UnmaskState): MaskJob[] {
     }
   }
   return jobs;
+}
+
+/**
+ * The secret from the first t shares, or, when it fails `valid` and more than
+ * t holders answered, from the first t of the others with one left out in
+ * turn: one holder's wrong share does not fail the round. Null when no such
+ * choice passes (two or more wrong shares, or only t of them).
+ */
+function checkedSecret(shares: readonly Share[], t: number, valid: (secret: Uint8Array) => boolean): Uint8Array | null {
+  const attempt = (chosen: readonly Share[]): Uint8Array | null => {
+    try {
+      const secret = reconstructSecret(chosen, t);
+      return valid(secret) ? secret : null;
+    } catch (e) {
+      // A share that is no field element is a wrong share too.
+      if (e instanceof SecAggError) return null;
+      throw e;
+    }
+  };
+  const first = attempt(shares);
+  if (first || shares.length <= t) return first;
+  for (let out = 0; out < shares.length; out++) {
+    const secret = attempt(shares.filter((_, i) => i !== out));
+    if (secret) return secret;
+  }
+  return null;
 }

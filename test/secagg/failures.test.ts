@@ -95,18 +95,23 @@ test('a node refuses a neighbour graph that its seed does not give', () => {
   assert.throws(() => run(params, { onMessage: hidden }), fails('graph-mismatch', /neighbours/));
 });
 
-test('a wrong share from a holder is caught when the secret is rebuilt', () => {
+test('a wrong share is caught when the secret is rebuilt, and left out when more than t holders answered', () => {
   const params = makeParams({ nodeIds: ids(4), threshold: 3 });
-  const corrupt = (kind: 'selfMaskSeedShares' | 'maskKeyShares') => (e: WireEvent) => {
-    if (e.kind !== 'unmask-response' || e.from !== 2) return;
+  const corrupt = (kind: 'selfMaskSeedShares' | 'maskKeyShares', from: number[]) => (e: WireEvent) => {
+    if (e.kind !== 'unmask-response' || typeof e.from !== 'number' || !from.includes(e.from)) return;
     const m = decodeMessageOf(e.bytes, 'unmask-response');
     const list = m[kind].map((s) => ({ owner: s.owner, share: s.share.slice() }));
     list[0]!.share[0]! ^= 1;
     return encodeMessage({ ...m, [kind]: list });
   };
-  assert.throws(() => run(params, { onMessage: corrupt('selfMaskSeedShares') }), fails('protocol', /self-mask seed of node 1 does not match its commitment/));
+  // Four holders of node 1's seed, threshold 3: the seed from the other three matches its commitment.
+  const { result } = run(params, { onMessage: corrupt('selfMaskSeedShares', [2]) });
+  assert.deepEqual(result.contributors, [1, 2, 3, 4]);
+  for (const v of result.sum) assert.ok(Math.abs(v - 1) < 1e-6, `sum ${v}, expected 1`);
+  assert.throws(() => run(params, { onMessage: corrupt('selfMaskSeedShares', [2, 3]) }), fails('protocol', /self-mask seed of node 1 does not match its commitment/));
+  // Node 4 dropped: three holders of its mask key, no share to spare.
   assert.throws(
-    () => run(params, { dropouts: { 'masked-input': [4] }, onMessage: corrupt('maskKeyShares') }),
+    () => run(params, { dropouts: { 'masked-input': [4] }, onMessage: corrupt('maskKeyShares', [2]) }),
     fails('protocol', /mask key of node 4 does not match its public key/),
   );
 });
