@@ -72,7 +72,10 @@ export class CkksAggregator implements Aggregator {
   async runFit(r: FitRound): Promise<FitPhaseOutcome> {
     const failures = new Map<string, NodeFailure>();
     try {
+      // The key setup has its own stage deadlines: the time it took does not come out of the round's training time.
+      const setupStarted = Date.now();
       this.keys ??= await this.keySetup(r, failures);
+      const fitDeadline = r.deadline + (Date.now() - setupStarted);
       const { run, state } = this.keys;
       const cohort = [...r.fitConfigs.keys()].filter((n) => run.roster.includes(n)).sort();
       for (const n of r.fitConfigs.keys()) {
@@ -90,7 +93,7 @@ export class CkksAggregator implements Aggregator {
           { kind: 'fit', round: r.round, config: r.fitConfigs.get(node)!, stage: CKKS_STAGES.fit, payload: fit, expect: 'any', ...(r.round === 1 ? { weights: r.global.encoded } : {}) },
         ]),
       );
-      await this.exchange(r.exchange, failures, CKKS_STAGES.fit, r.deadline, fitTasks, (node, reply) => {
+      await this.exchange(r.exchange, failures, CKKS_STAGES.fit, fitDeadline, fitTasks, (node, reply) => {
         const problem = publicPrivacyProblem(reply.metrics);
         if (problem) throw new PrivmedError(`${node}'s privacy report: ${problem}`);
         state.receiveUpload(node, tensorBytes(reply.tensors, chunks, `${node}'s upload`));
