@@ -1,168 +1,77 @@
 /**
  * gRPC fuzzing from an admitted node (#18). mallory holds a valid node
- * certificate and sends, seeded, thousands of malformed or out-of-order
- * messages to every RPC: raw bytes that are no protobuf, Joins with hostile
- * names, Heartbeats and polls with forged sessions, uploads with data before
- * the header, two headers, forged task ids, impossible manifests and ledger
- * heads, non-finite metrics, and junk answers to the real tasks (every stage
- * of the round) she is given. Meanwhile alice and bob run the federation.
+ * certificate. Blind lanes (helpers/fuzz-lanes.ts) send, seeded, thousands
+ * of malformed or out-of-order messages to every RPC - first before any
+ * honest node is there (everything is out of order, and she restarts
+ * hundreds of times), then during the rounds. Meanwhile she plays the
+ * protocol (helpers/fuzz-player.ts), so that tasks of every stage reach
+ * her, sends out-of-order messages at each and a malformed answer at each
+ * stage of a target list, then restarts (bursts of Joins) in the middle of
+ * protocol runs. alice and bob run the federation; mallory is
+ * not needed for a plain or SecAgg+ round (minAvailableNodes = minNodes = 2),
+ * only taken when connected. Under CKKS every round waits for all three:
+ * the key setup's roster is the first round's cohort (she plays to the end).
  * The coordinator must never crash or answer with an internal error, its
  * database must stay consistent (integrity check, one completed attempt per
- * round), and the honest nodes must finish the run. Plain and SecAgg rounds.
+ * round), and the honest nodes must finish the run. Plain, SecAgg+ and
+ * CKKS rounds: 10,200 messages in all.
  */
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import * as grpc from '@grpc/grpc-js';
-import { Rng } from '../../src/common/rng.js';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { openDatabase } from '../../src/federation/store/sqlite.js';
-import { coordinatorService } from '../../src/federation/wire/proto.js';
-import type { UpdateChunk } from '../../src/federation/wire/messages.js';
+import { CKKS_STAGES } from '../../src/federation/protocols/ckks/envelope.js';
+import { SECAGG_EVALUATION_STAGE, SECAGG_STAGES } from '../../src/federation/protocols/secagg/envelope.js';
 import { makeFederation, type Federation } from './helpers/federation-setup.js';
 import { exitCode, killAll, spawnFixture } from './helpers/processes.js';
 import { nodeCredentials } from './helpers/raw-client.js';
+import { fuzzLanes, newTally, type Mallory } from './helpers/fuzz-lanes.js';
+import { playMallory } from './helpers/fuzz-player.js';
 
-const METHODS = ['Join', 'GetTask', 'SubmitUpdate', 'SubmitEvaluation', 'Heartbeat'] as const;
-const PATH = (m: string) => `/privmed.v1.Coordinator/${m}`;
-const identity = (b: Buffer) => b;
-/** Messages per protocol; two protocols make the issue's 10,000. */
-const MESSAGES = 5_000;
+/** Per protocol; three protocols make the issue's 10,000. */
+const MESSAGES = 3_400;
+/** Of them, from the blind lanes during the rounds (they stop when the run is over; the player's come on top). */
+const DURING_ROUNDS = 800;
 const IN_FLIGHT = 24;
 
-type Typed = {
-  Join(r: object, o: grpc.CallOptions, cb: (e: grpc.ServiceError | null, r?: { sessionId: string }) => void): void;
-  Heartbeat(r: object, o: grpc.CallOptions, cb: (e: grpc.ServiceError | null) => void): void;
-  SubmitEvaluation(r: object, o: grpc.CallOptions, cb: (e: grpc.ServiceError | null) => void): void;
-  GetTask(r: object, o: grpc.CallOptions): grpc.ClientReadableStream<{ header?: { taskId: string; kind: string; stage: string } }>;
-  SubmitUpdate(o: grpc.CallOptions, cb: (e: grpc.ServiceError | null) => void): grpc.ClientWritableStream<UpdateChunk>;
-  close(): void;
-};
+const secagg = (stage: string) => `step:${stage}`;
+const SECAGG_RUN = [secagg(SECAGG_STAGES.shareKeys), secagg(SECAGG_STAGES.maskedInput), secagg(SECAGG_STAGES.consistency), secagg(SECAGG_STAGES.unmask)];
+const EVALUATION = secagg(SECAGG_EVALUATION_STAGE);
 
-function junkText(rng: Rng): string {
-  const pool = ['', 'alice', 'round 99 completed', '\u001b[2J', '\u0000', 'x'.repeat(5000), '../../etc', '%s%n', '\ud800', 'mallory'];
-  return rng.int(3) === 0 ? String.fromCharCode(...Array.from({ length: rng.int(40) }, () => rng.int(0x3000))) : pool[rng.int(pool.length)]!;
+interface Case {
+  protocol: 'plain' | 'secagg' | 'ckks';
+  rounds: number;
+  /** Stages (fuzz-player stageKey) whose tasks must reach her. */
+  stages: string[];
+  /** Stages she answers with junk, in this order. */
+  targets: string[];
+  config: Record<string, unknown>;
 }
 
-function junkNumber(rng: Rng): number {
-  const pool = [0, -1, 1, 2 ** 53, 2 ** 64, -(2 ** 63), Number.NaN, Infinity, -Infinity, 1e300, 0.5, 7];
-  return pool[rng.int(pool.length)]!;
-}
-
-function junkManifest(rng: Rng) {
-  const dims = () => Array.from({ length: rng.int(4) }, () => [0, 1, 3, -2, 2 ** 31, 13][rng.int(6)]!);
-  return { tensors: Array.from({ length: rng.int(3) }, () => ({ name: junkText(rng), shape: dims(), dtype: ['float32', 'int64', ''][rng.int(3)]! })), totalBytes: [0, 4, 2 ** 40, 12][rng.int(4)]! };
-}
-
-function junkHeader(rng: Rng, sessionId: string, taskIds: string[]) {
-  return {
-    sessionId: rng.int(4) ? sessionId : junkText(rng),
-    taskId: taskIds.length && rng.int(2) ? taskIds[rng.int(taskIds.length)]! : junkText(rng),
-    numSamples: Math.abs(junkNumber(rng)) % 2 ** 53 || 0,
-    metrics: Object.fromEntries(Array.from({ length: rng.int(4) }, () => [junkText(rng).slice(0, 64), junkNumber(rng)])),
-    manifest: rng.int(2) ? junkManifest(rng) : null,
-    payload: Buffer.from(Array.from({ length: rng.int(64) }, () => rng.int(256))),
-    ledgerHead: rng.int(3) ? null : { entries: rng.int(2) ? 2 ** 50 : rng.int(5), hash: rng.int(2) ? 'ab'.repeat(32) : junkText(rng) },
-  };
-}
-
-interface Tally {
-  sent: number;
-  codes: Map<number, number>;
-  internal: string[];
-}
-
-async function fuzz(address: string, credentials: grpc.ChannelCredentials, seed: number, budget: number, tally: Tally): Promise<void> {
-  const rng = new Rng(seed);
-  const raw = new grpc.Client(address, credentials, { 'grpc.max_send_message_length': 8 << 20 });
-  const typed = new (coordinatorService())(address, credentials) as unknown as Typed;
-  let sessionId = '';
-  const taskIds: string[] = [];
-  const deadline = () => ({ deadline: Date.now() + 5_000 });
-  const done = (e: grpc.ServiceError | null) => {
-    const code = e?.code ?? 0;
-    tally.codes.set(code, (tally.codes.get(code) ?? 0) + 1);
-    // gRPC's own answer to bytes that are no protobuf is INTERNAL too, before any handler runs: not ours.
-    if ((code === grpc.status.INTERNAL || code === grpc.status.UNKNOWN) && e!.details !== 'Error deserializing request') tally.internal.push(e!.details);
-  };
-  const one = (): Promise<void> =>
-    new Promise((resolve) => {
-      const finish = (e: grpc.ServiceError | null) => {
-        done(e);
-        resolve();
-      };
-      tally.sent++;
-      switch (rng.int(9)) {
-        case 0: {
-          // Bytes that are no protobuf (or a random one), to any method.
-          const m = METHODS[rng.int(METHODS.length)]!;
-          const bytes = Buffer.from(Array.from({ length: rng.int(200) }, () => rng.int(256)));
-          if (m === 'GetTask') {
-            const call = raw.makeServerStreamRequest(PATH(m), identity, identity, bytes, deadline());
-            call.on('data', () => undefined).on('error', finish).on('end', () => finish(null));
-          } else if (m === 'SubmitUpdate') {
-            const call = raw.makeClientStreamRequest(PATH(m), identity, identity, deadline(), (e) => finish(e));
-            for (let i = rng.int(4); i >= 0; i--) call.write(bytes);
-            call.end();
-          } else raw.makeUnaryRequest(PATH(m), identity, identity, bytes, deadline(), (e) => finish(e));
-          return;
-        }
-        case 1:
-          typed.Join({ nodeName: junkText(rng), softwareVersion: junkText(rng) }, deadline(), (e, r) => {
-            if (r?.sessionId) sessionId = r.sessionId;
-            finish(e);
-          });
-          return;
-        case 2:
-          typed.Heartbeat({ sessionId: rng.int(3) ? sessionId : junkText(rng) }, deadline(), finish);
-          return;
-        case 3:
-        case 4: {
-          // Polls (with her real session most of the time): real tasks come back and get junk answers below.
-          const call = typed.GetTask({ sessionId: rng.int(4) ? sessionId : junkText(rng) }, { deadline: Date.now() + 3_000 });
-          call.on('data', (m) => {
-            if (m.header?.taskId) taskIds.push(m.header.taskId);
-            if (taskIds.length > 50) taskIds.shift();
-          });
-          call.on('error', finish).on('end', () => finish(null));
-          return;
-        }
-        case 5:
-        case 6:
-        case 7: {
-          // Uploads out of order: data first, two headers, a header then junk data, or nothing at all.
-          const call = typed.SubmitUpdate(deadline(), finish);
-          const order = rng.int(4);
-          const header = () => ({ header: junkHeader(rng, sessionId, taskIds) });
-          const data = () => ({ data: Buffer.from(Array.from({ length: rng.int(64) }, () => rng.int(256))) });
-          const parts = order === 0 ? [data(), header()] : order === 1 ? [header(), header()] : order === 2 ? [header(), data(), data()] : [header()];
-          for (const p of parts) call.write(p as UpdateChunk);
-          if (rng.int(10) === 0) call.cancel();
-          else call.end();
-          return;
-        }
-        default:
-          typed.SubmitEvaluation(
-            { sessionId: rng.int(3) ? sessionId : junkText(rng), taskId: taskIds.length ? taskIds[rng.int(taskIds.length)]! : junkText(rng), numSamples: rng.int(2 ** 31), metrics: { tp: junkNumber(rng), [junkText(rng).slice(0, 32)]: junkNumber(rng) } },
-            deadline(),
-            finish,
-          );
-      }
-    });
-  try {
-    // Her own valid session first, so that real tasks reach her.
-    await new Promise<void>((resolve) => typed.Join({ nodeName: 'mallory', softwareVersion: 'fuzz' }, deadline(), (e, r) => ((sessionId = r?.sessionId ?? ''), done(e), resolve())));
-    let issued = 0;
-    const lanes = Array.from({ length: IN_FLIGHT }, async () => {
-      while (issued < budget) {
-        issued++;
-        await one();
-      }
-    });
-    await Promise.all(lanes);
-  } finally {
-    raw.close();
-    typed.close();
-  }
-}
+const CASES: Case[] = [
+  { protocol: 'plain', rounds: 2, stages: ['fit', 'evaluate'], targets: ['fit', 'evaluate'], config: {} },
+  {
+    protocol: 'secagg',
+    rounds: 4,
+    stages: [`fit:${SECAGG_STAGES.setup}`, ...SECAGG_RUN, EVALUATION],
+    // Each protocol run (fit, then the evaluation sum, per round) loses her at a later stage; a fourth round for runs she missed.
+    targets: [`fit:${SECAGG_STAGES.setup}`, EVALUATION, ...SECAGG_RUN],
+    config: { aggregation: 'secagg', secagg: { clip: 8, stageTimeoutSec: 8 } },
+  },
+  {
+    protocol: 'ckks',
+    rounds: 3,
+    // Key setup needs every node of the first cohort: there she only sends out-of-order messages. She is never
+    // asked for a decryption share (the first t of the roster are: alice and bob), so ckks/share does not reach her.
+    // The evaluation sum is SecAgg+, whose later stages the secagg case covers.
+    stages: [secagg(CKKS_STAGES.advertise), secagg(CKKS_STAGES.deal), secagg(CKKS_STAGES.finish), `fit:${CKKS_STAGES.fit}`, secagg(CKKS_STAGES.open), EVALUATION, secagg(SECAGG_STAGES.shareKeys), secagg(SECAGG_STAGES.maskedInput)],
+    targets: [`fit:${CKKS_STAGES.fit}`, EVALUATION, secagg(CKKS_STAGES.open), secagg(SECAGG_STAGES.maskedInput)],
+    // The key setup's roster is the first round's cohort: rounds wait for all three. SEAL's key generation holds
+    // her thread (this process) and a node's main thread (until its heartbeat worker has loaded) for seconds under load.
+    config: { aggregation: 'ckks', ckks: { stageTimeoutSec: 20 }, minAvailableNodes: 3, heartbeatTimeoutSec: 30 },
+  },
+];
 
 function checkDatabase(database: string, rounds: number): void {
   const db = openDatabase(database, { readonly: true });
@@ -182,41 +91,61 @@ describe('gRPC fuzzing by an admitted node (real processes)', () => {
     fed?.cleanup();
   });
 
-  for (const [index, protocol] of (['plain', 'secagg'] as const).entries()) {
-    it(`${protocol}: ${MESSAGES} seeded malformed or out-of-order messages, no crash, consistent state, honest nodes finish`, async () => {
+  for (const [index, c] of CASES.entries()) {
+    it(`${c.protocol}: ${MESSAGES} seeded malformed or out-of-order messages at every RPC and stage, no crash, consistent state, honest nodes finish`, async () => {
       fed ??= await makeFederation(['alice', 'bob', 'mallory']);
       const f = fed;
-      const database = `${f.dir}/fuzz-${protocol}.db`;
-      const rounds = 2;
+      const started = Date.now();
+      const database = join(f.dir, `fuzz-${c.protocol}.db`);
       const config = f.coordinatorConfig({
         database,
-        rounds,
+        rounds: c.rounds,
         minNodes: 2,
-        minAvailableNodes: 3,
         maxRoundAttempts: 5,
         roundTimeoutSec: 20,
-        waitForNodesTimeoutSec: 300,
+        waitForNodesTimeoutSec: 150, // counted from the start, before the first half of the fuzzing
         pollTimeoutSec: 0.2, // her polls of an empty board return at once
         heartbeatTimeoutSec: 5,
-        ...(protocol === 'secagg' ? { aggregation: 'secagg', secagg: { clip: 8, stageTimeoutSec: 8 } } : {}),
+        ...c.config,
       });
       const coordinator = spawnFixture('coordinator', 'coordinator-main.ts', { config }, f.dir);
       const address = `127.0.0.1:${(await coordinator.waitForEvent((e) => e.type === 'listening', 30_000, 'listening')).port as number}`;
-      const tally: Tally = { sent: 0, codes: new Map(), internal: [] };
+      const tally = newTally();
       const credentials = nodeCredentials(f.pkiDir, 'mallory');
-      // A first half before any honest node (no round yet: everything is out of order), the rest during the rounds.
-      await fuzz(address, credentials, 1000 + index, MESSAGES / 2, tally);
-      const honest = ['alice', 'bob'].map((name, i) => spawnFixture(name, 'node-main.ts', { config: f.nodeConfig(name, address), index: i }, f.dir));
-      await fuzz(address, credentials, 2000 + index, MESSAGES / 2, tally);
-      const result = await coordinator.waitForEvent((e) => e.type === 'RESULT', 180_000, 'the run result');
-      assert.equal(result.status, 'completed', JSON.stringify(result));
+      const mallory: Mallory = { sessionId: '', answered: [], joinsLeft: Infinity };
+      // Before any honest node: no round yet, everything is out of order, and every Join restarts her.
+      await fuzzLanes(address, credentials, mallory, tally, { seed: 1000 + index, budget: MESSAGES - DURING_ROUNDS, inFlight: IN_FLIGHT });
+      const before = Date.now();
+      mallory.joinsLeft = 0;
+      const stateDir = (name: string) => {
+        const dir = join(f.dir, `${c.protocol}-${name}`);
+        mkdirSync(dir, { recursive: true });
+        return dir;
+      };
+      const honest = ['alice', 'bob'].map((name, i) => spawnFixture(name, 'node-main.ts', { config: f.nodeConfig(name, address), index: i, stateDir: stateDir(name) }, f.dir));
+      let over = false;
+      const result = coordinator.waitForEvent((e) => e.type === 'RESULT', 150_000, 'the run result').finally(() => (over = true));
+      result.catch(() => undefined); // awaited below
+      const [report] = await Promise.all([
+        playMallory({ address, credentials, pkiDir: f.pkiDir, stateDir: stateDir('mallory'), seed: 3000 + index, targets: c.targets, stop: () => over }, mallory, tally),
+        fuzzLanes(address, credentials, mallory, tally, { seed: 2000 + index, budget: DURING_ROUNDS, inFlight: IN_FLIGHT / 3, stop: () => over }),
+      ]);
+      const outcome = await result;
+      process.stdout.write(
+        `# ${c.protocol}: ${tally.sent} calls (${tally.joins} restarts by Join), status codes ${JSON.stringify(Object.fromEntries(tally.codes))}; ` +
+          `${before - started} ms before the honest nodes, ${Date.now() - before} ms with them; stages ${JSON.stringify(Object.fromEntries(report.seen))}; ` +
+          `moves ${JSON.stringify(report.moves.map((m) => `${m.stage} ${m.variant}: ${m.answer.slice(0, 60)}`))}; her node side: ${JSON.stringify(report.log)}\n`,
+      );
+      assert.equal(outcome.status, 'completed', JSON.stringify(outcome));
       assert.equal(await exitCode(coordinator, 30_000), 0, coordinator.stderr().slice(-3000));
       for (const n of honest) assert.equal(await exitCode(n, 30_000), 0, n.stderr().slice(-2000));
       assert.ok(tally.sent >= MESSAGES, `${tally.sent} messages sent`);
       assert.deepEqual(tally.internal, [], 'no internal errors');
       assert.doesNotMatch(coordinator.stderr(), /internal error/);
-      checkDatabase(database, rounds);
-      process.stdout.write(`# ${protocol}: ${tally.sent} calls, status codes ${JSON.stringify(Object.fromEntries(tally.codes))}\n`);
+      checkDatabase(database, c.rounds);
+      for (const stage of c.stages) assert.ok(report.seen.has(stage), `a task of stage ${stage} reached her (seen: ${[...report.seen.keys()].join(', ')})`);
+      const moved = new Set(report.moves.map((m) => m.stage));
+      for (const stage of c.targets) assert.ok(moved.has(stage), `a malformed answer at stage ${stage} (moves: ${JSON.stringify(report.moves)})`);
     });
   }
 });
