@@ -6,7 +6,8 @@
  * (heartbeats on its main thread). What it shows: rounds complete with 100
  * nodes, and how the coordinator's memory grows with the model: the growth
  * over its memory when listening, per update byte, at both sizes (linear
- * growth keeps that ratio flat). PRIVMED_MANY_NODES overrides the count.
+ * growth keeps that ratio flat). PRIVMED_MANY_NODES overrides the count;
+ * `--only secagg-250k,plain-1m` runs some of the four federations.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -89,26 +90,31 @@ async function federation(dir: string, nodes: string[], length: number, protocol
   return JSON.parse(line.slice(7)) as CoordinatorRun;
 }
 
-export async function benchManyNodes(report: Report): Promise<void> {
+const label = (n: number): string => (n >= 1e6 ? `${n / 1e6}m` : `${n / 1e3}k`);
+/** The four federations, by the names --only takes: plain-250k, plain-1m, secagg-250k, secagg-1m. */
+const PARTS = (['plain', 'secagg'] as const).flatMap((protocol) => SIZES.map((length) => ({ protocol, length, name: `${protocol}-${label(length)}` })));
+
+export async function benchManyNodes(report: Report, only: string[] | null = null): Promise<void> {
+  const unknown = (only ?? []).filter((o) => !PARTS.some((p) => p.name === o));
+  if (unknown.length) throw new Error(`many-nodes --only: unknown part ${unknown.join(', ')} (parts: ${PARTS.map((p) => p.name).join(', ')})`);
+  const parts = PARTS.filter((p) => only === null || only.includes(p.name));
   const count = Number(process.env.PRIVMED_MANY_NODES) || 100;
   const nodes = Array.from({ length: count }, (_, i) => `node${String(i).padStart(3, '0')}`);
   const dir = mkdtempSync(join(tmpdir(), 'privmed-many-'));
   try {
     await initPki({ outDir: join(dir, 'pki'), nodes });
-    for (const protocol of ['plain', 'secagg'] as const) {
-      for (const length of SIZES) {
-        const r = await federation(dir, nodes, length, protocol);
-        const prefix = `many.${protocol}.n${count}.p${length}`;
-        const growth = r.peakRss - r.rssListening;
-        report({ metric: `${prefix}.completed_rounds`, value: r.status === 'completed' ? r.roundMs.length : 0, unit: 'rounds' });
-        report({ metric: `${prefix}.round_ms_mean`, value: r.roundMs.reduce((a, b) => a + b, 0) / Math.max(1, r.roundMs.length), unit: 'ms' });
-        report({ metric: `${prefix}.coordinator_rss_listening_mb`, value: r.rssListening / 2 ** 20, unit: 'MB' });
-        report({ metric: `${prefix}.coordinator_peak_rss_mb`, value: r.peakRss / 2 ** 20, unit: 'MB' });
-        report({ metric: `${prefix}.coordinator_growth_mb`, value: growth / 2 ** 20, unit: 'MB' });
-        // Growth per byte of one update: flat or falling across sizes = no worse than linear in the model size.
-        report({ metric: `${prefix}.coordinator_growth_per_update_byte`, value: growth / (4 * length), unit: 'bytes/byte' });
-        if (r.status !== 'completed') process.stderr.write(`many-nodes: ${prefix}: ${r.status}: ${r.message}\n`);
-      }
+    for (const { protocol, length } of parts) {
+      const r = await federation(dir, nodes, length, protocol);
+      const prefix = `many.${protocol}.n${count}.p${length}`;
+      const growth = r.peakRss - r.rssListening;
+      report({ metric: `${prefix}.completed_rounds`, value: r.status === 'completed' ? r.roundMs.length : 0, unit: 'rounds' });
+      report({ metric: `${prefix}.round_ms_mean`, value: r.roundMs.reduce((a, b) => a + b, 0) / Math.max(1, r.roundMs.length), unit: 'ms' });
+      report({ metric: `${prefix}.coordinator_rss_listening_mb`, value: r.rssListening / 2 ** 20, unit: 'MB' });
+      report({ metric: `${prefix}.coordinator_peak_rss_mb`, value: r.peakRss / 2 ** 20, unit: 'MB' });
+      report({ metric: `${prefix}.coordinator_growth_mb`, value: growth / 2 ** 20, unit: 'MB' });
+      // Growth per byte of one update: flat or falling across sizes = no worse than linear in the model size.
+      report({ metric: `${prefix}.coordinator_growth_per_update_byte`, value: growth / (4 * length), unit: 'bytes/byte' });
+      if (r.status !== 'completed') process.stderr.write(`many-nodes: ${prefix}: ${r.status}: ${r.message}\n`);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
