@@ -57,9 +57,9 @@ export function convRing(x: BigUint64Array, w: BigUint64Array, g: ConvGeometry):
   const { inH, inW, inC, outC, kh, kw, stride, padTop, padLeft, outH, outW } = g;
   const outLength = outH * outW * outC;
   const mem = ensureMemory(8 * (w.length + x.length + outLength));
-  const { rows, rows4 } = ringKernel();
-  const groups = inC >> 2;
-  const rest = inC & 3;
+  const { rows, rows8 } = ringKernel();
+  const groups = inC >> 3;
+  const rest = inC & 7;
   const heap = new BigUint64Array(mem.buffer);
   const xOff = w.length;
   const outOff = xOff + x.length;
@@ -77,8 +77,8 @@ export function convRing(x: BigUint64Array, w: BigUint64Array, g: ConvGeometry):
           if (ix < 0 || ix >= inW) continue;
           const wAt = 8 * (ky * kw + kx) * inC * outC;
           const xAt = 8 * (xOff + (iy * inW + ix) * inC);
-          if (groups > 0) rows4(acc, wAt, xAt, groups, outC);
-          if (rest > 0) rows(acc, wAt + 32 * groups * outC, xAt + 32 * groups, rest, outC);
+          if (groups > 0) rows8(acc, wAt, xAt, groups, outC);
+          if (rest > 0) rows(acc, wAt + 64 * groups * outC, xAt + 64 * groups, rest, outC);
         }
       }
     }
