@@ -142,6 +142,12 @@ describe('gRPC fuzzing by an admitted node (real processes)', () => {
       assert.ok(tally.sent >= MESSAGES, `${tally.sent} messages sent`);
       assert.deepEqual(tally.internal, [], 'no internal errors');
       assert.doesNotMatch(coordinator.stderr(), /internal error/);
+      // Her hundreds of restarts and late answers do not flood the log: at most 20 lines of each kind a minute.
+      const minutes = Math.ceil((Date.now() - started) / 60_000);
+      for (const kind of ['mallory rejoined', 'late or unknown result of mallory']) {
+        const lines = coordinator.stderr().split('\n').filter((l) => l.includes(kind)).length;
+        assert.ok(lines <= 20 * minutes, `${lines} lines '${kind}' in ${minutes} min (${tally.joins} Joins)`);
+      }
       checkDatabase(database, c.rounds);
       for (const stage of c.stages) assert.ok(report.seen.has(stage), `a task of stage ${stage} reached her (seen: ${[...report.seen.keys()].join(', ')})`);
       const moved = new Set(report.moves.map((m) => m.stage));

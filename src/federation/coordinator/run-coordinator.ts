@@ -24,6 +24,7 @@ import { DEFAULT_MAX_NUM_SAMPLES, parseCoordinatorConfig, type CoordinatorConfig
 import { describeEvent, type CoordinatorEvent, type EventSink } from './events.js';
 import { makeExchange } from './exchange.js';
 import { federationLedger } from './federation-ledger.js';
+import { LogThrottle } from './log-throttle.js';
 import type { FederationPrivacy } from './config.js';
 import { NodeRegistry } from './node-registry.js';
 import { prepareRun } from './prepare-run.js';
@@ -109,8 +110,9 @@ export async function startCoordinator(rawConfig: unknown, options: CoordinatorO
   const { host, port: requestedPort } = parseAddress(config.address);
   const credentials = serverCredentials(config, host);
   const log = options.log === false ? null : (options.log ?? ((line: string) => process.stderr.write(`privmed coordinator: ${line}\n`)));
+  const throttle = new LogThrottle();
   const events: EventSink = (e: CoordinatorEvent) => {
-    log?.(describeEvent(e));
+    if (log) for (const line of throttle.lines(e, describeEvent(e))) log(line);
     options.onEvent?.(e);
   };
 
