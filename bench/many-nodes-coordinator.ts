@@ -15,7 +15,8 @@ const roundMs: number[] = [];
 let roundStart = 0;
 let rssListening = 0;
 const handle = await startCoordinator(spec.config, {
-  log: false,
+  // PRIVMED_MANY_LOG=1: the coordinator's log on stderr (to see where a run waits).
+  log: process.env.PRIVMED_MANY_LOG ? undefined : false,
   initialWeights: [{ name: 'w', shape: [spec.length], data: new Float32Array(spec.length) }],
   onEvent: (e) => {
     if (e.type === 'round-started' && e.attempt === 1) roundStart = performance.now();

@@ -10,6 +10,7 @@
  * `--only secagg-250k,plain-1m` runs some of the four federations.
  */
 import { spawn } from 'node:child_process';
+import { setMaxListeners } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -76,10 +77,14 @@ async function federation(dir: string, nodes: string[], length: number, protocol
     child.on('exit', (code) => reject(new Error(`coordinator exited (${code}) before listening`)));
   });
   const stop = new AbortController();
+  // Every node listens on the one signal.
+  setMaxListeners(nodes.length + 10, stop.signal);
   const runs = nodes.map((name, i) => {
     const c = nodeCertPaths(join(dir, 'pki'), name);
     const nodeConfig = { name, coordinator: `127.0.0.1:${port}`, tls: { ca: p.caCert, cert: c.cert, key: c.key }, reconnectTimeoutSec: 300, callTimeoutSec: 600 };
-    return runNode(nodeConfig, lightTrainer(i), { log: false, signal: stop.signal, heartbeatThread: false }).catch((e: Error) => e);
+    // PRIVMED_MANY_LOG=1: why a node lost its connection, too.
+    const onEvent = process.env.PRIVMED_MANY_LOG ? (e: { type: string; reason?: string }) => void (e.type === 'reconnecting' && process.stderr.write(`${name}: reconnecting: ${e.reason}\n`)) : undefined;
+    return runNode(nodeConfig, lightTrainer(i), { log: false, signal: stop.signal, heartbeatThread: false, onEvent }).catch((e: Error) => e);
   });
   const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
   await exited;

@@ -116,7 +116,16 @@ export async function runNode(rawConfig: unknown, trainer: LocalTrainer, options
 
   const limitsOf = (s: JoinReply__Output): Limits => ({ chunkBytes: s.chunkBytes, maxUpdateBytes: Number(s.maxUpdateBytes) });
 
+  /**
+   * The last reply, kept until the next task: when its upload breaks (a dropped
+   * connection), the coordinator hands out the same task again and gets the
+   * same bytes back. Computing it again would train (and charge) twice, and a
+   * protocol step cannot be taken twice (SecAgg+ masks its input once).
+   */
+  let lastReply: { taskId: string; reply: NodeReply; withLedgerHead: boolean } | null = null;
+
   async function submit(s: JoinReply__Output, task: ReceivedTask, reply: NodeReply, withLedgerHead = true): Promise<void> {
+    lastReply = { taskId: task.taskId, reply, withLedgerHead };
     const head = withLedgerHead ? (trainer.ledgerHead?.() ?? null) : null;
     const answer = await client.submitUpdate(s.sessionId, task.taskId, reply, limitsOf(s), head);
     emit({ type: 'submitted', kind: task.kind, round: task.round, accepted: answer.accepted, reason: answer.reason });
@@ -170,6 +179,10 @@ export async function runNode(rawConfig: unknown, trainer: LocalTrainer, options
   async function handle(s: JoinReply__Output, task: ReceivedTask): Promise<void> {
     emit({ type: 'task', kind: task.kind, round: task.round });
     await checkLedger(s, task);
+    if (lastReply?.taskId === task.taskId) {
+      log?.(`round ${task.round}: sending the ${task.kind} reply again (its upload broke)`);
+      return submit(s, task, lastReply.reply, lastReply.withLedgerHead);
+    }
     // A task without weights (the model lives at the nodes): the model this node decoded last.
     const weights = task.tensors?.map((t) => t.data) ?? aggregation.globalWeights?.() ?? [];
     const noModel = weights.length === 0 ? 'the task carries no model and this node has decoded none (it restarted?)' : null;
