@@ -2,11 +2,12 @@
  * The coordinator's mask removal on worker threads (#18 item 11): ranges of a
  * seekable keystream removed on several threads give exactly the sum the
  * serial removal gives, asynchronously and blocking, and a whole round
- * through the pool decodes the same sum.
+ * through the pool decodes the same sum. Idle threads let the process exit.
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
 import { applyMask, applyMaskRange } from '../../src/crypto/prg.js';
 import { chooseGraphParameters, removeMasksHere, runSecAggRound, type MaskJob } from '../../src/secagg/index.js';
 import { MaskPool } from '../../src/federation/protocols/secagg/mask-pool.js';
@@ -57,4 +58,17 @@ test('a SecAgg round whose masks the pool removes decodes the plain sum', async 
     const expected = [1, 2, 3, 4, 5].reduce((s, id) => s + values(id)[i]!, 0);
     assert.ok(Math.abs(result.sum[i]! - expected) <= result.errorBound.value, `coordinate ${i}: ${result.sum[i]} vs ${expected}`);
   }
+});
+
+test('a process whose pool is idle exits (a coordinator embedded in a script ends)', () => {
+  const script = [
+    `import { MaskPool } from ${JSON.stringify(new URL('../../src/federation/protocols/secagg/mask-pool.ts', import.meta.url).href)};`,
+    'const p = new MaskPool(2, 0);',
+    'await p.remove(new Uint32Array(4096), [{ key: new Uint8Array(32), sign: 1 }]);',
+    "process.stdout.write('removed');",
+  ].join('\n');
+  // Before: the threads kept it alive after the last job (killed here after 30 s).
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30_000 });
+  assert.equal(r.stdout, 'removed', r.stderr);
+  assert.equal(r.status, 0, `exit status ${r.status}, signal ${r.signal}: ${r.stderr.slice(-500)}`);
 });

@@ -39,9 +39,12 @@ export class MaskPool {
       Array.from({ length: Math.max(1, this.threads) }, () =>
         new Promise<Worker>((resolve, reject) => {
           const w = new Worker(entry, { eval: typeof entry === 'string' });
-          w.unref();
           w.on('message', (m: { ready?: boolean; error?: string }) => {
-            if (m.ready) resolve(w);
+            if (m.ready) {
+              // Idle, a thread must not keep the process alive (unref before this listener was added did not last).
+              w.unref();
+              resolve(w);
+            }
             if (m.error) this.errors.push(m.error);
           });
           w.on('error', reject);
@@ -83,6 +86,7 @@ export class MaskPool {
       const to = Math.min(acc.length, from + per);
       if (from >= to) break;
       const job: RangeJob = { sum: shared, done: doneBuffer, from, to, masks: jobs.map((j) => ({ key: j.key, sign: j.sign })) };
+      workers[k]!.ref(); // busy: the process waits for it
       workers[k]!.postMessage(job);
       parts++;
     }
@@ -90,6 +94,7 @@ export class MaskPool {
       done,
       parts,
       finish: () => {
+        for (const w of workers) w.unref();
         if (Atomics.load(done, 1) !== 0) throw new PrivmedError(`secagg: a mask worker thread failed: ${this.errors.join('; ')}`);
         acc.set(new Uint32Array(shared));
       },
