@@ -110,4 +110,8 @@ pm_noise *pm_noise_start(const uint32_t key[8], int m, long n); /* NULL on bad a
 int pm_noise_wait(pm_noise *j, double *out, long n);           /* once; the same values as pm_discrete_gaussian */
 void pm_noise_free(pm_noise *j);
 
+/* ring.c: Z_2^64 convolution (wrapping uint64), NHWC batch 1, filter [KH, KW, CI, CO]; 0, or -1 (N != 1, no memory). */
+int pm_ring_conv(const pm_conv *cv, const uint64_t *x, const uint64_t *w, uint64_t *y);
+const char *pm_ring_isa(void); /* the variant pm_ring_conv runs under the pinned ISA */
+
 #endif

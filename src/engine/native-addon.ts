@@ -50,6 +50,13 @@ export interface NativeAddon {
     heap: Uint8Array, dy: number, x: number, mean: number, variance: number, gamma: number, dx: number, dgamma: number, dbeta: number,
     n: number, s: number, c: number, g: number, eps: number,
   ): number;
+  /**
+   * Encrypted inference (native/ring.c): y = conv(x, w) mod 2^64 for one NHWC image, w [kh, kw, ci, co];
+   * y is overwritten. Geometry: h, w, ci, kh, kw, co, oh, ow, sy, sx, padTop, padLeft. Absent in add-ons built before it.
+   */
+  ringConv?(x: BigUint64Array, w: BigUint64Array, y: BigUint64Array, ...geometry: number[]): number;
+  /** The instruction set ringConv runs under the current pin: avx512 (with VPMULLQ), avx2 or scalar. */
+  ringIsa?(): NativeIsa;
 }
 
 /** A background noise draw of the add-on (opaque). */

@@ -24,6 +24,7 @@ import {
 } from '../smpc/index.js';
 import { MaterialFeed } from './material-feed.js';
 import { maxProtocolMessage } from './model-owner.js';
+import { useNativeRingKernel } from './ring-kernel.js';
 import { clientCredentials } from './tls.js';
 import { FrameLink, MAX_GRPC_MESSAGE, smpcServices, type DuplexLike, type SmpcFrame, SMPC_KEEPALIVE, SMPC_CLIENT_WINDOW } from './wire.js';
 
@@ -55,6 +56,7 @@ export class DataOwnerSession {
   ) {}
 
   static async connect(options: { modelOwner: string; dealer: string; tls: TlsMaterial; lookahead?: number }): Promise<DataOwnerSession> {
+    useNativeRingKernel(); // its convolutions (delta a) run offline, but on demand they delay the image
     const Ctor = smpcServices().modelOwner;
     const client = new Ctor(options.modelOwner, clientCredentials(options.tls), { ...channelOptions(MAX_GRPC_MESSAGE), ...SMPC_KEEPALIVE, ...SMPC_CLIENT_WINDOW });
     const call = (client as unknown as { Session(): grpc.ClientDuplexStream<SmpcFrame, SmpcFrame> }).Session();

@@ -9,6 +9,7 @@ import { once } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
 import { parseAddress, formatAddress, peerCommonName, serverOptions, type TlsMaterial } from '../net/index.js';
 import { checkPlan, dealStep, encodeStep, newSessionSeed, planSteps, weightMask, SmpcError, type Plan, type Step } from '../smpc/index.js';
+import { useNativeRingKernel } from './ring-kernel.js';
 import { ROLE_NAMES, serverCredentials } from './tls.js';
 import { CHUNK_BYTES, MAX_GRPC_MESSAGE, smpcServices, type MaterialChunk, type MaterialRequest, SMPC_KEEPALIVE } from './wire.js';
 
@@ -85,6 +86,7 @@ export interface RunningDealer {
 
 export async function startDealer(options: DealerOptions): Promise<RunningDealer> {
   const log = options.log ?? (() => {});
+  log(`dealer: ${useNativeRingKernel()}`);
   const sessions = new Map<string, DealerSession>();
   const waiting = new Map<string, ((s: DealerSession) => void)[]>();
   const server = new grpc.Server({ ...serverOptions({ maxMessageBytes: MAX_GRPC_MESSAGE }), ...SMPC_KEEPALIVE });

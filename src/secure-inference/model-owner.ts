@@ -10,6 +10,7 @@ import { formatAddress, parseAddress, peerCommonName, serverOptions, type TlsMat
 import { maskWeights, ringBytes, runImage, weightMask, type Plan } from '../smpc/index.js';
 import { MaterialFeed } from './material-feed.js';
 import type { PreparedModel } from './prepare.js';
+import { useNativeRingKernel } from './ring-kernel.js';
 import { serverCredentials } from './tls.js';
 import { FrameLink, MAX_GRPC_MESSAGE, smpcServices, type DuplexLike, type SmpcFrame, SMPC_KEEPALIVE } from './wire.js';
 
@@ -33,6 +34,7 @@ export function maxProtocolMessage(plan: Plan): number {
 
 export async function startModelOwner(options: ModelOwnerOptions): Promise<{ address: string; close(): Promise<void> }> {
   const log = options.log ?? (() => {});
+  log(`model owner: ${useNativeRingKernel()}`);
   const { plan, weights, classes, preprocessing } = options.model;
   const planJson = JSON.stringify(plan);
   const sha = createHash('sha256').update(planJson).digest();

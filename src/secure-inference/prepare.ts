@@ -9,6 +9,7 @@ import { loadModel, type ModelMetadata } from '../models/io.js';
 import { parsePreprocessingSpec, type PreprocessingSpec } from '../data/preprocess/spec.js';
 import { calibrateWindows, encodeFixed, FRACTION_BITS, type OpWeights, type Plan } from '../smpc/index.js';
 import { compileModel } from './compile.js';
+import { useNativeRingKernel } from './ring-kernel.js';
 
 export interface PreparedModel {
   plan: Plan;
@@ -57,6 +58,7 @@ function defaultCalibration(plan: Plan, spec: PreprocessingSpec): Float32Array[]
 }
 
 export function prepareCompiled(model: tfl.LayersModel, meta: ModelMetadata, dir: string, options: PrepareOptions = {}): PreparedModel {
+  useNativeRingKernel(); // calibration runs the plan in the clear: 8 images of ring convolutions (minutes at 224 px on WebAssembly)
   const preprocessing = modelPreprocessing(meta, dir);
   const limit = inputLimit(preprocessing);
   const compiled = compileModel(model, { inputLimit: limit, revealLogits: options.revealLogits });

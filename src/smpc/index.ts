@@ -9,7 +9,7 @@ export { FRACTION_BITS, decodeFixed, encodeFixed, ringAdd, ringBytes, ringFromBy
 export { expandRing, randomSeeds } from './aes-prg.js';
 export { digitLayout, type DigitLayout } from './digit-compare.js';
 export { gateGen, gateOpenShare, gateDigitShare, gateBitShare, gateFinish, gateCompareBits, checkGateSpec, MAX_WINDOW, type GateShare, type GateSpec, type GateOutput } from './gate.js';
-export { convGeometry, convRing, poolWindows, sumPoolRing, weightCount, type ConvGeometry } from './linear.js';
+export { convGeometry, convRing, convRingWasm, poolWindows, setRingConvKernel, sumPoolRing, weightCount, type ConvGeometry, type RingConvKernel } from './linear.js';
 export { checkPlan, planSteps, totalWeights, tournamentLevels, type OpWeights, type Plan, type PlanOp, type Step } from './plan.js';
 export { dealImage, dealStep, type StepShare, type LinearShare, type BeaverShare } from './dealer.js';
 export { decodeStep, encodeStep, stepBytes } from './codec.js';

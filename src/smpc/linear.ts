@@ -3,6 +3,11 @@
  * (a 1x1 convolution on a 1x1 image), global sum pooling. Weights are ring
  * elements too (fixed point), so the same code computes the model owner's
  * W (x1 + eps), the data owner's delta a and the dealer's B a.
+ *
+ * The convolution runs on a kernel handed in from above when there is one
+ * (src/secure-inference installs privmed's native add-on: this pure library
+ * loads nothing itself), else on the WebAssembly kernel of ring-wasm.ts. Any
+ * kernel must give exactly the same ring elements.
  */
 import { SmpcError } from './errors.js';
 import { ensureMemory, ringKernel } from './ring-wasm.js';
@@ -51,8 +56,27 @@ function checkConv(x: BigUint64Array, w: BigUint64Array, g: ConvGeometry): void 
   if (w.length !== weightCount(g)) throw new SmpcError('shape', `conv weights have ${w.length} elements, expected ${weightCount(g)}`);
 }
 
-/** y = conv(x, w) mod 2^64, w in [kh, kw, inC, outC] order (tfjs's); inner loops in WebAssembly (ring-wasm.ts). */
+/** Writes conv(x, w) mod 2^64 into `out` (all of it); the geometry and lengths are checked before it is called. */
+export type RingConvKernel = (x: BigUint64Array, w: BigUint64Array, g: ConvGeometry, out: BigUint64Array) => void;
+
+let ringConvKernel: RingConvKernel | null = null;
+
+/** Installs a faster ring convolution for this process (null: back to WebAssembly). */
+export function setRingConvKernel(kernel: RingConvKernel | null): void {
+  ringConvKernel = kernel;
+}
+
+/** y = conv(x, w) mod 2^64, w in [kh, kw, inC, outC] order (tfjs's): on the installed kernel, else WebAssembly. */
 export function convRing(x: BigUint64Array, w: BigUint64Array, g: ConvGeometry): BigUint64Array {
+  if (!ringConvKernel) return convRingWasm(x, w, g);
+  checkConv(x, w, g);
+  const out = new BigUint64Array(g.outH * g.outW * g.outC);
+  ringConvKernel(x, w, g, out);
+  return out;
+}
+
+/** The same convolution with its inner loops in WebAssembly (ring-wasm.ts): the fallback and the reference of other kernels. */
+export function convRingWasm(x: BigUint64Array, w: BigUint64Array, g: ConvGeometry): BigUint64Array {
   checkConv(x, w, g);
   const { inH, inW, inC, outC, kh, kw, stride, padTop, padLeft, outH, outW } = g;
   const outLength = outH * outW * outC;
