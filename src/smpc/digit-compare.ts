@@ -15,6 +15,7 @@
  * as well. Per comparison a party sends 2q - 2 bits and one party receives
  * the table bits (the other expands its share from a seed); no AES.
  */
+import { compileCombine, compileOpen, compileTables, type CombineKernel, type OpenKernel, type TablesKernel } from './digit-kernels.js';
 import { SmpcError } from './errors.js';
 
 export interface DigitLayout {
@@ -77,120 +78,61 @@ const bytesFor = (bits: number): number => Math.ceil(bits / 8);
 export const tableBytes = (k: number, count: number): number => bytesFor(digitLayout(k).tableBits * count);
 export const varBytes = (k: number, count: number): number => bytesFor(digitLayout(k).vars * count);
 
-const getBit = (a: Uint8Array, o: number): number => (a[o >>> 3]! >>> (o & 7)) & 1;
-const flipBit = (a: Uint8Array, o: number): void => {
-  a[o >>> 3] = a[o >>> 3]! ^ (1 << (o & 7));
-};
-
-/** Bits s .. s+w-1 of the value with 32-bit words (hi, lo), w <= 8. */
-function digitOf(hi: number, lo: number, s: number, w: number): number {
-  const mask = (1 << w) - 1;
-  if (s >= 32) return (hi >>> (s - 32)) & mask;
-  if (s + w <= 32) return (lo >>> s) & mask;
-  return ((lo >>> s) | (hi << (32 - s))) & mask;
-}
-
 /**
  * The dealer's side: the true tables of every comparison xored into
  * `share0` (party 0's table share, from its seed), giving party 1's share.
  * `masks` are the opened bits' masks (the xor of both parties' mask shares).
  */
 export function digitTables(rhi: Uint32Array, rlo: Uint32Array, k: number, masks: Uint8Array, share0: Uint8Array): Uint8Array {
-  const l = digitLayout(k);
-  const q = l.widths.length;
   const count = rlo.length;
   if (share0.length !== tableBytes(k, count) || masks.length !== varBytes(k, count)) throw new SmpcError('material', 'digit comparison: table or mask shares have the wrong length');
-  const out = share0.slice();
-  for (let g = 0; g < count; g++) {
-    const base = g * l.tableBits;
-    const mbase = g * l.vars;
-    for (let i = 0; i < q; i++) {
-      const d = digitOf(rhi[g]!, rlo[g]!, l.shifts[i]!, l.widths[i]!);
-      for (let u = 0; u < d; u++) flipBit(out, base + l.lt[i]! + u);
-      if (i > 0) flipBit(out, base + l.eq[i]! + d);
-    }
-    // Term j is 1 where lt_j and eq_{j+1} .. eq_{q-1} are all 1: each opened bit is the complement of its mask.
-    for (let j = 0; j < q - 1; j++) {
-      let idx = getBit(masks, mbase + q - 1 + j) ^ 1;
-      for (let i = j + 1; i < q; i++) idx |= (getBit(masks, mbase + i - 1) ^ 1) << (i - j);
-      flipBit(out, base + l.term[j]! + idx);
-    }
-  }
+  const out = share0.slice(); // a short run xors its upper bytes with zero (past the end: ignored)
+  const nmask = new Uint8Array(masks.length + 4);
+  for (let i = 0; i < masks.length; i++) nmask[i] = ~masks[i]! & 255;
+  kernelsFor(k).tables(out, nmask, rhi, rlo);
   return out;
 }
 
-/** Per comparison, each digit of x (q bytes per comparison, least significant first). */
-function digitsOf(l: DigitLayout, xhi: Uint32Array, xlo: Uint32Array): Uint8Array {
-  const q = l.widths.length;
-  const out = new Uint8Array(q * xlo.length);
-  for (let i = 0; i < q; i++) {
-    const s = l.shifts[i]!;
-    const w = l.widths[i]!;
-    for (let g = 0; g < xlo.length; g++) out[g * q + i] = digitOf(xhi[g]!, xlo[g]!, s, w);
+const kernels = new Map<number, { open: OpenKernel; combine: CombineKernel; tables: TablesKernel }>();
+
+function kernelsFor(k: number): { open: OpenKernel; combine: CombineKernel; tables: TablesKernel } {
+  let kk = kernels.get(k);
+  if (!kk) {
+    const l = digitLayout(k);
+    kk = { open: compileOpen(l), combine: compileCombine(l), tables: compileTables(l) };
+    kernels.set(k, kk);
   }
-  return out;
+  return kk;
 }
 
-/** The round's message: this party's shares of eq_i and lt_j xored with its mask shares, packed. */
+function checkTables(k: number, tables: Uint8Array, count: number): void {
+  if (tables.length !== tableBytes(k, count)) throw new SmpcError('material', `digit comparison: ${tables.length} table bytes for ${count} comparisons of ${k} bits, expected ${tableBytes(k, count)}`);
+}
+
+/**
+ * The round's message: this party's shares of eq_i and lt_j xored with its mask shares, packed
+ * (per comparison eq_1 .. eq_{q-1} in bits 0 .. q-2, lt_0 .. lt_{q-2} above them).
+ */
 export function digitOpen(k: number, tables: Uint8Array, masks: Uint8Array, xhi: Uint32Array, xlo: Uint32Array): Uint8Array {
-  const l = digitLayout(k);
-  const q = l.widths.length;
   const count = xlo.length;
-  const { tableBits, vars } = l;
-  const eq = Int32Array.from(l.eq);
-  const lt = Int32Array.from(l.lt);
-  const d = digitsOf(l, xhi, xlo);
+  checkTables(k, tables, count);
+  if (masks.length !== varBytes(k, count) || xhi.length !== count) throw new SmpcError('material', 'digit comparison: mask shares or words have the wrong length');
   const out = masks.slice();
-  for (let g = 0; g < count; g++) {
-    const base = g * tableBits;
-    const mbase = g * vars;
-    const dg = g * q;
-    for (let i = 1; i < q; i++) {
-      const o = base + eq[i]! + d[dg + i]!;
-      const m = mbase + i - 1;
-      out[m >>> 3] = out[m >>> 3]! ^ (((tables[o >>> 3]! >>> (o & 7)) & 1) << (m & 7));
-    }
-    for (let j = 0; j < q - 1; j++) {
-      const o = base + lt[j]! + d[dg + j]!;
-      const m = mbase + q - 1 + j;
-      out[m >>> 3] = out[m >>> 3]! ^ (((tables[o >>> 3]! >>> (o & 7)) & 1) << (m & 7));
-    }
-  }
+  kernelsFor(k).open(tables, out, xhi, xlo);
   return out;
 }
 
 /** This party's XOR share of [x < r], one byte (0 or 1) per comparison, from both parties' opened bits. */
 export function digitCombine(k: number, tables: Uint8Array, xhi: Uint32Array, xlo: Uint32Array, open0: Uint8Array, open1: Uint8Array): Uint8Array {
-  const l = digitLayout(k);
-  const q = l.widths.length;
   const count = xlo.length;
   const bytes = varBytes(k, count);
   if (open0.length !== bytes || open1.length !== bytes) throw new SmpcError('message', `comparison bits: expected ${bytes} bytes, got ${open0.length} and ${open1.length}`);
-  const { tableBits, vars } = l;
-  const term = Int32Array.from(l.term);
-  const top = q - 1;
-  const ltTop = l.lt[top]!;
-  const sTop = l.shifts[top]!;
-  const wTop = l.widths[top]!;
+  checkTables(k, tables, count);
+  if (xhi.length !== count) throw new SmpcError('shape', 'digit comparison: words differ in length');
+  // Both messages xored, with slack: the reader takes whole bytes ahead of the bits it uses.
+  const open = new Uint8Array(bytes + 4);
+  for (let i = 0; i < bytes; i++) open[i] = open0[i]! ^ open1[i]!;
   const c = new Uint8Array(count);
-  for (let g = 0; g < count; g++) {
-    const base = g * tableBits;
-    const mbase = g * vars;
-    let o = base + ltTop + digitOf(xhi[g]!, xlo[g]!, sTop, wTop);
-    let v = (tables[o >>> 3]! >>> (o & 7)) & 1;
-    // The opened bits of this comparison: eq_1 .. eq_{q-1} in bits 0 .. q-2, lt_0 .. lt_{q-2} above them.
-    let p = 0;
-    for (let b = 0; b < vars; b++) {
-      const m = mbase + b;
-      p |= (((open0[m >>> 3]! ^ open1[m >>> 3]!) >>> (m & 7)) & 1) << b;
-    }
-    for (let j = 0; j < top; j++) {
-      // Index: lt_j in bit 0, eq_{j+1} .. eq_{q-1} (bits j .. q-2 of p) above it.
-      const idx = ((p >>> (top + j)) & 1) | (((p >>> j) & ((1 << (top - j)) - 1)) << 1);
-      o = base + term[j]! + idx;
-      v ^= (tables[o >>> 3]! >>> (o & 7)) & 1;
-    }
-    c[g] = v;
-  }
+  kernelsFor(k).combine(tables, open, xhi, xlo, c);
   return c;
 }

@@ -172,13 +172,27 @@ export function gateOpenShare(key: GateShare, z: BigUint64Array): BigUint64Array
   return out;
 }
 
-/** The compared bits of zhat as words (hi, lo). */
-function compareWords(key: GateShare, zhat: BigUint64Array): [Uint32Array, Uint32Array] {
-  const n = key.count;
-  const xlo = new Uint32Array(n);
-  const xhi = new Uint32Array(n);
-  windowBits(zhat, gateDrop(key), gateCompareBits(key), xlo, xhi, new Uint8Array(n));
-  return [xhi, xlo];
+interface ZhatWords {
+  drop: number;
+  k: number;
+  xlo: Uint32Array;
+  xhi: Uint32Array;
+  p: Uint8Array;
+}
+/** Rounds 2, 3 and the finish all read the same bits of one opened zhat: cut them once. */
+const zhatWords = new WeakMap<BigUint64Array, ZhatWords>();
+
+/** The compared bits of zhat as words (lo, hi) and bit p above them (windowBits). */
+function compareWords(key: GateShare, zhat: BigUint64Array): ZhatWords {
+  const drop = gateDrop(key);
+  const k = gateCompareBits(key);
+  const cached = zhatWords.get(zhat);
+  if (cached && cached.drop === drop && cached.k === k && cached.xlo.length === zhat.length) return cached;
+  const n = zhat.length;
+  const w: ZhatWords = { drop, k, xlo: new Uint32Array(n), xhi: new Uint32Array(n), p: new Uint8Array(n) };
+  windowBits(zhat, drop, k, w.xlo, w.xhi, w.p);
+  zhatWords.set(zhat, w);
+  return w;
 }
 
 /**
@@ -191,22 +205,28 @@ export const gateOpenBytes = (spec: GateSpec): number => (spec.shift > 0 ? Math.
 /** Bytes of a gate's round 2 message (0: a comparison of one digit needs no round 2). */
 export const gateDigitBytes = (spec: GateSpec): number => varBytes(gateCompareBits(spec), spec.count);
 
-/** Round 2, what this party sends: its masked shares of the digit comparisons' eq and lt bits. */
+/**
+ * Round 2, what this party sends: its masked shares of the digit comparisons' eq and lt bits.
+ * Rounds 2, 3 and gateFinish cut zhat's bits once per array: pass the same, unchanged zhat to all three.
+ */
 export function gateDigitShare(key: GateShare, zhat: BigUint64Array): Uint8Array {
-  const [xhi, xlo] = compareWords(key, zhat);
+  const { xhi, xlo } = compareWords(key, zhat);
   return digitOpen(gateCompareBits(key), key.tables, key.masks, xhi, xlo);
 }
 
 /** Round 3, what this party sends: its share of c, masked, 8 gates per byte (digits0/1: both round 2 messages). */
 export function gateBitShare(key: GateShare, zhat: BigUint64Array, digits0: Uint8Array, digits1: Uint8Array): Uint8Array {
   const n = key.count;
-  const [xhi, xlo] = compareWords(key, zhat);
+  const { xhi, xlo } = compareWords(key, zhat);
   const c = digitCombine(gateCompareBits(key), key.tables, xhi, xlo, digits0, digits1);
   const packed = new Uint8Array((n + 7) >> 3);
   const mb = key.maskBit;
   for (let i = 0; i < n; i++) packed[i >> 3] = packed[i >> 3]! | ((c[i]! ^ mb[i]!) << (i & 7));
   return packed;
 }
+
+/** 0 and 1 as ring elements: case selection by multiplication. */
+const ZERO_ONE = BigUint64Array.of(0n, 1n);
 
 export interface GateOutput {
   /** Shares of [z >= 0] (as ring elements 0/1). */
@@ -226,25 +246,22 @@ export function gateFinish(key: GateShare, zhat: BigUint64Array, bits0: Uint8Arr
   if (bits0.length !== bytes || bits1.length !== bytes) throw new SmpcError('message', `gate bits: expected ${bytes} bytes, got ${bits0.length} and ${bits1.length}`);
   const drop = gateDrop(key);
   const k = gateCompareBits(key);
-  const xlo = new Uint32Array(count);
-  const xhi = new Uint32Array(count);
-  const p = new Uint8Array(count);
-  windowBits(zhat, drop, k, xlo, xhi, p);
+  if (zhat.length !== count) throw new SmpcError('shape', `gate opening has ${zhat.length} elements, the material is for ${count}`);
+  const { xlo, xhi, p } = compareWords(key, zhat);
   const one = key.party === 0 ? 1n : 0n;
   const pos = new BigUint64Array(count);
   const relu = new BigUint64Array(count);
   const R = key.R;
+  // Branch-free: q = p ^ chat is a fair coin (the sign is masked), so branches on it would
+  // mispredict half the time; the cases are selected by multiplying with q and chat as 0/1.
   if (shift === 0) {
     const [s, sR] = key.mono as [BigUint64Array, BigUint64Array];
     for (let i = 0; i < count; i++) {
       const chat = ((bits0[i >> 3]! ^ bits1[i >> 3]!) >> (i & 7)) & 1;
-      if (p[i]! ^ chat) {
-        pos[i] = one - s[i]!;
-        relu[i] = pos[i]! * zhat[i]! - R[i]! + sR[i]!;
-      } else {
-        pos[i] = s[i]!;
-        relu[i] = s[i]! * zhat[i]! - sR[i]!;
-      }
+      const q = p[i]! ^ chat;
+      // q = 1: pos = 1 - s, relu = pos zhat - R + sR; q = 0: pos = s, relu = s zhat - sR.
+      pos[i] = s[i]! + ZERO_ONE[q]! * (one - 2n * s[i]!);
+      relu[i] = pos[i]! * zhat[i]! - sR[i]! + ZERO_ONE[q]! * (2n * sR[i]! - R[i]!);
     }
     return { pos, relu };
   }
@@ -254,15 +271,12 @@ export function gateFinish(key: GateShare, zhat: BigUint64Array, bits0: Uint8Arr
   const Lt = 1n << BigInt(k - v);
   for (let i = 0; i < count; i++) {
     const chat = ((bits0[i >> 3]! ^ bits1[i >> 3]!) >> (i & 7)) & 1;
-    if (p[i]! ^ chat) {
-      pos[i] = one - s[i]!;
-      if (chat) relu[i] = pos[i]! * xs[i]! - rt[i]! + srt[i]! + Lt * (one - s[i]! - m[i]! + sm[i]!);
-      else relu[i] = pos[i]! * xs[i]! - rt[i]! + srt[i]! + Lt * (m[i]! - sm[i]!);
-    } else {
-      pos[i] = s[i]!;
-      if (chat) relu[i] = s[i]! * xs[i]! - srt[i]! + Lt * (s[i]! - sm[i]!);
-      else relu[i] = s[i]! * xs[i]! - srt[i]! + Lt * sm[i]!;
-    }
+    const q = p[i]! ^ chat;
+    pos[i] = s[i]! + ZERO_ONE[q]! * (one - 2n * s[i]!);
+    // The four cases of (q, chat): the carry term's factor is sm, s - sm, m - sm or 1 - s - m + sm.
+    relu[i] =
+      pos[i]! * xs[i]! - srt[i]! + ZERO_ONE[q]! * (2n * srt[i]! - rt[i]!) +
+      Lt * (sm[i]! + ZERO_ONE[chat]! * (s[i]! - 2n * sm[i]!) + ZERO_ONE[q]! * (m[i]! - 2n * sm[i]!) + ZERO_ONE[chat & q]! * (one - 2n * s[i]! - 2n * m[i]! + 4n * sm[i]!));
   }
   return { pos, relu };
 }

@@ -98,9 +98,14 @@ export function ringFromBytes(bytes: Uint8Array, length: number, what: string): 
 /** The low `width` bytes of each element (little-endian), for a peer that needs the value only mod 2^(8 width). */
 export function ringLowBytes(v: BigUint64Array, width: number): Uint8Array {
   if (width === 8) return ringBytes(v);
-  const src = ringBytes(v);
+  const words = new Uint32Array(v.buffer, v.byteOffset, 2 * v.length);
   const out = new Uint8Array(v.length * width);
-  for (let i = 0; i < v.length; i++) for (let b = 0; b < width; b++) out[i * width + b] = src[8 * i + b]!;
+  // Whole low words where the width allows, then the remaining bytes of each element from its words.
+  for (let i = 0, o = 0; i < v.length; i++, o += width) {
+    const lo = words[2 * i]!;
+    const hi = words[2 * i + 1]!;
+    for (let b = 0; b < width; b++) out[o + b] = b < 4 ? lo >>> (8 * b) : hi >>> (8 * (b - 4));
+  }
   return out;
 }
 
@@ -109,7 +114,16 @@ export function ringFromLowBytes(bytes: Uint8Array, length: number, width: numbe
   if (width === 8) return ringFromBytes(bytes, length, what);
   if (bytes.byteLength !== length * width) throw new SmpcError('message', `${what}: expected ${length} values of ${width} bytes (${length * width} bytes), got ${bytes.byteLength} bytes`);
   const out = new BigUint64Array(length);
-  const dst = ringBytes(out);
-  for (let i = 0; i < length; i++) for (let b = 0; b < width; b++) dst[8 * i + b] = bytes[i * width + b]!;
+  const words = new Uint32Array(out.buffer);
+  for (let i = 0, o = 0; i < length; i++, o += width) {
+    let lo = 0;
+    let hi = 0;
+    for (let b = 0; b < width; b++) {
+      if (b < 4) lo |= bytes[o + b]! << (8 * b);
+      else hi |= bytes[o + b]! << (8 * (b - 4));
+    }
+    words[2 * i] = lo;
+    words[2 * i + 1] = hi;
+  }
   return out;
 }
