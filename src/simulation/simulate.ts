@@ -13,6 +13,7 @@ import { TransformedDataset } from '../data/dataset.js';
 import { normaliseTransform } from '../data/preprocess/normalize.js';
 import { storedPreprocessing } from '../data/preprocess/spec.js';
 import { openDataset } from '../data/resolve.js';
+import { isFederatedStain } from '../data/stain/stain-spec.js';
 import { initBackend } from '../engine/backend.js';
 import { initPki, nodeCertPaths, pkiPaths } from '../net/certs/pki-files.js';
 import { openDatabase } from '../federation/store/sqlite.js';
@@ -93,6 +94,8 @@ export async function simulate(cfg: SimulationConfig, opts: SimulationOptions = 
       // Segmentation z-scores each case on its own: there is nothing to exchange.
       exchangeStatistics: cfg.task !== 'segmentation',
       ...cfg.federation,
+      // data.stain federated: the sites' reference is the federation's, exchanged before round 1.
+      ...(isFederatedStain(cfg.data.stain) ? { exchangeStain: true } : {}),
       ...(cfg.privacy ? { evaluate: lastRoundUnderDp(cfg.federation.evaluate) } : {}),
       address: '127.0.0.1:0',
       tls: { ca: pki.caCert, cert: pki.coordinatorCert, key: pki.coordinatorKey },
@@ -162,7 +165,10 @@ async function scoreBestModel(cfg: SimulationConfig, database: string, modelDir:
       const seg = await scoreSegmentation(cfg, weights, modelDir, round);
       return { status: run.status, bestRound: run.bestRound, bestMetric: run.bestMetric, test: null, classes: seg.classes, modelDir, segmentation: seg.test };
     }
-    const data = await openDataset(cfg.data);
+    // The test tiles are normalised to the federation's stain reference, as the sites' were; the saved model carries it.
+    const stain = store.loadStainReference(run.runId);
+    if (isFederatedStain(cfg.data.stain) && !stain) throw new PrivmedError(`${database}: run '${cfg.runName}' has no exchanged stain reference`);
+    const data = await openDataset(stain ? { ...cfg.data, stain: stain.reference } : cfg.data);
     const test = data.splits.test;
     const { height, width, channels, classes } = test.info;
     const spec: ModelSpec = { arch: cfg.model.arch, inputShape: [height, width, channels], numClasses: classes.length, norm: cfg.model.norm, ...sizeOf(cfg.model) };

@@ -6,6 +6,7 @@
 import { PrivmedError } from '../common/errors.js';
 import type { ChannelStats } from '../data/preprocess/normalize.js';
 import type { ReleaseMechanism } from '../accounting/index.js';
+import { StainSpecSchema, type StainSpec } from '../data/stain/stain-spec.js';
 
 /** A config value as it travels: plain scalars only. */
 export type ConfigScalar = number | string | boolean;
@@ -48,6 +49,37 @@ export function normalisationFromConfig(config: Readonly<Record<string, unknown>
     throw new PrivmedError(`invalid normalisation from the coordinator: mean ${mean}, std ${std}`);
   }
   return n;
+}
+
+/**
+ * The statistics task's config key naming what it asks for: 'stain' (the tiles' stain
+ * statistics, dp/statistics/stain-statistics.ts) or, when absent, the dataset statistics.
+ */
+export const STATISTICS_KIND_KEY = 'statistics';
+export type StatisticsKind = 'dataset' | 'stain';
+
+export function statisticsKindOf(config: Readonly<Record<string, unknown>>): StatisticsKind {
+  const kind = config[STATISTICS_KIND_KEY] ?? 'dataset';
+  if (kind !== 'dataset' && kind !== 'stain') throw new PrivmedError(`the statistics task asks for '${String(kind)}' statistics; this node knows 'dataset' and 'stain'`);
+  return kind;
+}
+
+export const STAIN_KEYS = { mean: 'stainMean', std: 'stainStd' } as const;
+
+/** The config keys carrying the federation's Reinhard reference (with every statistics, fit and evaluate task after the exchange). */
+export function stainConfig(ref: { mean: readonly number[]; std: readonly number[] }): Record<string, string> {
+  return { [STAIN_KEYS.mean]: ref.mean.map(String).join(','), [STAIN_KEYS.std]: ref.std.map(String).join(',') };
+}
+
+/** The federation's stain reference in a task's config, or null when it carries none. */
+export function stainFromConfig(config: Readonly<Record<string, unknown>>): StainSpec | null {
+  const mean = config[STAIN_KEYS.mean];
+  const std = config[STAIN_KEYS.std];
+  if (mean === undefined && std === undefined) return null;
+  if (typeof mean !== 'string' || typeof std !== 'string') throw new PrivmedError(`${STAIN_KEYS.mean} and ${STAIN_KEYS.std} must both be comma-separated numbers`);
+  const parsed = StainSpecSchema.safeParse({ method: 'reinhard', mean: mean.split(',').map(Number), std: std.split(',').map(Number) });
+  if (!parsed.success) throw new PrivmedError(`invalid stain reference from the coordinator: mean ${mean}, std ${std}`);
+  return parsed.data;
 }
 
 /** The fit config key of the run's planned number of rounds: a DP node calibrates its noise to its budget over them. */

@@ -4,7 +4,7 @@
  * tensor, in the model's order) and the round's config, and sends back what
  * the trainer returns. The tfjs trainer implements this interface.
  */
-import type { EvaluateConfig, FitConfig } from './fit-config.js';
+import type { ConfigScalar, EvaluateConfig, FitConfig } from './fit-config.js';
 import type { DatasetStatistics } from '../dp/statistics/federated-statistics.js';
 import type { NamedWeights } from '../training/weights.js';
 import { PrivmedError } from '../common/errors.js';
@@ -66,9 +66,12 @@ export interface LocalTrainer {
    * (dp/statistics/federated-statistics.ts), DP-noised and charged when the node trains with DP.
    * Asked once per run, before round 1, when the coordinator has
    * exchangeStatistics on; the global mean/std then arrive with every fit and
-   * evaluate task (config keys normMean, normStd).
+   * evaluate task (config keys normMean, normStd). `request` is the statistics task's config:
+   * with statistics: 'stain' (fit-config.ts) the tiles' stain statistics in the exchange's shape
+   * (stainAsExchanged), asked before the dataset statistics when the coordinator has exchangeStain
+   * on; the federation's reference (stainMean, stainStd) then comes with every later task.
    */
-  statistics?(): Promise<DatasetStatistics>;
+  statistics?(request?: Readonly<Record<string, ConfigScalar>>): Promise<DatasetStatistics>;
   /** The head of the node's privacy ledger now, or null without one (no DP): reported with every reply. */
   ledgerHead?(): LedgerHead | null;
   /**

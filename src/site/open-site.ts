@@ -12,6 +12,8 @@ import { sizeOf } from './config-sections.js';
 import { TfjsLocalTrainer } from './site-trainer.js';
 import type { NodePrivacyOptions } from './site-privacy.js';
 import { openSegmentationSite } from './open-segmentation-site.js';
+import { isFederatedStain } from '../data/stain/stain-spec.js';
+import { StainedDataset } from '../data/stain/stained-dataset.js';
 
 export function partitioning(p: PartitionConfig): Partitioning {
   return p.kind === 'iid' ? { kind: 'iid' } : p.kind === 'dirichlet' ? { kind: 'dirichlet', alpha: p.alpha } : { kind: 'label-skew', majority: p.majority };
@@ -44,9 +46,14 @@ export async function openSite(site: SiteConfig, context: SiteContext = { nodeNa
   if (site.privacy && site.training.labelSmoothing > 0) throw new ConfigError('site.training.labelSmoothing', '0 with a privacy section (DP-SGD uses the plain per-sample loss)', String(site.training.labelSmoothing));
   const backend = await initBackend(site.backend);
   if (site.task === 'segmentation') return openSegmentationSite(site, context, backend);
-  const data = await openDataset(site.data);
-  const train = share(data.splits.train, site.data.partition, 0);
-  const val = share(data.splits.val, site.data.partition, 1);
+  // A federated stain reference is not known yet: the tiles are read as they are and normalised once it arrives.
+  const federatedStain = isFederatedStain(site.data.stain);
+  const data = await openDataset(federatedStain ? { ...site.data, stain: undefined } : site.data);
+  const stain = federatedStain
+    ? { train: new StainedDataset(share(data.splits.train, site.data.partition, 0)), val: new StainedDataset(share(data.splits.val, site.data.partition, 1)) }
+    : undefined;
+  const train = stain?.train ?? share(data.splits.train, site.data.partition, 0);
+  const val = stain?.val ?? share(data.splits.val, site.data.partition, 1);
   const info = train.info;
   const privacy = site.privacy
     ? { privacy: site.privacy, ledger: resolve(context.dir, site.privacy.ledger ?? 'privacy-ledger.sqlite'), site: site.privacy.site ?? context.nodeName }
@@ -66,6 +73,7 @@ export async function openSite(site: SiteConfig, context: SiteContext = { nodeNa
     pixelAugment: pixelAugmentation(info, site.training.augment),
     labelSmoothing: site.training.labelSmoothing,
     ...(privacy ? { privacy } : {}),
+    ...(stain ? { stain } : {}),
   });
   return { trainer, backend, train, val, ...(privacy ? { privacy } : {}) };
 }

@@ -15,11 +15,13 @@ import { initWeights } from '../training/init.js';
 import type { OptimizerConfig } from '../training/optimizer.js';
 import { classificationTask, type Task, type TaskMetrics } from '../training/task.js';
 import { readWeights, weightSpecs, writeWeights, type NamedWeights } from '../training/weights.js';
-import { normalisationFromConfig, PLANNED_ROUNDS_KEY, type EvaluateConfig, type FitConfig } from './fit-config.js';
+import { normalisationFromConfig, PLANNED_ROUNDS_KEY, stainFromConfig, statisticsKindOf, type ConfigScalar, type EvaluateConfig, type FitConfig } from './fit-config.js';
 import type { EvaluateOutput, FitOutput, FitProgress, LocalTrainer } from './local-trainer.js';
 import { NodePrivacy, type NodePrivacyOptions } from './site-privacy.js';
 import type { LedgerHead } from '../accounting/index.js';
-import { nodeStatistics } from './site-statistics.js';
+import { nodeStainStatistics, nodeStatistics } from './site-statistics.js';
+import type { StainedDataset } from '../data/stain/stained-dataset.js';
+import { stainAsExchanged } from '../dp/statistics/stain-statistics.js';
 
 function sameStats(a: ChannelStats, b: ChannelStats): boolean {
   return a.mean.length === b.mean.length && a.mean.every((v, i) => v === b.mean[i] && a.std[i] === b.std[i]);
@@ -44,6 +46,11 @@ export interface TfjsTrainerOptions {
   privacy?: NodePrivacyOptions;
   /** What is learned; default classification with classWeights. */
   task?: Task<TaskMetrics>;
+  /**
+   * data.stain federated: the views `train` and `val` are (tiles as read until the federation's
+   * reference arrives with a task, then normalised to it); the stain statistics come from train's raw tiles.
+   */
+  stain?: { train: StainedDataset; val: StainedDataset };
 }
 
 /**
@@ -105,14 +112,29 @@ export class TfjsLocalTrainer implements LocalTrainer {
     this.normalisation = n;
   }
 
-  /** The exchanged normalisation, when the task carries one. */
-  private applyConfig(config: FitConfig | EvaluateConfig): void {
+  /** The exchanged stain reference and normalisation, when the task carries them. */
+  private applyConfig(config: Readonly<Record<string, ConfigScalar | undefined>>): void {
+    const stain = stainFromConfig(config);
+    if (stain) {
+      if (!this.o.stain) throw new PrivmedError("the coordinator sends a federated stain reference, but this node's data.stain is not { method: reinhard, federated: true }");
+      this.o.stain.train.use(stain);
+      this.o.stain.val.use(stain);
+    }
     const n = normalisationFromConfig(config);
     if (n) this.useNormalisation(n);
   }
 
-  /** Training-data statistics for the federated normalisation: DP-noised and charged with the node's privacy settings. */
-  async statistics(): Promise<DatasetStatistics> {
+  /**
+   * Training-data statistics for the federated normalisation, or (request statistics: 'stain') the
+   * raw tiles' stain statistics for the federated reference: DP-noised and charged with the node's privacy settings.
+   * The dataset statistics are of the tiles as the model sees them: normalised to the reference the request carries.
+   */
+  async statistics(request: Readonly<Record<string, ConfigScalar>> = {}): Promise<DatasetStatistics> {
+    if (statisticsKindOf(request) === 'stain') {
+      if (!this.o.stain) throw new PrivmedError("this node's data.stain is not { method: reinhard, federated: true }: it takes no part in a stain exchange");
+      return stainAsExchanged(await nodeStainStatistics(this.o.stain.train.raw, this.o.privacy));
+    }
+    this.applyConfig(request);
     return nodeStatistics(this.o.train, this.o.privacy);
   }
 

@@ -106,8 +106,11 @@ export class FederationView {
       case 'statistics':
         this.phase = 'normalisation exchanged';
         break;
+      case 'stain-reference':
+        this.phase = 'stain reference exchanged';
+        break;
       case 'statistics-failed':
-        this.notice = `statistics exchange attempt ${e.attempt} failed: ${e.reason}`;
+        this.notice = describeEvent(e);
         break;
       case 'run-started':
         this.runName = e.runName;

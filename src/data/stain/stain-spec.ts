@@ -19,8 +19,16 @@ export const StainSpecSchema = z.discriminatedUnion('method', [
   z.strictObject({ method: z.literal('macenko'), stains: z.tuple([vec3, vec3]), maxConcentrations: z.tuple([positive, positive]) }),
 ]);
 
-/** Config: the statistics themselves, or a reference tile (relative paths: the working folder, then the data root). */
-export const StainConfigSchema = z.union([StainSpecSchema, z.strictObject({ method: z.enum(['reinhard', 'macenko']), reference: z.string().min(1) })]);
+/**
+ * Config: the statistics themselves, a reference tile (relative paths: the working folder, then
+ * the data root), or `federated: true`: the reference is the federation's (Reinhard), exchanged
+ * before round 1 like the dataset statistics (docs/histopathology.md).
+ */
+export const StainConfigSchema = z.union([
+  StainSpecSchema,
+  z.strictObject({ method: z.enum(['reinhard', 'macenko']), reference: z.string().min(1) }),
+  z.strictObject({ method: z.literal('reinhard'), federated: z.literal(true) }),
+]);
 
 export type StainSpec = z.infer<typeof StainSpecSchema>;
 export type StainConfig = z.infer<typeof StainConfigSchema>;
@@ -37,7 +45,17 @@ export function stainSpecOf(method: StainSpec['method'], rgb: Float32Array, name
   return { method, ...stats } as StainSpec;
 }
 
+/** Whether the reference comes from the federation's exchange (not known when the data is opened). */
+export function isFederatedStain(config: StainConfig | undefined): config is Extract<StainConfig, { federated: true }> {
+  return config !== undefined && 'federated' in config;
+}
+
 export async function resolveStain(config: StainConfig, dataRoot: string): Promise<StainSpec> {
+  if (isFederatedStain(config)) {
+    throw new PrivmedError('data.stain: federated: true takes the reference from a federation\'s exchange, and this run is not one', {
+      hint: 'use it in privmed simulate or a node config, or name a reference tile (data.stain.reference)',
+    });
+  }
   if (!('reference' in config)) return config;
   const path = isAbsolute(config.reference) || existsSync(config.reference) ? config.reference : resolve(dataRoot, config.reference);
   const img = await readImage(path);

@@ -15,6 +15,7 @@ import type { Dataset } from '../../data/dataset.js';
 import { reinhardStats, type ReinhardStats } from '../../data/stain/reinhard.js';
 import type { ReleaseMechanism } from '../../accounting/index.js';
 import { GaussianGridMechanism, planGaussianGrid } from '../mechanisms/grid-gaussian.js';
+import type { DatasetStatistics } from './federated-statistics.js';
 
 /** Bounds of L*, a*, b* means and of their standard deviations (values outside are clamped). */
 const MEAN_LO = [0, -128, -128];
@@ -82,4 +83,21 @@ export function stainReferenceFromSum(sums: ArrayLike<number>, count: number): {
   // A spread of exactly 0 is not a usable reference: keep it just above.
   const std = [0, 1, 2].map((c) => Math.max(1e-3, at(3 + c) * STD_HI[c]!)) as [number, number, number];
   return { method: 'reinhard', mean, std };
+}
+
+/**
+ * The stain sums in the statistics exchange's shape (wire/statistics.ts), so that one exchange
+ * carries both: a count and two groups of three per-item sums, each in [0, count] - the L*a*b*
+ * means where the channel sums go, the spreads where the sums of squares go.
+ */
+export function stainAsExchanged(s: StainStatistics): DatasetStatistics {
+  return { count: s.count, sum: s.sums.slice(0, 3), sumSquares: s.sums.slice(3, STAIN_VECTOR_LENGTH) };
+}
+
+/** The summed stain statistics back from the exchange's totals. */
+export function stainFromExchanged(total: DatasetStatistics): StainStatistics {
+  if (total.sum.length !== 3 || total.sumSquares.length !== 3) {
+    throw new PrivmedError(`stain statistics: 3 mean and 3 spread sums expected from the exchange, got ${total.sum.length} and ${total.sumSquares.length}`);
+  }
+  return { count: total.count, sums: [...total.sum, ...total.sumSquares] };
 }

@@ -56,6 +56,8 @@ export interface FitPhaseOutcome {
 /** The statistics exchange before round 1 (wire/statistics.ts), over the nodes connected then. */
 export interface StatisticsRound {
   attempt: number;
+  /** The first task's config: what is asked for (statistics: 'stain', site/fit-config.ts) and what the nodes need to answer (an exchanged stain reference). */
+  config: ConfigRecord;
   nodes: readonly string[];
   deadline: number;
   exchange: Exchange;

@@ -172,6 +172,12 @@ export const CoordinatorConfigSchema = z
      * support it (LocalTrainer.statistics).
      */
     exchangeStatistics: z.boolean().default(false),
+    /**
+     * Before round 1 (and before the dataset statistics), exchange the nodes' stain statistics the
+     * same way and send the federation's Reinhard reference (stainMean, stainStd) with every later
+     * task; the nodes' data.stain must be { method: reinhard, federated: true } (docs/histopathology.md).
+     */
+    exchangeStain: z.boolean().default(false),
   })
   .superRefine((c, ctx) => {
     if (!c.tls === !c.insecure) {

@@ -9,7 +9,8 @@ export type CoordinatorEvent =
   | { type: 'access-denied'; peer: string; reason: string }
   | { type: 'waiting-for-nodes'; have: string[]; need: number }
   | { type: 'statistics'; mean: number[]; std: number[]; nodes: number; reused: boolean; warning?: string }
-  | { type: 'statistics-failed'; attempt: number; reason: string; willRetry: boolean }
+  | { type: 'stain-reference'; mean: number[]; std: number[]; nodes: number; reused: boolean }
+  | { type: 'statistics-failed'; what?: 'statistics' | 'stain'; attempt: number; reason: string; willRetry: boolean }
   | { type: 'round-started'; round: number; attempt: number; nodes: string[] }
   | {
       type: 'result';
@@ -55,8 +56,10 @@ export function describeEvent(e: CoordinatorEvent): string {
       return `waiting for nodes: ${e.have.length} of ${e.need} connected (${e.have.join(', ') || 'none'})`;
     case 'statistics':
       return `normalisation ${e.reused ? 'from the stored exchange' : `exchanged with ${e.nodes} nodes`}: mean ${e.mean.map((v) => v.toFixed(4)).join(',')} std ${e.std.map((v) => v.toFixed(4)).join(',')}${e.warning ? `\nWARNING: ${e.warning}` : ''}`;
+    case 'stain-reference':
+      return `stain reference (Reinhard) ${e.reused ? 'from the stored exchange' : `exchanged with ${e.nodes} nodes`}: L*a*b* mean ${e.mean.map((v) => v.toFixed(2)).join(',')} std ${e.std.map((v) => v.toFixed(2)).join(',')}`;
     case 'statistics-failed':
-      return `statistics exchange attempt ${e.attempt} failed: ${e.reason}${e.willRetry ? ' - retrying' : ''}`;
+      return `${e.what === 'stain' ? 'stain statistics' : 'statistics'} exchange attempt ${e.attempt} failed: ${e.reason}${e.willRetry ? ' - retrying' : ''}`;
     case 'round-started':
       return `round ${e.round} (attempt ${e.attempt}): fit on ${e.nodes.join(', ')}`;
     case 'result':

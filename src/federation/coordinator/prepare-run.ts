@@ -27,6 +27,8 @@ export function runFingerprint(config: CoordinatorConfig): string {
     evaluate: { metric: config.evaluate.metric, mode: config.evaluate.mode, config: config.evaluate.config },
     // The nodes' input normalisation; left out when off, so runs from before the option keep their fingerprint.
     exchangeStatistics: config.exchangeStatistics || undefined,
+    // Likewise the tiles' stain normalisation.
+    exchangeStain: config.exchangeStain || undefined,
   };
   return createHash('sha256').update(canonicalJson(essentials)).digest('hex').slice(0, 16);
 }

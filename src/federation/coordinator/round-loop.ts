@@ -19,9 +19,9 @@ import type { FitRound } from './aggregator.js';
 import { BestRoundTracker } from './best-round.js';
 import type { TaskSpec } from './task-board.js';
 import type { ConfigRecord } from '../wire/config-values.js';
-import { normalisationConfig } from '../../site/fit-config.js';
+import { normalisationConfig, stainConfig } from '../../site/fit-config.js';
 import { describeFailures, type RoundLoopContext } from './round-context.js';
-import { ensureStatistics } from './statistics-exchange.js';
+import { ensureStainReference, ensureStatistics } from './statistics-exchange.js';
 import { protocolByName } from '../protocols/registry.js';
 
 export interface RunOutcome {
@@ -45,8 +45,10 @@ export async function runRounds(ctx: RoundLoopContext): Promise<RunOutcome> {
   let roundsCompleted = 0;
   try {
     const specs = await ensureInitialModel(ctx);
-    // Sent with every fit and evaluate task; nothing when the run exchanges no statistics.
-    const norm = config.exchangeStatistics ? normalisationConfig(await ensureStatistics(ctx, (need) => waitForNodes(ctx, need))) : {};
+    // Sent with every fit and evaluate task; nothing when the run exchanges no statistics. The stain reference first: the dataset statistics are of normalised tiles.
+    const wait = (need: number) => waitForNodes(ctx, need);
+    const stain = config.exchangeStain ? stainConfig(await ensureStainReference(ctx, wait)) : {};
+    const norm = { ...stain, ...(config.exchangeStatistics ? normalisationConfig(await ensureStatistics(ctx, wait, stain)) : {}) };
     let lastCompleted = store.lastCompletedRound(runId);
     const checkpoint = store.loadCheckpoint(runId, modelAtNodes(ctx) ? 0 : lastCompleted);
     let global = checkpoint.weights;

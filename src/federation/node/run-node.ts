@@ -141,7 +141,7 @@ export async function runNode(rawConfig: unknown, trainer: LocalTrainer, options
     if (!trainer.statistics || !aggregation.statistics) return refuse('this node cannot report dataset statistics');
     let stats;
     try {
-      stats = await trainer.statistics();
+      stats = await trainer.statistics(task.config);
     } catch (error) {
       if (!(error instanceof PrivmedError)) throw error;
       return refuse(error.message);

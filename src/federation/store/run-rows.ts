@@ -30,6 +30,15 @@ export interface RunStatistics {
   aggregation: string;
 }
 
+/** The run's exchanged stain reference (coordinator/statistics-exchange.ts). */
+export interface RunStainReference {
+  reference: { method: 'reinhard'; mean: [number, number, number]; std: [number, number, number] };
+  /** Tiles with tissue over all contributing nodes (noisy when the nodes use DP). */
+  tileCount: number;
+  nodes: number;
+  aggregation: string;
+}
+
 export interface Checkpoint {
   round: number;
   weights: Weights;

@@ -21,10 +21,11 @@ import {
   type RunRecord,
   type RunRow,
   type RunStatistics,
+  type RunStainReference,
   type RunStatus,
 } from './run-rows.js';
 
-export type { AttemptStatus, Checkpoint, CommitHook, CompletedRound, NodeResultStatus, Phase, RoundCommit, RunRow, RunStatistics, RunStatus } from './run-rows.js';
+export type { AttemptStatus, Checkpoint, CommitHook, CompletedRound, NodeResultStatus, Phase, RoundCommit, RunRow, RunStainReference, RunStatistics, RunStatus } from './run-rows.js';
 
 const now = (): string => new Date().toISOString();
 
@@ -249,6 +250,21 @@ export class RunStore {
       nodes: row.nodes,
       aggregation: row.aggregation,
     };
+  }
+
+  /** Once per run, like the statistics. */
+  saveStainReference(runId: number, s: RunStainReference): void {
+    this.db
+      .prepare('INSERT INTO stain_reference (run_id, tile_count, nodes, aggregation, reference_json, created_at) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(runId, s.tileCount, s.nodes, s.aggregation, JSON.stringify(s.reference), now());
+  }
+
+  loadStainReference(runId: number): RunStainReference | null {
+    const row = this.db.prepare('SELECT * FROM stain_reference WHERE run_id = ?').get(runId) as
+      | { tile_count: number; nodes: number; aggregation: string; reference_json: string }
+      | undefined;
+    if (!row) return null;
+    return { reference: JSON.parse(row.reference_json) as RunStainReference['reference'], tileCount: row.tile_count, nodes: row.nodes, aggregation: row.aggregation };
   }
 
   nodeSeen(runId: number, node: string, joined: boolean): void {

@@ -9,6 +9,7 @@
  * node_results  what each node returned in an attempt (metadata only: updates stay in memory)
  * nodes         when each node was last seen
  * statistics    the run's exchanged normalisation (global mean/std and totals only; never one node's numbers)
+ * stain_reference  the run's exchanged stain reference (the federation's Reinhard statistics and tile total only)
  * ledger_heads  each privacy ledger head a node reported (with a reply in a round): what its ledger must extend
  */
 import { PrivmedError } from '../../common/errors.js';
@@ -99,6 +100,16 @@ const MIGRATIONS: string[] = [
   );
   CREATE INDEX ledger_heads_by_node ON ledger_heads(node, seq);
   CREATE UNIQUE INDEX ledger_head_per_round ON ledger_heads(run_id, node, round);
+  `,
+  `
+  CREATE TABLE stain_reference (
+    run_id        INTEGER PRIMARY KEY REFERENCES runs(run_id),
+    tile_count    INTEGER NOT NULL,
+    nodes         INTEGER NOT NULL,
+    aggregation   TEXT NOT NULL,
+    reference_json TEXT NOT NULL,
+    created_at    TEXT NOT NULL
+  );
   `,
 ];
 

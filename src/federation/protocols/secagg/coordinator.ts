@@ -151,7 +151,7 @@ export class SecAggAggregator implements Aggregator {
       clip: 1,
       maxUpdateNorm: null,
       stage: SECAGG_STATISTICS_STAGE,
-      firstTask: (_node, payload) => ({ kind: 'step', round: 0, config: {}, stage: SECAGG_STATISTICS_STAGE, payload, expect: 'none' }),
+      firstTask: (_node, payload) => ({ kind: 'step', round: 0, config: r.config, stage: SECAGG_STATISTICS_STAGE, payload, expect: 'none' }),
     });
     if (!run.ok) return { total: null, contributors: [], failures: run.failures, reason: run.reason };
     const { sum, weightSum, errorBound } = run.result;
