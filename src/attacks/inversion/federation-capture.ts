@@ -3,8 +3,10 @@
  * them: the real coordinator (in this process, its aggregator wrapped to keep
  * what round 1's fit phase hands the strategy) and one real `privmed node`
  * process per hospital over mutual TLS on loopback. Under plain aggregation
- * that is every node's model; under SecAgg it is the one pre-aggregated
- * result; with DP-SGD at the nodes it is their noisy update. Nothing the
+ * that is the sample-weighted mean of the nodes' models (the coordinator sees
+ * each as it arrives and adds it to a running sum; the attack inverts the
+ * mean either way); under SecAgg it is the one pre-aggregated result; with
+ * DP-SGD at the nodes it is their noisy update. Nothing the
  * coordinator does not receive is read: the true images only come from the
  * files this function wrote for the nodes, to score the attack.
  */

@@ -113,6 +113,11 @@ class Upload {
           details: `upload ended after ${assembler.receivedBytes} of ${assembler.expectedBytes} bytes; nothing was kept`,
         });
       }
+      if (!this.ctx.board.find(task.id)) {
+        // The round stopped waiting while this upload was on its way; its check (which may add the update into a running sum) must not run.
+        this.ctx.events({ type: 'late-result', node: task.node, taskId: task.id });
+        return this.answer(null, { accepted: false, reason: LATE });
+      }
       const reply: NodeReply = {
         tensors: assembler && specs ? decodeTensors(specs, assembler.finish()) : null,
         numSamples: Number(header.numSamples),
