@@ -24,7 +24,9 @@ describe('node failures (real processes)', () => {
 
   it('completes rounds without a node that died mid-upload or mid-training, and lets it rejoin', async () => {
     fed = await makeFederation(NODES);
-    const config = fed.coordinatorConfig({ rounds: 4, minNodes: 2, minAvailableNodes: 3 });
+    // The dead nodes stop beating altogether, so any timeout finds them; 6 s (not the helpers' 1.5 s) is one the live
+    // processes cannot miss on a loaded machine (at load 16-17 the partial uploader, beating from its main thread, did).
+    const config = fed.coordinatorConfig({ rounds: 4, minNodes: 2, minAvailableNodes: 3, heartbeatTimeoutSec: 6 });
     const coordinator = spawnFixture('coordinator', 'coordinator-main.ts', { config }, fed.dir);
     const address = `127.0.0.1:${(await coordinator.waitForEvent((e) => e.type === 'listening', 20_000, 'listening')).port as number}`;
     const nodeSpec = (name: string, index: number, extra: object = {}) => ({ config: fed!.nodeConfig(name, address), index, ...extra });
@@ -35,13 +37,13 @@ describe('node failures (real processes)', () => {
     const uploader = spawnFixture('charlie-uploader', 'partial-uploader.ts', nodeSpec('charlie', 2), fed.dir);
     await uploader.waitForEvent((e) => e.type === 'partial-upload-sent', 20_000, 'the partial upload');
     assert.equal(await exitCode(uploader, 5000), null, 'killed by SIGKILL');
-    await coordinator.waitForEvent((e) => e.type === 'round-completed' && e.round === 1, 20_000, 'round 1 to complete without charlie');
+    await coordinator.waitForEvent((e) => e.type === 'round-completed' && e.round === 1, 30_000, 'round 1 to complete without charlie');
 
     // Round 2: charlie is back, but is killed with -9 while training.
     const slow = spawnFixture('charlie-slow', 'node-main.ts', nodeSpec('charlie', 2, { fitDelayMs: 30_000 }), fed.dir);
     await slow.waitForEvent((e) => e.type === 'task' && e.kind === 'fit' && e.round === 2, 20_000, 'charlie to start training in round 2');
     await slow.kill9();
-    await coordinator.waitForEvent((e) => e.type === 'round-completed' && e.round === 2, 20_000, 'round 2 to complete without charlie');
+    await coordinator.waitForEvent((e) => e.type === 'round-completed' && e.round === 2, 30_000, 'round 2 to complete without charlie');
 
     // Rounds 3 and 4 wait for three nodes: charlie restarts and rejoins.
     const charlie = spawnFixture('charlie', 'node-main.ts', nodeSpec('charlie', 2), fed.dir);

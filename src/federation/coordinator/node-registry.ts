@@ -20,12 +20,17 @@ export class NodeRegistry {
   private readonly sessions = new Map<string, Session>();
   private readonly byNode = new Map<string, Session>();
   private readonly lostListeners: LostListener[] = [];
+  private lastSweep: number | null = null;
+  /** How often sweep() should run: four times per timeout. */
+  readonly sweepIntervalMs: number;
   readonly changed = new Wakeup();
 
   constructor(
     private readonly heartbeatTimeoutMs: number,
     private readonly clock: () => number = Date.now,
-  ) {}
+  ) {
+    this.sweepIntervalMs = Math.max(50, heartbeatTimeoutMs / 4);
+  }
 
   onLost(listener: LostListener): void {
     this.lostListeners.push(listener);
@@ -49,9 +54,20 @@ export class NodeRegistry {
     session.lastSeen = this.clock();
   }
 
-  /** Ends the sessions that have been silent for longer than the heartbeat timeout. */
+  /**
+   * Ends the sessions that have been silent for longer than the heartbeat
+   * timeout. Meant to run every sweepIntervalMs: a call more than two
+   * intervals after the previous one means this process was not running
+   * (a long synchronous stretch, a slow disk write, a starved machine), so
+   * heartbeats may be waiting unread in its sockets; that call ends nothing
+   * and the next one, after they are read, judges.
+   */
   sweep(): void {
-    const deadline = this.clock() - this.heartbeatTimeoutMs;
+    const now = this.clock();
+    const late = this.lastSweep !== null && now - this.lastSweep > 2 * this.sweepIntervalMs;
+    this.lastSweep = now;
+    if (late) return;
+    const deadline = now - this.heartbeatTimeoutMs;
     for (const s of [...this.sessions.values()]) {
       if (s.lastSeen < deadline) this.end(s, `no heartbeat for ${Math.round((this.clock() - s.lastSeen) / 1000)} s`);
     }

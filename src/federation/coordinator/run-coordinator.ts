@@ -165,7 +165,7 @@ export async function startCoordinator(rawConfig: unknown, options: CoordinatorO
     );
     const port = await bind(server, formatAddress({ host, port: requestedPort }), credentials);
     events({ type: 'listening', address: formatAddress({ host, port }), port, insecure: config.insecure === true });
-    sweepTimer = setInterval(() => registry.sweep(), Math.max(50, (config.heartbeatTimeoutSec * 1000) / 4));
+    sweepTimer = setInterval(() => registry.sweep(), registry.sweepIntervalMs);
 
     const abort = new AbortController();
     const strategy =
