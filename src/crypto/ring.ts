@@ -1,4 +1,5 @@
 import { endianness } from 'node:os';
+import { addLanes } from './lanes.js';
 
 /**
  * Vectors in the ring Z_{2^32}, stored as Uint32Array: typed-array stores
@@ -35,5 +36,5 @@ export function ringToLittleEndian(vector: Uint32Array): Uint8Array {
 /** In place: acc += other (mod 2^32). */
 export function addInto(acc: Uint32Array, other: Uint32Array): void {
   if (acc.length !== other.length) throw new RangeError(`ring vectors differ in length: ${acc.length} vs ${other.length}`);
-  for (let i = 0; i < acc.length; i++) acc[i] = acc[i]! + other[i]!;
+  addLanes(acc, other);
 }

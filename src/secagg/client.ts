@@ -1,6 +1,6 @@
 import { concatBytes } from '../common/bytes.js';
 import { equalBytes } from '../crypto/bytes.js';
-import { applyMask } from '../crypto/prg.js';
+import { applyMasksRange } from '../crypto/prg.js';
 import { systemRandom, type RandomSource } from '../crypto/random.js';
 import { ringToLittleEndian } from '../crypto/ring.js';
 import { randomFieldElementBytes, SECRET_BYTES } from '../crypto/shamir.js';
@@ -179,12 +179,14 @@ export class SecAggClient {
         );
       }
       const vector = encodeInput(input, params, fixedPointScheme(params), this.random);
-      applyMask(vector, selfMaskKey(this.selfMaskSeed!, params.roundId, this.nodeId), 1);
+      const masks: { key: Uint8Array; sign: 1 | -1 }[] = [{ key: selfMaskKey(this.selfMaskSeed!, params.roundId, this.nodeId), sign: 1 }];
       for (const v of this.heldShares.keys()) {
         const shared = x25519Agree(this.maskKeys!.privateKey, this.participants.get(v)!.maskPublicKey, v);
         // The smaller id adds, the larger subtracts: the pair cancels in the sum.
-        applyMask(vector, pairwiseMaskKey(shared, params.roundId, this.nodeId, v), this.nodeId < v ? 1 : -1);
+        masks.push({ key: pairwiseMaskKey(shared, params.roundId, this.nodeId, v), sign: this.nodeId < v ? 1 : -1 });
       }
+      // All masks folded in one pass over the vector, chunk by chunk (the vector streams through memory once, not once per mask).
+      applyMasksRange(vector, masks, 0, vector.length);
       this.current = params.authenticated ? 'awaiting-consistency' : 'awaiting-unmask';
       return { kind: 'masked-input', roundId: params.roundId, nodeId: this.nodeId, maskedVector: ringToLittleEndian(vector) };
     });
