@@ -64,10 +64,17 @@ export async function benchDp(report: Report, opts: { quick?: boolean; backend?:
       steps.push(['vectorised, noise drawn at release', late.gradientStep]);
     }
   }
-  // Interleaved, so that load from other processes drifts over all of them alike.
+  // Interleaved, so that load from other processes drifts over all of them alike. Each timed step follows
+  // an untimed step of its own kind, as in training: a DP step's noise is drawn ahead during the step
+  // before it, which must be a DP step too, not another variant's.
   const times = steps.map(() => [] as number[]);
   for (const [, step] of steps) await stepOnce(step);
-  for (let r = 0; r < runs; r++) for (let k = 0; k < steps.length; k++) times[k]!.push(await stepOnce(steps[k]![1]));
+  for (let r = 0; r < runs; r++) {
+    for (let k = 0; k < steps.length; k++) {
+      await stepOnce(steps[k]![1]);
+      times[k]!.push(await stepOnce(steps[k]![1]));
+    }
+  }
   const [baseline, ...dpTimes] = times.map(median);
   const label = 'non-private step, same model and backend';
   report({ metric: 'small-cnn 1x64x64 b32 non-private step', value: baseline!, unit: 'ms/step' });

@@ -1,5 +1,6 @@
 /* Node-API entry points of the training kernels: normalisation, activations, fills, Adam, pooling gradients, DP clipping. */
 #include <node_api.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -158,7 +159,7 @@ napi_value js_max_pool_grad(napi_env env, napi_callback_info info) {
   return int_value(env, pm_max_pool_grad(x, dy, dx, d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7], d[8], d[9], d[10], d[11]));
 }
 
-/* clipSum(rows: Float32Array[], group: Int32Array, bounds: Float64Array, B, sums: Float64Array[], kept: Uint8Array) */
+/* clipSum(rows: (Float32Array | [a: Float32Array, d: Float32Array])[], group: Int32Array, bounds: Float64Array, B, sums: Float64Array[], kept: Uint8Array) */
 napi_value js_clip_sum(napi_env env, napi_callback_info info) {
   call_t c = {.env = env};
   if (!get_args(&c, info, 6)) return NULL;
@@ -177,24 +178,45 @@ napi_value js_clip_sum(napi_env env, napi_callback_info info) {
     fail(&c, "privmed native: clipSum: group, bounds or kept of the wrong length");
     return NULL;
   }
-  const float **rows = malloc(sizeof(float *) * V);
+  const float **rows = malloc(sizeof(float *) * V), **outer_d = malloc(sizeof(float *) * V);
   double **sums = malloc(sizeof(double *) * V);
-  long *sizes = malloc(sizeof(long) * V);
+  long *sizes = malloc(sizeof(long) * V), *outer_n = malloc(sizeof(long) * V);
   int rc = -1;
-  if (rows && sums && sizes) {
+  if (rows && outer_d && sums && sizes && outer_n) {
     for (uint32_t v = 0; v < V && !c.failed; v++) {
       napi_value r, s;
       size_t nr, ns;
+      bool pair = false;
       napi_get_element(env, c.argv[0], v, &r);
       napi_get_element(env, c.argv[4], v, &s);
-      rows[v] = typed_arg(&c, r, napi_float32_array, &nr);
+      napi_is_array(env, r, &pair);
       sums[v] = typed_arg(&c, s, napi_float64_array, &ns);
-      if (!c.failed && nr < ns * (size_t)B) fail(&c, "privmed native: clipSum: a row array is shorter than batch x size");
       sizes[v] = (long)ns;
+      outer_d[v] = NULL, outer_n[v] = 0;
+      if (pair) { /* factors a [B, n] and d [B, u] with n * u = size */
+        napi_value a, d;
+        uint32_t len = 0;
+        size_t na = 0, nd = 0;
+        napi_get_array_length(env, r, &len);
+        if (len != 2) fail(&c, "privmed native: clipSum: a factored variable must be [a, d]");
+        if (c.failed) break;
+        napi_get_element(env, r, 0, &a);
+        napi_get_element(env, r, 1, &d);
+        rows[v] = typed_arg(&c, a, napi_float32_array, &na);
+        outer_d[v] = typed_arg(&c, d, napi_float32_array, &nd);
+        if (c.failed) break;
+        const size_t n = B > 0 ? na / (size_t)B : 0, u = B > 0 ? nd / (size_t)B : 0;
+        if (B < 1 || n < 1 || na != n * (size_t)B || nd != u * (size_t)B || n * u != ns)
+          fail(&c, "privmed native: clipSum: factors [a, d] must be batch x n and batch x u with n x u = the variable's size");
+        outer_n[v] = (long)n;
+      } else {
+        rows[v] = typed_arg(&c, r, napi_float32_array, &nr);
+        if (!c.failed && nr < ns * (size_t)B) fail(&c, "privmed native: clipSum: a row array is shorter than batch x size");
+      }
     }
-    if (!c.failed) rc = pm_clip_sum(rows, sizes, group, bounds, (int)V, (int)G, B, sums, kept);
+    if (!c.failed) rc = pm_clip_sum(rows, outer_d, outer_n, sizes, group, bounds, (int)V, (int)G, B, sums, kept);
   }
-  free(rows), free(sums), free(sizes);
+  free(rows), free(outer_d), free(sums), free(sizes), free(outer_n);
   if (c.failed) return NULL;
   return int_value(env, rc);
 }

@@ -82,6 +82,19 @@ static napi_value js_filter_grad(napi_env env, napi_callback_info info) {
   return int_value(env, pm_conv_filter_grad(&cv, x, dy, dw));
 }
 
+/* conv2dBackpropFilterPerSample(heap, x, dy, dw, N, H, W, CI, KH, KW, CO, OH, OW, sy, sx, pt, pl): dw [N, KH, KW, CI, CO] */
+static napi_value js_filter_grad_per_sample(napi_env env, napi_callback_info info) {
+  call_t c = {.env = env};
+  pm_conv cv;
+  if (!get_args(&c, info, 17)) return NULL;
+  heap_arg(&c, 0);
+  if (c.failed || !conv_args(&c, 4, &cv)) return NULL;
+  const float *x = tensor_arg(&c, 1, X_SIZE(cv), 0), *dy = tensor_arg(&c, 2, Y_SIZE(cv), 0);
+  float *dw = tensor_arg(&c, 3, (int64_t)cv.N * W_SIZE(cv), 0);
+  if (c.failed) return NULL;
+  return int_value(env, pm_conv_filter_grad_per_sample(&cv, x, dy, dw));
+}
+
 /* conv2dBackpropInput(heap, dy, w, dx, N, H, W, CI, KH, KW, CO, OH, OW, sy, sx, pt, pl) */
 static napi_value js_input_grad(napi_env env, napi_callback_info info) {
   call_t c = {.env = env};
@@ -147,6 +160,7 @@ static napi_value init_module(napi_env env, napi_value exports) {
     const char *name;
     napi_callback fn;
   } fns[] = {{"init", js_init}, {"conv2d", js_conv2d}, {"conv2dBackpropFilter", js_filter_grad},
+             {"conv2dBackpropFilterPerSample", js_filter_grad_per_sample},
              {"conv2dBackpropInput", js_input_grad}, {"matMul", js_matmul}, {"binary", js_binary}, {"maxPool", js_max_pool},
              {"norm", js_norm}, {"normGrad", js_norm_grad}, {"relu", js_relu}, {"reluGrad", js_relu_grad}, {"adam", js_adam},
              {"batchNorm", js_batch_norm}, {"maxPoolGrad", js_max_pool_grad}, {"fill32", js_fill32}, {"clipSum", js_clip_sum}, {"normParamGrads", js_norm_param_grads},

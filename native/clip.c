@@ -6,6 +6,11 @@
  * each sum element adds scale * g sample after sample. A sample with a
  * non-finite norm in any group adds nothing. Tasks: (sample, variable) pairs
  * for the norms, element chunks of each variable for the sums.
+ *
+ * A dense kernel may come factored (ghost clipping): a [B, n] and d [B, u],
+ * sample b's gradient being the outer product a_b d_b^T. Its squared norm is
+ * |a_b|^2 |d_b|^2 and its clipped contribution (s_b a_bi) d_bj, in double, as
+ * ClippedSum does for OuterRows; the B x n x u products are never stored.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -14,7 +19,9 @@
 #define SUM_CHUNK 4096
 
 typedef struct {
-  const float *const *rows; /* rows[v]: B x sizes[v] floats */
+  const float *const *rows; /* rows[v]: B x sizes[v] floats, or B x outer_n[v] for a factored variable */
+  const float *const *outer_d; /* outer_d[v]: B x (sizes[v] / outer_n[v]) floats, or NULL */
+  const long *outer_n;
   const long *sizes;
   double *const *sums;
   const int *group;
@@ -34,14 +41,46 @@ static double sumsq(const float *restrict g, long n) {
 static void norm_task(void *ctx, int task) {
   clip_job *j = ctx;
   const int b = task / j->V, v = task % j->V;
-  j->sq[(long)b * j->V + v] = sumsq(j->rows[v] + (long)b * j->sizes[v], j->sizes[v]);
+  if (j->outer_d[v]) {
+    const long n = j->outer_n[v], u = n > 0 ? j->sizes[v] / n : 0;
+    j->sq[(long)b * j->V + v] = sumsq(j->rows[v] + (long)b * n, n) * sumsq(j->outer_d[v] + (long)b * u, u);
+  } else {
+    j->sq[(long)b * j->V + v] = sumsq(j->rows[v] + (long)b * j->sizes[v], j->sizes[v]);
+  }
+}
+
+/* Elements [i0, i1) of a factored variable: whole rows of the [n, u] matrix (chunks are row-aligned). */
+static void outer_sum(const clip_job *j, int v, long i0, long i1) {
+  const long n = j->outer_n[v], u = j->sizes[v] / n;
+  double *restrict sum = j->sums[v];
+  for (int k = 0; k < j->nkept; k++) {
+    const int b = j->kept[k];
+    const double s = j->scale[(long)b * j->G + j->group[v]];
+    const float *restrict a = j->rows[v] + (long)b * n, *restrict d = j->outer_d[v] + (long)b * u;
+    for (long r = i0 / u; r < i1 / u; r++) {
+      const double sa = s * a[r];
+      double *restrict out = sum + r * u;
+      for (long c = 0; c < u; c++) out[c] += sa * d[c];
+    }
+  }
+}
+
+/* Elements per sum task: SUM_CHUNK, rounded to whole rows for a factored variable. */
+static long chunk_of(const clip_job *j, int v) {
+  if (!j->outer_d[v]) return SUM_CHUNK;
+  const long u = j->sizes[v] / j->outer_n[v];
+  return u * (SUM_CHUNK / u > 0 ? SUM_CHUNK / u : 1);
 }
 
 static void sum_task(void *ctx, int task) {
   clip_job *j = ctx;
   int v = 0;
   while (v + 1 < j->V && j->chunk_start[v + 1] <= task) v++;
-  const long n = j->sizes[v], i0 = (task - j->chunk_start[v]) * (long)SUM_CHUNK, i1 = i0 + SUM_CHUNK < n ? i0 + SUM_CHUNK : n;
+  const long n = j->sizes[v], chunk = chunk_of(j, v), i0 = (task - j->chunk_start[v]) * chunk, i1 = i0 + chunk < n ? i0 + chunk : n;
+  if (j->outer_d[v]) {
+    outer_sum(j, v, i0, i1);
+    return;
+  }
   double *restrict sum = j->sums[v];
   for (int k = 0; k < j->nkept; k++) {
     const int b = j->kept[k];
@@ -51,11 +90,13 @@ static void sum_task(void *ctx, int task) {
   }
 }
 
-int pm_clip_sum(const float *const *rows, const long *sizes, const int *group, const double *bounds, int V, int G, int B, double *const *sums,
-                unsigned char *kept_out) {
+int pm_clip_sum(const float *const *rows, const float *const *outer_d, const long *outer_n, const long *sizes, const int *group, const double *bounds,
+                int V, int G, int B, double *const *sums, unsigned char *kept_out) {
   if (V < 1 || G < 1 || B < 0) return -1;
-  for (int v = 0; v < V; v++)
+  for (int v = 0; v < V; v++) {
     if (group[v] < 0 || group[v] >= G || sizes[v] < 0) return -1;
+    if (outer_d[v] && (outer_n[v] < 1 || sizes[v] < 1 || sizes[v] % outer_n[v] != 0)) return -1;
+  }
   double *sq = malloc(sizeof(double) * ((size_t)B * V + (size_t)B * G + 1));
   int *kept = malloc(sizeof(int) * ((size_t)B + 1));
   long *chunk_start = malloc(sizeof(long) * ((size_t)V + 1));
@@ -64,7 +105,7 @@ int pm_clip_sum(const float *const *rows, const long *sizes, const int *group, c
     return -1;
   }
   double *scale = sq + (size_t)B * V, sqg[PM_CLIP_MAX_GROUPS];
-  clip_job j = {.rows = rows, .sizes = sizes, .sums = sums, .group = group, .sq = sq, .scale = scale, .kept = kept, .B = B, .V = V, .G = G};
+  clip_job j = {.rows = rows, .outer_d = outer_d, .outer_n = outer_n, .sizes = sizes, .sums = sums, .group = group, .sq = sq, .scale = scale, .kept = kept, .B = B, .V = V, .G = G};
   if (G > PM_CLIP_MAX_GROUPS) {
     free(sq), free(kept), free(chunk_start);
     return -1;
@@ -87,7 +128,8 @@ int pm_clip_sum(const float *const *rows, const long *sizes, const int *group, c
   long tasks = 0;
   for (int v = 0; v < V; v++) {
     chunk_start[v] = tasks;
-    tasks += (sizes[v] + SUM_CHUNK - 1) / SUM_CHUNK;
+    const long chunk = chunk_of(&j, v);
+    tasks += (sizes[v] + chunk - 1) / chunk;
   }
   chunk_start[V] = tasks;
   j.chunk_start = chunk_start;

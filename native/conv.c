@@ -8,16 +8,7 @@
 #include "privmed.h"
 
 /* Below this many input channels a tap's reduction is too short: an explicit im2col, or row taps (conv-rows.c). */
-#define IM2COL_BELOW_CI 16
-#define K2_CHUNK 256
-/*
- * Filter gradient: the x and dy rows of one pixel chunk stay within this many
- * bytes while every tile of a task sums over them; each chunk re-reads and
- * re-writes the task's slice of dw, so for large filters (ResNet's 512
- * channels: 9.4 MB) a small chunk (it was 128 KB) made dw's traffic dominate.
- */
-#define FG_CACHE_BYTES (512 * 1024)
-#define MAX_SEGS 256
+#define IM2COL_BELOW_CI PM_IM2COL_BELOW_CI
 
 static inline int imin(int a, int b) { return a < b ? a : b; }
 static inline int imax(int a, int b) { return a > b ? a : b; }
@@ -57,7 +48,7 @@ static void im2col_task(void *ctx, int task) {
   }
 }
 
-static float *im2col(const pm_conv *cv, const float *x) {
+float *pm_im2col(const pm_conv *cv, const float *x) {
   size_t n = (size_t)cv->N * cv->OH * cv->OW * cv->KH * cv->KW * cv->CI;
   float *cols = malloc(n * sizeof(float) + 64);
   if (!cols) return NULL;
@@ -88,7 +79,7 @@ int pm_conv_forward(const pm_conv *cv, const float *x, const float *w, const flo
   const int taps = cv->KH * cv->KW;
   if (cv->CI < IM2COL_BELOW_CI && cv->KW * cv->CI >= PM_ROW_TAPS_MIN && cv->KH <= PM_MAX_TAPS) return pm_conv_forward_rows(cv, x, w, &g);
   if (cv->CI < IM2COL_BELOW_CI || taps > PM_MAX_TAPS) {
-    float *cols = im2col(cv, x);
+    float *cols = pm_im2col(cv, x);
     if (!cols) return -1;
     g.src = cols;
     g.sH = cv->OH;
@@ -116,80 +107,6 @@ int pm_conv_forward(const pm_conv *cv, const float *x, const float *w, const flo
     g.bt[t] = w + (long)t * cv->CI * cv->CO;
   }
   pm_igemm_run(&g);
-  return 0;
-}
-
-/* ---- filter gradient: tiles (tap, ci block, co block), each summed over all pixels ---- */
-
-typedef struct {
-  const pm_conv *cv;
-  const float *x, *dy;
-  float *dw;
-  int CT, NT, ntasks, rows_per_chunk;
-  long ntiles;
-} fg_job;
-
-static void fg_task(void *ctx, int task) {
-  fg_job *j = ctx;
-  const pm_conv *c = j->cv;
-  const pm_isa *isa = pm_cur;
-  const int MR = isa->mr, NR = isa->nr;
-  const long t0 = j->ntiles * task / j->ntasks, t1 = j->ntiles * (task + 1) / j->ntasks;
-  const float *ps[MAX_SEGS], *bs[MAX_SEGS];
-  int ns[MAX_SEGS];
-  for (long t = t0; t < t1; t++) {
-    const int tap = (int)(t / ((long)j->CT * j->NT)), rem = (int)(t % ((long)j->CT * j->NT));
-    const int ci0 = rem / j->NT * MR, co0 = rem % j->NT * NR;
-    const int mr = imin(MR, c->CI - ci0), nr = imin(NR, c->CO - co0);
-    for (int r = 0; r < mr; r++) memset(j->dw + ((long)tap * c->CI + ci0 + r) * c->CO + co0, 0, (size_t)nr * sizeof(float));
-  }
-  const long R = (long)c->N * c->OH;
-  for (long r0 = 0; r0 < R; r0 += j->rows_per_chunk) {
-    const long r1 = R < r0 + j->rows_per_chunk ? R : r0 + j->rows_per_chunk;
-    for (long t = t0; t < t1; t++) {
-      const int tap = (int)(t / ((long)j->CT * j->NT)), rem = (int)(t % ((long)j->CT * j->NT));
-      const int ci0 = rem / j->NT * MR, co0 = rem % j->NT * NR;
-      const int mr = imin(MR, c->CI - ci0), nr = imin(NR, c->CO - co0);
-      const int kh = tap / c->KW, kw = tap % c->KW;
-      const int lo = c->pl - kw <= 0 ? 0 : (c->pl - kw + c->sx - 1) / c->sx;
-      const int last = c->W - 1 + c->pl - kw;
-      const int hi = last < 0 ? 0 : imin(c->OW, last / c->sx + 1);
-      if (lo >= hi) continue;
-      int nseg = 0;
-      for (long row = r0; row < r1; row++) {
-        const long b = row / c->OH, oy = row % c->OH;
-        const long iy = oy * c->sy - c->pt + kh;
-        if (iy < 0 || iy >= c->H) continue;
-        ps[nseg] = j->x + ((b * c->H + iy) * c->W + (long)lo * c->sx - c->pl + kw) * c->CI + ci0;
-        bs[nseg] = j->dy + (row * c->OW + lo) * c->CO + co0;
-        ns[nseg] = hi - lo;
-        nseg++;
-      }
-      if (nseg > 0) {
-        isa->k2(ps, bs, ns, nseg, (long)c->sx * c->CI, c->CO, mr, nr, j->dw + ((long)tap * c->CI + ci0) * c->CO + co0, c->CO);
-      }
-    }
-  }
-}
-
-int pm_conv_filter_grad(const pm_conv *cv, const float *x, const float *dy, float *dw) {
-  const int taps = cv->KH * cv->KW;
-  if (cv->CI < IM2COL_BELOW_CI) {
-    float *cols = im2col(cv, x);
-    if (!cols) return -1;
-    const long K = (long)taps * cv->CI;
-    pm_gemm_atb(cols, K, dy, cv->CO, dw, cv->CO, (int)K, cv->CO, cv->N * cv->OH * cv->OW);
-    free(cols);
-    return 0;
-  }
-  const int MR = pm_cur->mr, NR = pm_cur->nr;
-  fg_job j = {cv, x, dy, dw, (cv->CI + MR - 1) / MR, (cv->CO + NR - 1) / NR, 0, 0, 0};
-  j.ntiles = (long)taps * j.CT * j.NT;
-  j.ntasks = (int)(j.ntiles < 2L * pm_pool_threads() ? j.ntiles : 2L * pm_pool_threads());
-  /* Pixels per chunk: their x and dy rows stay within FG_CACHE_BYTES. */
-  const int px = imax(16, imin(K2_CHUNK, (FG_CACHE_BYTES) / ((cv->CI + cv->CO) * (int)sizeof(float))));
-  j.rows_per_chunk = imax(1, imin(MAX_SEGS, px / imax(1, cv->OW)));
-  pm_pool_run(fg_task, &j, j.ntasks);
   return 0;
 }
 

@@ -175,6 +175,13 @@ void pm_gemm_atb(const float *a, long lda, const float *b, long ldb, float *c, l
   pm_pool_run(atb_task, &j, j.ntasks);
 }
 
+void pm_gemm_atb_serial(const float *a, long lda, const float *b, long ldb, float *c, long ldc, int M, int N, int K) {
+  const int MR = pm_cur->mr, NR = pm_cur->nr;
+  if (M == 0 || N == 0) return;
+  atb_job j = {a, b, c, lda, ldb, ldc, M, N, K, (M + MR - 1) / MR, (N + NR - 1) / NR, 1};
+  atb_task(&j, 0);
+}
+
 /* ---- cache-blocked transpose ---- */
 
 typedef struct {

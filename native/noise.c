@@ -11,12 +11,9 @@
  * Samples come in chunks of PM_NOISE_CHUNK, chunk c from its own stream
  * (nonce = c, counter from 0), so threads draw them in parallel and the
  * values do not depend on the thread count. The noise does not depend on
- * the data, so DP-SGD starts a step's draw on a background thread when the
- * step begins (pm_noise_start) and collects it, with the pool's help for
- * what is left, when the clipped sum is ready (pm_noise_wait).
+ * the data, so DP-SGD draws it ahead of the step in the background
+ * (noise-ahead.c).
  */
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -159,90 +156,39 @@ static int64_t sample(bits_t *s, int m) {
   }
 }
 
-/* One draw: chunks are taken by an atomic counter, so a background thread and the pool can share them. */
-struct pm_noise {
-  uint32_t key[8];
-  int m;
-  double *out;
-  long n, chunks;
-  atomic_long next;
-  pthread_t thread;
-  int has_thread;
-};
-
-static void draw_chunk(const pm_noise *j, long c) {
+void pm_noise_chunk(const uint32_t key[8], int m, long n, long c, double *out) {
   bits_t s;
-  memcpy(s.key, j->key, sizeof s.key);
+  memcpy(s.key, key, sizeof s.key);
   s.nonce[0] = (uint32_t)c, s.nonce[1] = 0, s.nonce[2] = 0;
   s.counter = 0;
   s.pos = BUF_WORDS;
   s.pool = 0, s.avail = 0;
-  const long i0 = c * PM_NOISE_CHUNK, i1 = i0 + PM_NOISE_CHUNK < j->n ? i0 + PM_NOISE_CHUNK : j->n;
-  for (long i = i0; i < i1; i++) j->out[i] = (double)sample(&s, j->m);
+  const long i0 = c * PM_NOISE_CHUNK, i1 = i0 + PM_NOISE_CHUNK < n ? i0 + PM_NOISE_CHUNK : n;
+  for (long i = i0; i < i1; i++) out[i] = (double)sample(&s, m);
   memset(&s, 0, sizeof s);
 }
 
-static void drain(pm_noise *j) {
-  for (long c; (c = atomic_fetch_add(&j->next, 1)) < j->chunks;) draw_chunk(j, c);
-}
+int pm_noise_valid(int m, long n) { return m >= 0 && m <= PM_NOISE_MAX_LOG2 && n >= 0 && n <= (1L << 40); }
 
-static void drain_task(void *ctx, int task) {
-  (void)task;
-  drain(ctx);
-}
+typedef struct {
+  const uint32_t *key;
+  int m;
+  long n;
+  double *out;
+} at_once;
 
-static void *drain_thread(void *ctx) {
-  drain(ctx);
-  return NULL;
+static void at_once_task(void *ctx, int c) {
+  const at_once *a = ctx;
+  pm_noise_chunk(a->key, a->m, a->n, c, a->out);
 }
-
-static int valid(int m, long n) { return m >= 0 && m <= PM_NOISE_MAX_LOG2 && n >= 0 && n <= (1L << 40); }
 
 int pm_discrete_gaussian(const uint32_t key[8], int m, double *out, long n) {
-  if (!valid(m, n)) return -1;
-  pm_noise j = {.m = m, .out = out, .n = n, .chunks = (n + PM_NOISE_CHUNK - 1) / PM_NOISE_CHUNK};
-  memcpy(j.key, key, sizeof j.key);
-  atomic_init(&j.next, 0);
-  pm_pool_run(drain_task, &j, pm_pool_threads());
-  memset(j.key, 0, sizeof j.key);
+  if (!pm_noise_valid(m, n)) return -1;
+  const long chunks = (n + PM_NOISE_CHUNK - 1) / PM_NOISE_CHUNK;
+  if (chunks > 0x7FFFFF) return -1; /* pool tasks are 24-bit */
+  at_once a = {key, m, n, out};
+  if (chunks > 0) pm_pool_run(at_once_task, &a, (int)chunks);
   return 0;
-}
-
-pm_noise *pm_noise_start(const uint32_t key[8], int m, long n) {
-  if (!valid(m, n)) return NULL;
-  pm_noise *j = calloc(1, sizeof *j);
-  if (!j) return NULL;
-  j->out = malloc(sizeof(double) * (size_t)(n > 0 ? n : 1));
-  if (!j->out) {
-    free(j);
-    return NULL;
-  }
-  memcpy(j->key, key, sizeof j->key);
-  j->m = m, j->n = n, j->chunks = (n + PM_NOISE_CHUNK - 1) / PM_NOISE_CHUNK;
-  atomic_init(&j->next, 0);
-  /* Without a thread the wait draws everything itself. */
-  j->has_thread = pthread_create(&j->thread, NULL, drain_thread, j) == 0;
-  return j;
-}
-
-/* Finishes the draw on the pool (the background thread keeps taking chunks too) and copies it out. */
-int pm_noise_wait(pm_noise *j, double *out, long n) {
-  if (!j->out) return -1;
-  pm_pool_run(drain_task, j, pm_pool_threads());
-  if (j->has_thread) pthread_join(j->thread, NULL), j->has_thread = 0;
-  if (n != j->n) return -1;
-  memcpy(out, j->out, sizeof(double) * (size_t)n);
-  memset(j->out, 0, sizeof(double) * (size_t)n);
-  free(j->out);
-  j->out = NULL;
-  return 0;
-}
-
-void pm_noise_free(pm_noise *j) {
-  if (j->has_thread) atomic_store(&j->next, j->chunks), pthread_join(j->thread, NULL);
-  if (j->out) memset(j->out, 0, sizeof(double) * (size_t)j->n), free(j->out);
-  memset(j->key, 0, sizeof j->key);
-  free(j);
 }
 
 /* The raw keystream words of chunk c (tests compare it with node:crypto's chacha20). */

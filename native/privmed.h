@@ -53,8 +53,9 @@ typedef struct {
 } pm_igemm;
 
 void pm_igemm_run(pm_igemm *g);
-/* c[M,N] (ldc) = a^T b with a [K, M] (lda), b [K, N] (ldb). */
+/* c[M,N] (ldc) = a^T b with a [K, M] (lda), b [K, N] (ldb); _serial on the calling thread (inside a pool task). */
 void pm_gemm_atb(const float *a, long lda, const float *b, long ldb, float *c, long ldc, int M, int N, int K);
+void pm_gemm_atb_serial(const float *a, long lda, const float *b, long ldb, float *c, long ldc, int M, int N, int K);
 const float *pm_zeros(size_t n);
 /* dst[c][r] = src[r][c] for a rows x cols matrix, cache-blocked. */
 void pm_transpose(const float *src, float *dst, long rows, long cols);
@@ -67,7 +68,12 @@ int pm_conv_forward(const pm_conv *cv, const float *x, const float *w, const flo
 /* conv-rows.c: CI * KW >= PM_ROW_TAPS_MIN floats per filter row, few channels (3: the small CNN first conv, 3x3 on one channel). */
 #define PM_ROW_TAPS_MIN 3
 int pm_conv_forward_rows(const pm_conv *cv, const float *x, const float *w, pm_igemm *g);
+/* Below this many input channels a tap's reduction is too short: an explicit im2col (or row taps, conv-rows.c). */
+#define PM_IM2COL_BELOW_CI 16
+float *pm_im2col(const pm_conv *cv, const float *x); /* cols[(b, oy, ox), (kh, kw, ci)]; malloc'd, NULL without memory */
+/* conv-filter-grad.c: the batch's filter gradient, and each sample's (dw [N, KH, KW, CI, CO]) */
 int pm_conv_filter_grad(const pm_conv *cv, const float *x, const float *dy, float *dw);
+int pm_conv_filter_grad_per_sample(const pm_conv *cv, const float *x, const float *dy, float *dw);
 int pm_conv_input_grad(const pm_conv *cv, const float *dy, const float *w, float *dx);
 int pm_matmul(const float *a, const float *b, float *c, const float *bias, int act, int M, int K, int N, int ta, int tb);
 
@@ -94,18 +100,22 @@ int pm_norm_param_grads(const float *dy, const float *x, const float *mean, cons
                         int G, float eps);
 int pm_batch_norm_infer(const float *x, const float *mean, const float *var, const float *scale, const float *offset, float eps, float *y, long n, int C);
 
-/* clip.c: DP-SGD clipping; rows[v] is B x sizes[v]; sums[v] accumulate; kept_out[b] = 0 for a dropped sample. */
+/* clip.c: DP-SGD clipping; rows[v] is B x sizes[v], or with outer_d[v] != NULL the factors a = rows[v] (B x outer_n[v])
+ * and d = outer_d[v] (B x sizes[v] / outer_n[v]); sums[v] accumulate; kept_out[b] = 0 for a dropped sample. */
 #define PM_CLIP_MAX_GROUPS 4096
-int pm_clip_sum(const float *const *rows, const long *sizes, const int *group, const double *bounds, int V, int G, int B, double *const *sums,
-                unsigned char *kept_out);
+int pm_clip_sum(const float *const *rows, const float *const *outer_d, const long *outer_n, const long *sizes, const int *group, const double *bounds,
+                int V, int G, int B, double *const *sums, unsigned char *kept_out);
 
 /* noise.c: exact discrete Gaussian of scale 2^m from a ChaCha20 stream per chunk of PM_NOISE_CHUNK samples. */
 #define PM_NOISE_CHUNK 4096
 #define PM_NOISE_MAX_LOG2 26
 #include <stdint.h>
 int pm_discrete_gaussian(const uint32_t key[8], int m, double *out, long n);
+int pm_noise_valid(int m, long n);
+void pm_noise_chunk(const uint32_t key[8], int m, long n, long c, double *out); /* out[i] for i in chunk c (of n values) */
 void pm_chacha_words(const uint32_t key[8], uint32_t chunk, uint32_t *out, long n);
 typedef struct pm_noise pm_noise;
+/* noise-ahead.c */
 pm_noise *pm_noise_start(const uint32_t key[8], int m, long n); /* NULL on bad arguments or no memory */
 int pm_noise_wait(pm_noise *j, double *out, long n);           /* once; the same values as pm_discrete_gaussian */
 void pm_noise_free(pm_noise *j);

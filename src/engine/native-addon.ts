@@ -20,6 +20,8 @@ export interface NativeAddon {
   init(threads: number, isa?: NativeIsa): { isa: NativeIsa; best: NativeIsa; threads: number };
   conv2d(heap: Uint8Array, x: number, w: number, bias: number, y: number, ...geometryAndAct: number[]): number;
   conv2dBackpropFilter(heap: Uint8Array, x: number, dy: number, dw: number, ...geometry: number[]): number;
+  /** Each sample's filter gradient, dw [N, KH, KW, CI, CO] (the same sums as conv2dBackpropFilter on that sample alone). */
+  conv2dBackpropFilterPerSample(heap: Uint8Array, x: number, dy: number, dw: number, ...geometry: number[]): number;
   conv2dBackpropInput(heap: Uint8Array, dy: number, w: number, dx: number, ...geometry: number[]): number;
   matMul(heap: Uint8Array, a: number, b: number, bias: number, c: number, m: number, k: number, n: number, ta: number, tb: number, act: number): number;
   binary(heap: Uint8Array, op: number, a: number, na: number, b: number, nb: number, out: number, n: number): number;
@@ -32,8 +34,14 @@ export interface NativeAddon {
     heap: Uint8Array, dy: number, x: number, mean: number, variance: number, dgamma: number, dbeta: number, n: number, s: number, c: number, g: number, eps: number,
   ): number;
   fill32(heap: Uint8Array, y: number, bits: number, n: number): number;
-  /** DP-SGD clipping (native/clip.c): rows[v] holds count samples of sums[v].length values; kept[b] = 0 marks a dropped sample. */
-  clipSum(rows: readonly Float32Array[], group: Int32Array, bounds: Float64Array, count: number, sums: readonly Float64Array[], kept: Uint8Array): number;
+  /**
+   * DP-SGD clipping (native/clip.c): rows[v] holds count samples of sums[v].length values, or is a pair [a, d]
+   * of factors (sample b's gradient is the outer product of a's row b and d's row b); kept[b] = 0 marks a dropped sample.
+   */
+  clipSum(
+    rows: readonly (Float32Array | readonly [Float32Array, Float32Array])[], group: Int32Array, bounds: Float64Array, count: number,
+    sums: readonly Float64Array[], kept: Uint8Array,
+  ): number;
   reluGrad(heap: Uint8Array, dy: number, x: number, dx: number, n: number): number;
   /** DP noise (native/noise.c): out[i] = exact discrete Gaussian of scale 2^log2Scale from ChaCha20 under key (32 bytes). */
   discreteGaussian(key: Uint8Array, log2Scale: number, out: Float64Array): number;

@@ -107,6 +107,17 @@ test('a background draw gives the values of the same key drawn at once, and is c
     assert.equal(addon.noiseWait(addon.noiseStart(randomBytes(32), 3, 10), new Float64Array(9)), -1, 'wrong length');
     assert.throws(() => addon.noiseStart(randomBytes(32), 27, 10), /bad scale/);
     assert.throws(() => addon.noiseStart(randomBytes(16), 3, 10), /32 bytes/);
+    // Collected after the idle-priority thread had time to draw part of it (the rest is drawn at collection), and twice started on one key.
+    const key = randomBytes(32), count = 40 * NOISE_CHUNK + 7;
+    const now = new Float64Array(count);
+    assert.equal(addon.discreteGaussian(key, 20, now), 0);
+    for (const sleepMs of [3, 40]) {
+      const handle = addon.noiseStart(key, 20, count);
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, sleepMs);
+      const later = new Float64Array(count);
+      assert.equal(addon.noiseWait(handle, later), 0);
+      assert.ok(later.every((v, i) => v === now[i]), `after ${sleepMs} ms: the values of the draw at once`);
+    }
     // Started and never collected: the handle's finalizer stops the thread and frees it.
     for (let i = 0; i < 4; i++) addon.noiseStart(randomBytes(32), 20, 50_000);
   });

@@ -3,10 +3,10 @@
  *
  * Each rule re-implements its layer's forward pass so that the gradient of
  * the loss with respect to the layer's pre-activation output z (the
- * "backprop" delta) can be taken: the caller adds a zero probe to z and
- * differentiates with respect to the probe. A sample's weight gradient is
+ * "backprop" delta) can be taken: z passes through the caller's tap, an
+ * identity that records the gradient reaching it. A sample's weight gradient is
  * then a function of that sample's layer input and delta alone:
- *   dense   dW_b = a_b^T delta_b                  db_b = delta_b
+ *   dense   dW_b = a_b^T delta_b (kept factored)   db_b = delta_b
  *   conv2d  dW_b = the filter gradient of sample b alone (one batched matmul per kernel tap when dilated)
  *   norms   dgamma_b = sum over positions of delta_b * xhat_b, dbeta_b = sum delta_b
  */
@@ -17,17 +17,39 @@ import { fusedNorm } from '../../models/fused-norm.js';
 import { PER_SAMPLE_FILTER_GRAD } from '../../engine/kernels/per-sample-filter-grad.js';
 import { NORM_PARAM_GRADS } from '../../engine/kernels/fused-norm.js';
 
+/** Marks a pre-activation output z: an identity whose gradient the caller records. */
+export type Tap = (z: tf.Tensor) => tf.Tensor;
+
 export interface RuleForward {
-  /** act(z + probe). */
+  /** act(tap(z)). */
   readonly output: tf.Tensor;
   /** Tensors the per-sample step needs (the caller keeps them alive). */
   readonly saved: tf.Tensor[];
 }
 
+/**
+ * Per-sample gradients that are outer products, kept factored: sample b's
+ * gradient is a[b] d[b]^T (a [B, n], d [B, u]), never materialised unless the
+ * sink needs rows (ghost clipping: clipping.ts OuterRows).
+ */
+export interface OuterFactors {
+  readonly outer: readonly [tf.Tensor2D, tf.Tensor2D];
+}
+
+export type PerSampleGrad = tf.Tensor | OuterFactors;
+
 export interface PerSampleRule {
-  forward(layer: tfl.layers.Layer, input: tf.Tensor, probe: tf.Tensor): RuleForward;
-  /** Per-sample gradients [B, ...weight shape], by weight name (kernel, bias, gamma, beta). */
-  perSample(layer: tfl.layers.Layer, saved: tf.Tensor[], delta: tf.Tensor): Record<string, tf.Tensor>;
+  forward(layer: tfl.layers.Layer, input: tf.Tensor, tap: Tap): RuleForward;
+  /** Per-sample gradients [B, ...weight shape] (or their factors), by weight name (kernel, bias, gamma, beta). */
+  perSample(layer: tfl.layers.Layer, saved: tf.Tensor[], delta: tf.Tensor): Record<string, PerSampleGrad>;
+}
+
+/** The gradients as [B, ...weight shape] tensors (factors multiplied out). */
+export function materialise(g: PerSampleGrad): tf.Tensor {
+  if (g instanceof tf.Tensor) return g;
+  const [a, d] = g.outer;
+  const [b, n] = a.shape, units = d.shape[1];
+  return tf.matMul(tf.reshape(a, [b, n, 1]) as tf.Tensor3D, tf.reshape(d, [b, 1, units]) as tf.Tensor3D);
 }
 
 type Config = Record<string, unknown>;
@@ -50,21 +72,16 @@ function refuse(layer: tfl.layers.Layer, why: string): never {
 }
 
 const dense: PerSampleRule = {
-  forward(layer, input, probe) {
+  forward(layer, input, tap) {
     if (input.rank !== 2) refuse(layer, `its input has rank ${input.rank}; only [batch, features] inputs are covered`);
     const kernel = weight(layer, 'kernel')!;
     const bias = weight(layer, 'bias');
     let z = tf.matMul(input as tf.Tensor2D, kernel as tf.Tensor2D);
     if (bias) z = tf.add(z, bias);
-    return { output: activate(layer, tf.add(z, probe)), saved: [input] };
+    return { output: activate(layer, tap(z)), saved: [input] };
   },
   perSample(_layer, [input], delta) {
-    const [b, n] = input!.shape as [number, number];
-    const units = delta.shape[1]!;
-    return {
-      kernel: tf.matMul(tf.reshape(input!, [b, n, 1]) as tf.Tensor3D, tf.reshape(delta, [b, 1, units]) as tf.Tensor3D),
-      bias: delta,
-    };
+    return { kernel: { outer: [input as tf.Tensor2D, delta as tf.Tensor2D] }, bias: delta };
   },
 };
 
@@ -102,7 +119,7 @@ function convGeometry(layer: tfl.layers.Layer, inH: number, inW: number): ConvGe
 }
 
 const conv2d: PerSampleRule = {
-  forward(layer, input, probe) {
+  forward(layer, input, tap) {
     if (input.rank !== 4) refuse(layer, `its input has rank ${input.rank}`);
     const c = layer.getConfig() as Config;
     const kernel = weight(layer, 'kernel')! as tf.Tensor4D;
@@ -110,13 +127,15 @@ const conv2d: PerSampleRule = {
     const g = convGeometry(layer, input.shape[1]!, input.shape[2]!);
     let z: tf.Tensor = tf.conv2d(input as tf.Tensor4D, kernel, g.strides, c.padding as 'same' | 'valid', 'NHWC', g.dilation);
     if (bias) z = tf.add(z, bias);
-    return { output: activate(layer, tf.add(z, probe)), saved: [input] };
+    return { output: activate(layer, tap(z)), saved: [input] };
   },
   perSample(layer, [input], delta) {
     const [b, inH, inW, cin] = input!.shape as [number, number, number, number];
     const cout = delta.shape[3]!;
     const g = convGeometry(layer, inH, inW);
-    if (g.dilation[0] === 1 && g.dilation[1] === 1) return { kernel: perSampleFilterGrads(layer, input!, delta, g), bias: tf.sum(delta, [1, 2]) };
+    // Only a layer with a bias gets its per-sample sums (a conv before a norm has none: 4M floats summed for nothing).
+    const bias = (): Record<string, tf.Tensor> => (weight(layer, 'bias') ? { bias: tf.sum(delta, [1, 2]) } : {});
+    if (g.dilation[0] === 1 && g.dilation[1] === 1) return { kernel: perSampleFilterGrads(layer, input!, delta, g), ...bias() };
     const [top, bottom, left, right] = g.pad;
     const padded = tf.pad(input!, [[0, 0], [top, bottom], [left, right], [0, 0]]);
     const [outH, outW] = g.out;
@@ -132,7 +151,7 @@ const conv2d: PerSampleRule = {
       }
     }
     const kernel = tf.reshape(tf.stack(taps, 1), [b, g.kernel[0], g.kernel[1], cin, cout]);
-    return { kernel, bias: tf.sum(delta, [1, 2]) };
+    return { kernel, ...bias() };
   },
 };
 
@@ -165,7 +184,7 @@ function sumPerSample(t: tf.Tensor, keep: number[]): tf.Tensor {
 }
 
 const groupNorm: PerSampleRule = {
-  forward(layer, input, probe) {
+  forward(layer, input, tap) {
     if (input.rank !== 4) refuse(layer, `its input has rank ${input.rank}`);
     const c = layer.getConfig() as Config;
     const groups = Number(c.groups);
@@ -173,13 +192,13 @@ const groupNorm: PerSampleRule = {
     // The backend's fused kernels where it has them: the norm, and each sample's dgamma and dbeta
     // from its input and statistics (no xhat kept, no full-size products and sums).
     const fused = tf.getKernel(NORM_PARAM_GRADS, tf.getBackend()) ? fusedNorm(input, gamma, beta, groups, Number(c.epsilon)) : null;
-    if (fused) return { output: tf.add(fused[0], probe), saved: [input, fused[1], fused[2]] };
+    if (fused) return { output: tap(fused[0]), saved: [input, fused[1], fused[2]] };
     const [n, h, w, ch] = input.shape as [number, number, number, number];
     const grouped = tf.reshape(input, [n, h * w, groups, ch / groups]);
     const { mean, variance } = tf.moments(grouped, [1, 3], true);
     const xhat = tf.reshape(tf.mul(tf.sub(grouped, mean), tf.rsqrt(tf.add(variance, Number(c.epsilon)))), [n, h, w, ch]);
     const z = tf.add(tf.mul(xhat, gamma), beta);
-    return { output: tf.add(z, probe), saved: [xhat] };
+    return { output: tap(z), saved: [xhat] };
   },
   perSample(layer, saved, delta) {
     if (saved.length === 3) {
@@ -202,7 +221,7 @@ function layerNormAxes(layer: tfl.layers.Layer, rank: number): number[] {
 }
 
 const layerNorm: PerSampleRule = {
-  forward(layer, input, probe) {
+  forward(layer, input, tap) {
     const c = layer.getConfig() as Config;
     const axes = layerNormAxes(layer, input.rank);
     const { mean, variance } = tf.moments(input, axes, true);
@@ -214,7 +233,7 @@ const layerNorm: PerSampleRule = {
     let z: tf.Tensor = xhat;
     if (gamma) z = tf.mul(z, tf.reshape(gamma, shape));
     if (beta) z = tf.add(z, tf.reshape(beta, shape));
-    return { output: tf.add(z, probe), saved: [xhat] };
+    return { output: tap(z), saved: [xhat] };
   },
   perSample(layer, [xhat], delta) {
     const axes = layerNormAxes(layer, delta.rank);

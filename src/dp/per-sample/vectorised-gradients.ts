@@ -3,18 +3,18 @@
  *
  * The model's layer graph is re-run functionally: parameter-free layers
  * through their own call(), layers with trainable weights through a rule
- * (layer-rules.ts) that exposes the pre-activation output z. A zero "probe"
- * is added to every such z and the summed per-sample loss is differentiated
- * with respect to the probes, giving each layer's delta = dLoss/dz for all
- * samples at once (samples do not interact: BatchNorm is refused). Each
+ * (layer-rules.ts) that exposes the pre-activation output z. Every such z
+ * passes through a "tap", an identity that records the gradient reaching it
+ * when the summed per-sample loss is differentiated: each layer's delta =
+ * dLoss/dz for all samples at once (samples do not interact: BatchNorm is refused). Each
  * sample's weight gradient then follows from its layer input and delta.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { PrivmedError } from '../../common/errors.js';
 import type { Batch } from '../../data/dataset.js';
-import type { GradientSink } from '../sgd/clipping.js';
-import { ruleFor, type PerSampleRule } from './layer-rules.js';
+import type { GradientSink, SampleRows } from '../sgd/clipping.js';
+import { materialise, ruleFor, type PerSampleGrad, type PerSampleRule, type Tap } from './layer-rules.js';
 import { batchImages } from './batch-images.js';
 import { classLabels, type BatchLabels, type PerSampleGradients } from './types.js';
 import type { PerSampleLoss } from '../../training/loss.js';
@@ -53,20 +53,22 @@ export class VectorisedGradients implements PerSampleGradients {
   async accumulate(batch: Batch, sink: GradientSink): Promise<number> {
     const size = batch.size;
     const paramSteps = this.steps.filter((s) => s.rule);
-    // tf.fill runs on the backend; tf.zeros builds each (activation-sized) probe in JavaScript and copies it in.
-    const probes = paramSteps.map((s) => tf.fill([size, ...outputShape(s.layer).slice(1)], 0));
+    // One scalar anchor per tapped layer: differentiating with respect to them makes the backward pass reach every tap.
+    const anchors = paramSteps.map(() => tf.scalar(0));
+    const deltas: (tf.Tensor | undefined)[] = paramSteps.map(() => undefined);
     const saved: tf.Tensor[][] = [];
     const kept: { losses?: tf.Tensor1D } = {};
     const x = batchImages(this.model, batch.x, size);
     const labels = this.labels(batch);
-    const forward = (...probe: tf.Tensor[]): tf.Scalar => {
+    const forward = (...anchor: tf.Tensor[]): tf.Scalar => {
       const values = new Map<number, tf.Tensor>([[this.model.inputs[0]!.id, x]]);
       let k = 0;
       for (const step of this.steps) {
         const inputs = step.inputIds.map((id) => values.get(id)!);
         const input = inputs.length === 1 ? inputs[0]! : inputs;
         if (step.rule) {
-          const r = step.rule.forward(step.layer, input as tf.Tensor, probe[k++]!);
+          const r = step.rule.forward(step.layer, input as tf.Tensor, tapFor(deltas, k, anchor[k]!));
+          k++;
           saved.push(r.saved.map((t) => tf.keep(t)));
           values.set(step.outputId, r.output);
         } else {
@@ -76,13 +78,20 @@ export class VectorisedGradients implements PerSampleGradients {
       kept.losses = tf.keep(this.loss(values.get(this.model.outputs[0]!.id)!, labels));
       return tf.sum(kept.losses);
     };
-    const deltas = tf.grads(forward)(probes);
-    const perVariable = new Map<string, tf.Tensor>();
+    tf.dispose(tf.grads(forward)(anchors));
+    const missing = deltas.findIndex((d) => d === undefined);
+    if (missing >= 0) throw new Error(`vectorised per-sample gradients: layer '${paramSteps[missing]!.layer.name}' got no output gradient`);
+    const perVariable = new Map<string, PerSampleGrad>();
     const all: tf.Tensor[] = [];
+    // A sink that takes whole batches takes factored gradients as they are (ghost clipping); the others get rows.
+    const factored = sink.addBatch !== undefined;
     for (let k = 0; k < paramSteps.length; k++) {
       const layer = paramSteps[k]!.layer;
-      const grads = tf.tidy(() => paramSteps[k]!.rule!.perSample(layer, saved[k]!, deltas[k]!));
-      all.push(...Object.values(grads));
+      const grads = tf.tidy(() => {
+        const g = paramSteps[k]!.rule!.perSample(layer, saved[k]!, deltas[k]!);
+        return (factored ? g : Object.fromEntries(Object.entries(g).map(([name, v]) => [name, materialise(v)]))) as tf.TensorContainer;
+      }) as Record<string, PerSampleGrad>;
+      all.push(...Object.values(grads).flatMap((g) => (g instanceof tf.Tensor ? [g] : [...g.outer])));
       for (const w of layer.trainableWeights) {
         const short = w.originalName.split('/').pop()!;
         const g = grads[short];
@@ -94,15 +103,40 @@ export class VectorisedGradients implements PerSampleGradients {
     for (const l of (await kept.losses!.data()) as Float32Array) lossSum += l;
     try {
       // In place on the backend (no copy of every sample's gradients); nothing is allocated until the sink is done.
-      const rows = readInPlace(this.variables.map((v) => perVariable.get(v.name)!));
+      const grads = this.variables.map((v) => perVariable.get(v.name)!);
+      const views = readInPlace(grads.flatMap((g) => (g instanceof tf.Tensor ? [g] : [...g.outer])));
+      let next = 0;
+      const rows: SampleRows[] = grads.map((g) => {
+        if (g instanceof tf.Tensor) return views[next++]!;
+        const [a, d] = [views[next++]!, views[next++]!];
+        return { a, d, n: g.outer[0].shape[1], u: g.outer[1].shape[1] };
+      });
       if (sink.addBatch) sink.addBatch(rows, size);
-      else for (let b = 0; b < size; b++) sink.add(rows, b);
+      else for (let b = 0; b < size; b++) sink.add(rows as Float32Array[], b);
     } finally {
       // After reading: a rule may hand back a delta itself (a bias gradient).
-      tf.dispose([x, labels, ...probes, ...deltas, ...saved.flat(), kept.losses!, ...all]);
+      tf.dispose([x, labels, ...anchors, ...(deltas as tf.Tensor[]), ...saved.flat(), kept.losses!, ...all]);
     }
     return lossSum;
   }
+}
+
+/**
+ * An identity on a layer's pre-activation output z that records dLoss/dz (the
+ * delta) when the backward pass reaches it: no zero probe added to z, so no
+ * activation-sized fill and add forward. The anchor (a scalar) only gives
+ * tf.grads something to differentiate with respect to; its gradient is 0.
+ */
+function tapFor(deltas: (tf.Tensor | undefined)[], k: number, anchor: tf.Tensor): Tap {
+  const tap = tf.customGrad(((value: tf.Tensor, a: tf.Tensor) => ({
+    value: tf.clone(value), // the Identity kernel: shares z's data on wasm and cpu (no copy)
+    gradFunc: (dy: tf.Tensor) => {
+      deltas[k]?.dispose();
+      deltas[k] = tf.keep(tf.clone(dy));
+      return [dy, tf.zerosLike(a)];
+    },
+  })) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return (z) => tap(z, anchor);
 }
 
 function outputShape(layer: tfl.layers.Layer): number[] {

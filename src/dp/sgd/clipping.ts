@@ -71,13 +71,54 @@ function checkBound(bound: number, what: string): number {
   return bound;
 }
 
-/** Accumulates clipped per-sample gradients, one variable array each. */
+/**
+ * A dense kernel's per-sample gradients kept factored (ghost clipping, Goodfellow
+ * 2015; Li et al. 2022): sample b's gradient is the outer product of a[b] ([n],
+ * the layer input) and d[b] ([u], the output gradient), an [n, u] matrix in
+ * row-major order that is never materialised. Its squared norm is
+ * |a_b|^2 |d_b|^2, and its clipped contribution (s_b a_bi) d_bj, in float64.
+ */
+export interface OuterRows {
+  readonly a: Float32Array;
+  readonly d: Float32Array;
+  readonly n: number;
+  readonly u: number;
+}
+
+/** One variable's gradients for the rows of a batch: materialised ([rows, size]) or factored. */
+export type SampleRows = Float32Array | OuterRows;
+
 /** Where per-sample gradients go, one sample at a time. */
 export interface GradientSink {
   /** One sample: grads[v] holds its gradient for variable v at [row * size, (row + 1) * size). */
   add(grads: readonly Float32Array[], row?: number): void;
-  /** Rows 0 .. count - 1 at once, as count calls of add (a sink may do it faster). */
-  addBatch?(grads: readonly Float32Array[], count: number): void;
+  /** Rows 0 .. count - 1 at once, as count calls of add, some variables possibly factored (a sink may do it faster). */
+  addBatch?(grads: readonly SampleRows[], count: number): void;
+}
+
+function squaredNorm(g: SampleRows, size: number, row: number): number {
+  let s = 0;
+  if (g instanceof Float32Array) {
+    for (let i = row * size, end = i + size; i < end; i++) s += g[i]! * g[i]!;
+    return s;
+  }
+  let t = 0;
+  for (let i = row * g.n, end = i + g.n; i < end; i++) s += g.a[i]! * g.a[i]!;
+  for (let j = row * g.u, end = j + g.u; j < end; j++) t += g.d[j]! * g.d[j]!;
+  return s * t;
+}
+
+function addScaled(sum: Float64Array, g: SampleRows, scale: number, row: number): void {
+  if (g instanceof Float32Array) {
+    const start = row * sum.length;
+    for (let i = 0; i < sum.length; i++) sum[i]! += scale * g[start + i]!;
+    return;
+  }
+  const { a, d, n, u } = g;
+  for (let i = 0; i < n; i++) {
+    const sa = scale * a[row * n + i]!;
+    for (let j = 0, k = i * u, dj = row * u; j < u; j++) sum[k + j]! += sa * d[dj + j]!;
+  }
 }
 
 export class ClippedSum implements GradientSink {
@@ -99,19 +140,12 @@ export class ClippedSum implements GradientSink {
     this.scales = new Float64Array(plan.bounds.length);
   }
 
-  /** Adds one sample: grads[v] holds its gradient for variable v at [row * size, (row + 1) * size). */
-  add(grads: readonly Float32Array[], row = 0): void {
+  /** Adds one sample: grads[v] holds its gradient for variable v at [row * size, (row + 1) * size), or row `row` of its factors. */
+  add(grads: readonly SampleRows[], row = 0): void {
     this.samples++;
     const { groupOf, bounds } = this.plan;
     const squares = this.groupSquares.fill(0);
-    for (let v = 0; v < grads.length; v++) {
-      const g = grads[v]!;
-      const start = row * this.sizes[v]!;
-      const end = start + this.sizes[v]!;
-      let s = 0;
-      for (let i = start; i < end; i++) s += g[i]! * g[i]!;
-      squares[groupOf[v]!]! += s;
-    }
+    for (let v = 0; v < grads.length; v++) squares[groupOf[v]!]! += squaredNorm(grads[v]!, this.sizes[v]!, row);
     for (let k = 0; k < bounds.length; k++) {
       const norm = Math.sqrt(squares[k]!);
       if (!Number.isFinite(norm)) {
@@ -120,13 +154,7 @@ export class ClippedSum implements GradientSink {
       }
       this.scales[k] = norm > bounds[k]! ? bounds[k]! / norm : 1;
     }
-    for (let v = 0; v < grads.length; v++) {
-      const g = grads[v]!;
-      const sum = this.sums[v]!;
-      const scale = this.scales[groupOf[v]!]!;
-      const start = row * this.sizes[v]!;
-      for (let i = 0; i < sum.length; i++) sum[i]! += scale * g[start + i]!;
-    }
+    for (let v = 0; v < grads.length; v++) addScaled(this.sums[v]!, grads[v]!, this.scales[groupOf[v]!]!, row);
   }
 
   /**
@@ -134,12 +162,13 @@ export class ClippedSum implements GradientSink {
    * native engine is active (native/clip.c, the same operations in the same
    * order, multi-threaded), else in JavaScript.
    */
-  addBatch(grads: readonly Float32Array[], count: number): void {
+  addBatch(grads: readonly SampleRows[], count: number): void {
     const addon = nativeKernels();
     if (addon !== null && typeof addon.clipSum === 'function' && count > 0 && grads.length === this.sums.length) {
       const kept = new Uint8Array(count);
       const group = Int32Array.from(this.plan.groupOf), bounds = Float64Array.from(this.plan.bounds);
-      if (addon.clipSum(grads, group, bounds, count, this.sums, kept) === 0) {
+      const rows = grads.map((g) => (g instanceof Float32Array ? g : ([g.a, g.d] as const)));
+      if (addon.clipSum(rows, group, bounds, count, this.sums, kept) === 0) {
         this.samples += count;
         for (const k of kept) if (k === 0) this.dropped++;
         return;

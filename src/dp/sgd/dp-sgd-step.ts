@@ -27,8 +27,11 @@ export interface DpSgdStepOptions {
   /** Augmentation multiplicity: each run of this many rows is the views of one sample (multiplicity.ts); default 1. */
   readonly multiplicity?: number;
   /**
-   * Draw the step's noise on a background thread while the per-sample gradients
-   * compute (native engine; default true), instead of when the clipped sum is ready.
+   * Draw each step's noise ahead of it on an idle-priority background thread
+   * (native engine; default true): the next step's draw starts when a step's
+   * noise is released, so it uses the CPU time the update, the data loading and
+   * the next step's single-threaded parts leave idle; what is not drawn by the
+   * release is drawn then. false: drawn when the clipped sum is ready.
    */
   readonly noiseInBackground?: boolean;
 }
@@ -50,19 +53,23 @@ export function dpSgdStep(o: DpSgdStepOptions): DpSgdStep {
   const gradientStep: GradientStep = async (batch, model) => {
     if (model !== perSample.model) throw new PrivmedError('DP-SGD: this gradient step was set up for a different model');
     if (batch.size > MAX_BATCH) throw new PrivmedError(`DP-SGD: batch of ${batch.size} samples is larger than the supported ${MAX_BATCH}`);
-    if (o.noiseInBackground !== false) mechanism.prepare(); // drawn while the per-sample gradients compute
+    const ahead = o.noiseInBackground !== false;
+    if (ahead) mechanism.prepare(); // the first step's; later steps find theirs started by the step before
     const sum = new ClippedSum(sizes, clip);
     const views = k > 1 ? new ViewAveragingSink(sum, sizes, k) : null;
     // A Poisson batch can be empty; the step still adds noise and updates, as the accountant assumes.
     const lossSum = batch.size > 0 ? await perSample.accumulate(batch, views ?? sum) : 0;
     views?.finish();
     const noisy = mechanism.release(sum.flat());
+    // A fresh draw (new key) for the next step; the values are those of a draw at release time, only earlier.
+    if (ahead) mechanism.prepare();
     const grads: tf.NamedTensorMap = {};
+    const n = o.expectedBatchSize;
+    const values = new Float32Array(noisy.length); // one flat pass, each variable a view of it
+    for (let i = 0; i < values.length; i++) values[i] = noisy[i]! / n;
     let offset = 0;
     for (const v of perSample.variables) {
-      const values = new Float32Array(v.size);
-      for (let i = 0; i < v.size; i++) values[i] = noisy[offset + i]! / o.expectedBatchSize;
-      grads[v.name] = tf.tensor(values, v.shape as number[]);
+      grads[v.name] = tf.tensor(values.subarray(offset, offset + v.size), v.shape as number[]);
       offset += v.size;
     }
     return { loss: batch.size > 0 ? lossSum / batch.size : 0, grads };

@@ -77,6 +77,20 @@ export function nativeConv2DBackpropFilter(
   );
 }
 
+/** PrivmedPerSampleFilterGrad: each sample's filter gradient [B, KH, KW, CI, CO], samples in parallel (native/conv-filter-grad.c). */
+export function nativePerSampleFilterGrad(
+  addon: NativeAddon, backend: BackendWasm, inputs: { x: TensorInfo; dy: TensorInfo },
+  attrs: BackpropConvAttrs & { filterShape: [number, number, number, number] },
+): TensorInfo | null {
+  const { x, dy } = inputs;
+  if (!nonEmptyFloat32(x, dy) || typeof addon.conv2dBackpropFilterPerSample !== 'function') return null;
+  const info = convInfo(x.shape, attrs.filterShape, attrs);
+  if (info === null || dy.shape.join() !== info.outShape.join()) return null;
+  return intoOutput(backend, [x.shape[0]!, ...attrs.filterShape], (dw, heap) =>
+    addon.conv2dBackpropFilterPerSample(heap, offsetOf(backend, x), offsetOf(backend, dy), dw, ...geometry(info)),
+  );
+}
+
 export function nativeConv2DBackpropInput(
   addon: NativeAddon, backend: BackendWasm, inputs: { dy: TensorInfo; filter: TensorInfo },
   attrs: BackpropConvAttrs & { inputShape: [number, number, number, number] },

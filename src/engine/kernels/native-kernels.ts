@@ -6,7 +6,7 @@
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { nativeKernels, type NativeAddon } from '../native-addon.js';
-import { nativeConv2D, nativeConv2DBackpropFilter, nativeConv2DBackpropInput } from './native-conv.js';
+import { nativeConv2D, nativeConv2DBackpropFilter, nativeConv2DBackpropInput, nativePerSampleFilterGrad } from './native-conv.js';
 import { nativeBinary, nativeRelu } from './native-elementwise.js';
 import { nativeMatMul } from './native-matmul.js';
 import { nativeMaxPool, nativeMaxPoolGrad } from './native-pool.js';
@@ -19,6 +19,7 @@ const IMPLS: Record<string, NativeImpl> = {
   FusedConv2D: nativeConv2D,
   Conv2DBackpropFilter: nativeConv2DBackpropFilter,
   Conv2DBackpropInput: nativeConv2DBackpropInput,
+  PrivmedPerSampleFilterGrad: nativePerSampleFilterGrad,
   BatchMatMul: nativeMatMul,
   _FusedMatMul: nativeMatMul,
   Add: nativeBinary('Add'),
