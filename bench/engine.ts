@@ -1,6 +1,8 @@
 /**
  * `npm run bench -- engine`: training and inference samples/s of the small CNN
  * (1x64x64, batch 32) and ResNet-18 (1x224x224, batch 8) on the active backend.
+ * Inference runs as predict/evaluate run it (BatchNorm folded into the conv
+ * before it, src/models/folded-inference.ts); PyTorch runs eager, unfolded.
  * When python3 can import torch, PyTorch CPU (as many threads as privmed) runs the same shapes
  * in the same bench run and becomes the baseline of each ratio. With the
  * native add-on built, every case runs on both engines (native, then wasm).
@@ -14,6 +16,7 @@ import { fusedAdam } from '../src/engine/fused-adam.js';
 import { engineChoice, useEngine, type EngineName } from '../src/engine/native-addon.js';
 import { defaultThreadCount } from '../src/engine/wasm-threads.js';
 import { buildModel } from '../src/models/build.js';
+import { foldedInference } from '../src/models/folded-inference.js';
 import type { ModelSpec } from '../src/models/spec.js';
 import { initWeights } from '../src/training/init.js';
 import { standardGradientStep } from '../src/training/core.js';
@@ -80,11 +83,14 @@ async function benchCases(report: Report, torch: { figures: TorchFigures[] }, su
       optimizer.applyGradients(grads);
       tf.dispose(grads);
     }, steps);
+    // Inference as privmed's predict/evaluate run it: BatchNorms folded into their convolutions (ResNet-18; the small CNN has none).
+    const session = foldedInference(model);
     const inferMs = await medianMs(async () => {
-      const out = tf.tidy(() => model.apply(tf.tensor4d(x, [c.batch, h, w, ch]), { training: false }) as tf.Tensor);
+      const out = tf.tidy(() => session.apply(tf.tensor4d(x, [c.batch, h, w, ch])));
       await out.data();
       out.dispose();
     }, steps);
+    session.dispose();
     const ref = torch.figures.find((f) => f.model === c.name);
     const label = ref ? `PyTorch ${ref.torch} CPU ${ref.threads} threads` : undefined;
     report({ metric: `${c.name} train${suffix}`, value: (c.batch * 1000) / trainMs, unit: 'samples/s', baseline: ref?.train, baselineLabel: label });

@@ -4,6 +4,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { batches, type Dataset } from '../data/dataset.js';
 import { classificationMetrics, type ClassificationMetrics } from '../metrics/classification.js';
 import { PrivmedError } from '../common/errors.js';
+import { foldedInference, type Inference } from '../models/folded-inference.js';
 
 export interface Predictions {
   probs: Float32Array; // [n, numClasses]
@@ -25,8 +26,8 @@ function dihedralViews(x: tf.Tensor4D): tf.Tensor4D[] {
   return turns as tf.Tensor4D[];
 }
 
-/** The model's probabilities [n, K], averaged over the TTA views. */
-export function classProbabilities(model: tfl.LayersModel, x: tf.Tensor4D, tta: Tta | undefined): tf.Tensor2D {
+/** The model's probabilities [n, K], averaged over the TTA views (model: the model, or a folded-inference session of it). */
+export function classProbabilities(model: Inference, x: tf.Tensor4D, tta: Tta | undefined): tf.Tensor2D {
   if (!tta) return tf.softmax(model.apply(x, { training: false }) as tf.Tensor2D);
   if (x.shape[1] !== x.shape[2]) throw new PrivmedError(`test-time augmentation '${tta}' needs square images, got ${x.shape[1]}x${x.shape[2]}`);
   const views = dihedralViews(x);
@@ -40,23 +41,29 @@ export async function predict(model: tfl.LayersModel, ds: Dataset, batchSize = 1
   const labels: number[] = [];
   const indices: number[] = [];
   let lossSum = 0;
-  for await (const b of batches(ds, { batchSize })) {
-    const [p, l] = tf.tidy(() => {
-      const x = tf.tensor4d(b.x, [b.size, height, width, channels]);
-      if (!tta) {
-        const logp = tf.logSoftmax(model.apply(x, { training: false }) as tf.Tensor2D);
-        const nll = tf.neg(tf.sum(tf.mul(tf.oneHot(tf.tensor1d(b.y, 'int32'), k), logp)));
-        return [tf.exp(logp), nll];
-      }
-      const probs = classProbabilities(model, x, tta);
-      const nll = tf.neg(tf.sum(tf.mul(tf.oneHot(tf.tensor1d(b.y, 'int32'), k), tf.log(tf.maximum(probs, 1e-12)))));
-      return [probs, nll];
-    });
-    probs.push(...(await p.data()));
-    lossSum += (await l.data())[0]!;
-    tf.dispose([p, l]);
-    labels.push(...b.y);
-    indices.push(...b.indices);
+  // BatchNorms folded into their convolutions for this pass (the weights do not change during it).
+  const session = foldedInference(model);
+  try {
+    for await (const b of batches(ds, { batchSize })) {
+      const [p, l] = tf.tidy(() => {
+        const x = tf.tensor4d(b.x, [b.size, height, width, channels]);
+        if (!tta) {
+          const logp = tf.logSoftmax(session.apply(x) as tf.Tensor2D);
+          const nll = tf.neg(tf.sum(tf.mul(tf.oneHot(tf.tensor1d(b.y, 'int32'), k), logp)));
+          return [tf.exp(logp), nll];
+        }
+        const probs = classProbabilities(session, x, tta);
+        const nll = tf.neg(tf.sum(tf.mul(tf.oneHot(tf.tensor1d(b.y, 'int32'), k), tf.log(tf.maximum(probs, 1e-12)))));
+        return [probs, nll];
+      });
+      probs.push(...(await p.data()));
+      lossSum += (await l.data())[0]!;
+      tf.dispose([p, l]);
+      labels.push(...b.y);
+      indices.push(...b.indices);
+    }
+  } finally {
+    session.dispose();
   }
   return { probs: Float32Array.from(probs), labels: Int32Array.from(labels), indices: Int32Array.from(indices), loss: lossSum / Math.max(labels.length, 1) };
 }
