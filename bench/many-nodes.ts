@@ -6,7 +6,9 @@
  * (heartbeats on its main thread). What it shows: rounds complete with 100
  * nodes, and how the coordinator's memory grows with the model: the growth
  * over its memory when listening, per update byte, at both sizes (linear
- * growth keeps that ratio flat). PRIVMED_MANY_NODES overrides the count;
+ * growth keeps that ratio flat), and with both sizes in one run the slope in
+ * bytes per parameter (and per parameter and node: 4 would be one float32
+ * update per node held). PRIVMED_MANY_NODES overrides the count;
  * `--only secagg-250k,plain-1m` runs some of the four federations.
  */
 import { spawn } from 'node:child_process';
@@ -108,6 +110,7 @@ export async function benchManyNodes(report: Report, only: string[] | null = nul
   const dir = mkdtempSync(join(tmpdir(), 'privmed-many-'));
   try {
     await initPki({ outDir: join(dir, 'pki'), nodes });
+    const growthOf = new Map<string, number>();
     for (const { protocol, length } of parts) {
       const r = await federation(dir, nodes, length, protocol);
       const prefix = `many.${protocol}.n${count}.p${length}`;
@@ -120,6 +123,15 @@ export async function benchManyNodes(report: Report, only: string[] | null = nul
       // Growth per byte of one update: flat or falling across sizes = no worse than linear in the model size.
       report({ metric: `${prefix}.coordinator_growth_per_update_byte`, value: growth / (4 * length), unit: 'bytes/byte' });
       if (r.status !== 'completed') process.stderr.write(`many-nodes: ${prefix}: ${r.status}: ${r.message}\n`);
+      growthOf.set(`${protocol}/${length}`, growth);
+      // Both sizes run: the slope of the growth in the model size, per parameter, and per parameter and node.
+      // Holding every node's float32 update would cost 4 bytes per parameter and node; a running sum 8 bytes per parameter.
+      const smaller = growthOf.get(`${protocol}/${SIZES[0]}`);
+      if (length === SIZES[1] && smaller !== undefined) {
+        const slope = (growth - smaller) / (SIZES[1]! - SIZES[0]!);
+        report({ metric: `many.${protocol}.n${count}.growth_per_parameter`, value: slope, unit: 'bytes/parameter' });
+        report({ metric: `many.${protocol}.n${count}.growth_per_parameter_per_node`, value: slope / count, unit: 'bytes/parameter/node' });
+      }
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
