@@ -12,7 +12,7 @@ import { MaterialFeed } from './material-feed.js';
 import type { PreparedModel } from './prepare.js';
 import { useNativeRingKernel } from './ring-kernel.js';
 import { serverCredentials } from './tls.js';
-import { FrameLink, MAX_GRPC_MESSAGE, smpcServices, type DuplexLike, type SmpcFrame, SMPC_KEEPALIVE } from './wire.js';
+import { FrameLink, MAX_GRPC_MESSAGE, smpcServices, type DuplexLike, type SmpcFrame, SMPC_KEEPALIVE, widenServerWindow } from './wire.js';
 
 export interface ModelOwnerOptions {
   listen: string;
@@ -49,6 +49,7 @@ export async function startModelOwner(options: ModelOwnerOptions): Promise<{ add
       return;
     }
     const id = randomBytes(16).toString('hex');
+    if (!widenServerWindow(call)) log(`model owner: session ${id.slice(0, 8)}: could not widen the HTTP/2 receive window (grpc-js internals changed?); large openings will wait for 64 kB acknowledgements`);
     const feed = new MaterialFeed(options.dealer, options.clientTls, 1, options.lookahead ?? 1);
     const link = new FrameLink(call as unknown as DuplexLike<SmpcFrame>, maxProtocolMessage(plan), `data owner ${who}`);
     const run = async (): Promise<void> => {

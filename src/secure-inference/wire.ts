@@ -29,6 +29,25 @@ export const SMPC_KEEPALIVE = { 'grpc.keepalive_time_ms': 60_000, 'grpc.keepaliv
  */
 export const SMPC_CLIENT_WINDOW = { 'grpc-node.flow_control_window': 16 << 20 } as const;
 
+/**
+ * The same 16 MB window for what a server receives (the data owner's openings and masked
+ * inputs at the model owner: 250-400 kB per ResNet-18 layer at 28 px, 6 MB at 224 px).
+ * grpc-js has no server option for it, so it is set on the call's HTTP/2 session: the
+ * connection window, and the initial stream window by a SETTINGS frame (which also applies to
+ * open streams). Without it every 64 kB waits for the receiver's event loop to acknowledge,
+ * a scheduler slice each on a loaded machine. Returns whether the session was reached.
+ */
+export function widenServerWindow(call: unknown): boolean {
+  type Session = { setLocalWindowSize?(n: number): void; settings?(s: { initialWindowSize: number }): void };
+  let c = (call as { call?: unknown }).call as { stream?: { session?: Session }; nextCall?: unknown } | undefined;
+  for (let i = 0; i < 8 && c && !c.stream && c.nextCall; i++) c = c.nextCall as typeof c;
+  const session = c?.stream?.session;
+  if (!session?.setLocalWindowSize || !session.settings) return false;
+  session.setLocalWindowSize(SMPC_CLIENT_WINDOW['grpc-node.flow_control_window']);
+  session.settings({ initialWindowSize: SMPC_CLIENT_WINDOW['grpc-node.flow_control_window'] });
+  return true;
+}
+
 export interface SmpcHello {
   planJson: string;
   classes: string[];
