@@ -42,6 +42,7 @@ napi_value js_discrete_gaussian(napi_env env, napi_callback_info info);
 napi_value js_chacha_words(napi_env env, napi_callback_info info);
 napi_value js_noise_start(napi_env env, napi_callback_info info);
 napi_value js_noise_wait(napi_env env, napi_callback_info info);
+napi_value js_grid_release(napi_env env, napi_callback_info info);
 /* Ring Z_2^64 convolution for encrypted inference (addon-ring.c). */
 napi_value js_ring_conv(napi_env env, napi_callback_info info);
 napi_value js_ring_isa(napi_env env, napi_callback_info info);

@@ -1,4 +1,4 @@
-/* Node-API entry points of the DP noise sampler (noise.c). */
+/* Node-API entry points of the DP noise sampler (noise.c, noise-ahead.c) and the grid release (clip.c). */
 #include <node_api.h>
 #include <stdint.h>
 #include "privmed.h"
@@ -84,4 +84,21 @@ napi_value js_noise_wait(napi_env env, napi_callback_info info) {
   double *out = typed_arg(&c, c.argv[1], napi_float64_array, &n);
   if (c.failed) return NULL;
   return int_value(env, pm_noise_wait(j, out, (long)n));
+}
+
+/* gridRelease(f: Float64Array, noise: Float64Array, grid, divisor, out: Float32Array) -> -1 | first index out of range */
+napi_value js_grid_release(napi_env env, napi_callback_info info) {
+  call_t c = {.env = env};
+  if (!get_args(&c, info, 5)) return NULL;
+  size_t n, nn, no;
+  const double *f = typed_arg(&c, c.argv[0], napi_float64_array, &n), *noise = typed_arg(&c, c.argv[1], napi_float64_array, &nn);
+  float *out = typed_arg(&c, c.argv[4], napi_float32_array, &no);
+  double grid = 0, divisor = 0;
+  if (c.failed) return NULL;
+  if (napi_get_value_double(env, c.argv[2], &grid) != napi_ok || napi_get_value_double(env, c.argv[3], &divisor) != napi_ok || !(grid > 0) || !(divisor > 0) ||
+      nn != n || no != n || n > 0x7FFFFFFF) {
+    fail(&c, "privmed native: gridRelease: grid and divisor must be numbers > 0, f, noise and out of one length");
+    return NULL;
+  }
+  return int_value(env, (int)pm_grid_release(f, noise, (long)n, grid, divisor, out));
 }

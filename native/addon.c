@@ -165,7 +165,7 @@ static napi_value init_module(napi_env env, napi_value exports) {
              {"norm", js_norm}, {"normGrad", js_norm_grad}, {"relu", js_relu}, {"reluGrad", js_relu_grad}, {"adam", js_adam},
              {"batchNorm", js_batch_norm}, {"maxPoolGrad", js_max_pool_grad}, {"fill32", js_fill32}, {"clipSum", js_clip_sum}, {"normParamGrads", js_norm_param_grads},
              {"discreteGaussian", js_discrete_gaussian}, {"chachaWords", js_chacha_words},
-             {"noiseStart", js_noise_start}, {"noiseWait", js_noise_wait}, {"ringConv", js_ring_conv}, {"ringIsa", js_ring_isa}};
+             {"noiseStart", js_noise_start}, {"noiseWait", js_noise_wait}, {"gridRelease", js_grid_release}, {"ringConv", js_ring_conv}, {"ringIsa", js_ring_isa}};
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value f;
     napi_create_function(env, fns[i].name, NAPI_AUTO_LENGTH, fns[i].fn, NULL, &f);

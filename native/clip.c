@@ -137,3 +137,49 @@ int pm_clip_sum(const float *const *rows, const float *const *outer_d, const lon
   free(sq), free(kept), free(chunk_start);
   return 0;
 }
+
+/*
+ * The grid Gaussian's release (src/dp/mechanisms/grid-gaussian.ts) for
+ * DP-SGD, scaled to float32: out[i] = (float)((round(f[i] / grid) + noise[i])
+ * * grid / divisor), round() as JavaScript's Math.round (half up), the same
+ * double operations in the same order as the JavaScript loop (no contraction
+ * under -std=c11), so the same floats. Returns -1, or the first index whose
+ * f[i] / grid is not finite or not below 2^50 in magnitude (out is then not
+ * to be used).
+ */
+#define RELEASE_CHUNK 16384
+
+typedef struct {
+  const double *f, *noise;
+  float *out;
+  long n, *bad; /* first bad index per task */
+  double grid, divisor;
+} release_job;
+
+static void release_task(void *ctx, int task) {
+  release_job *j = ctx;
+  const long i0 = (long)task * RELEASE_CHUNK, i1 = i0 + RELEASE_CHUNK < j->n ? i0 + RELEASE_CHUNK : j->n;
+  long bad = -1;
+  for (long i = i0; i < i1; i++) {
+    const double x = j->f[i] / j->grid;
+    double r = floor(x);
+    if (x - r >= 0.5) r += 1.0;
+    if (!(fabs(r) < 1125899906842624.0) && bad < 0) bad = i; /* 2^50 */
+    j->out[i] = (float)((r + j->noise[i]) * j->grid / j->divisor);
+  }
+  j->bad[task] = bad;
+}
+
+long pm_grid_release(const double *f, const double *noise, long n, double grid, double divisor, float *out) {
+  if (n <= 0) return -1;
+  const long tasks = (n + RELEASE_CHUNK - 1) / RELEASE_CHUNK;
+  if (tasks > 0x7FFFFF) return 0;
+  long *bad = malloc(sizeof(long) * (size_t)tasks);
+  if (!bad) return 0;
+  release_job j = {f, noise, out, n, bad, grid, divisor};
+  pm_pool_run(release_task, &j, (int)tasks);
+  long first = -1;
+  for (long t = 0; t < tasks && first < 0; t++) first = bad[t];
+  free(bad);
+  return first;
+}

@@ -105,6 +105,8 @@ int pm_batch_norm_infer(const float *x, const float *mean, const float *var, con
 #define PM_CLIP_MAX_GROUPS 4096
 int pm_clip_sum(const float *const *rows, const float *const *outer_d, const long *outer_n, const long *sizes, const int *group, const double *bounds,
                 int V, int G, int B, double *const *sums, unsigned char *kept_out);
+/* out[i] = (float)((Math.round(f[i] / grid) + noise[i]) * grid / divisor); -1, or the first index out of the grid's range */
+long pm_grid_release(const double *f, const double *noise, long n, double grid, double divisor, float *out);
 
 /* noise.c: exact discrete Gaussian of scale 2^m from a ChaCha20 stream per chunk of PM_NOISE_CHUNK samples. */
 #define PM_NOISE_CHUNK 4096

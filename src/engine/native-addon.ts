@@ -45,6 +45,8 @@ export interface NativeAddon {
   reluGrad(heap: Uint8Array, dy: number, x: number, dx: number, n: number): number;
   /** DP noise (native/noise.c): out[i] = exact discrete Gaussian of scale 2^log2Scale from ChaCha20 under key (32 bytes). */
   discreteGaussian(key: Uint8Array, log2Scale: number, out: Float64Array): number;
+  /** out[i] = float32((Math.round(f[i] / grid) + noise[i]) * grid / divisor); -1, or the first index off the grid's range. */
+  gridRelease(f: Float64Array, noise: Float64Array, grid: number, divisor: number, out: Float32Array): number;
   /** The ChaCha20 keystream words the noise of a chunk reads (tests). */
   chachaWords(key: Uint8Array, chunk: number, out: Uint32Array): number;
   /** The same draw on a background thread: start it, then collect it (once) into out. */

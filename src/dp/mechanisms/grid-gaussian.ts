@@ -25,6 +25,7 @@
 import { PrivmedError } from '../../common/errors.js';
 import { MAX_LOG2_SCALE } from './discrete-samplers.js';
 import { discreteGaussianNoise, PendingNoise } from './discrete-gaussian.js';
+import { nativeKernels } from '../../engine/native-addon.js';
 
 /** Relative slack on the sensitivity for float64 accumulation and clipping error. */
 const SUM_SLACK = 2 ** -20;
@@ -88,20 +89,50 @@ export class GaussianGridMechanism {
 
   /** gamma * (round(f / gamma) + Y), as a new array. */
   release(values: Float64Array): Float64Array {
-    const { grid, dimensions } = this.plan;
+    const out = this.noise(values);
+    const { grid } = this.plan;
+    for (let i = 0; i < out.length; i++) out[i] = (checkedRound(values, i, grid) + out[i]!) * grid;
+    return out;
+  }
+
+  /**
+   * The same release divided by `divisor` and rounded to float32 (DP-SGD's
+   * averaged gradient): on the add-on when the native engine runs (the same
+   * double operations, multi-threaded), else in JavaScript.
+   */
+  releaseScaled(values: Float64Array, divisor: number): Float32Array {
+    const noise = this.noise(values);
+    const { grid } = this.plan;
+    const out = new Float32Array(values.length);
+    const addon = nativeKernels();
+    if (addon !== null && typeof addon.gridRelease === 'function' && out.length > 0 && divisor > 0) {
+      const bad = addon.gridRelease(values, noise, grid, divisor, out);
+      noise.fill(0);
+      if (bad >= 0) checkedRound(values, bad, grid); // throws
+      return out;
+    }
+    for (let i = 0; i < out.length; i++) out[i] = ((checkedRound(values, i, grid) + noise[i]!) * grid) / divisor;
+    noise.fill(0);
+    return out;
+  }
+
+  /** The noise Y for one release, drawn ahead (prepare) or now. */
+  private noise(values: Float64Array): Float64Array {
+    const { dimensions } = this.plan;
     if (values.length !== dimensions) throw new PrivmedError(`Gaussian mechanism: planned for ${dimensions} values, got ${values.length}`);
     const pending = this.pending;
     this.pending = null;
-    const out = pending !== null ? pending.take() : discreteGaussianNoise(dimensions, this.plan.log2Scale);
-    for (let i = 0; i < dimensions; i++) {
-      const onGrid = Math.round(values[i]! / grid);
-      if (!(Math.abs(onGrid) < MAX_GRID_VALUE)) {
-        throw new PrivmedError(`Gaussian mechanism: value ${values[i]} at index ${i} is not finite or too large for the noise grid`, {
-          hint: 'values must be bounded by the clipping; check the model for overflowing activations',
-        });
-      }
-      out[i] = (onGrid + out[i]!) * grid;
-    }
-    return out;
+    return pending !== null ? pending.take() : discreteGaussianNoise(dimensions, this.plan.log2Scale);
   }
+}
+
+/** round(values[i] / grid), or an error naming the value when it is not finite or too large for the grid. */
+function checkedRound(values: Float64Array, i: number, grid: number): number {
+  const onGrid = Math.round(values[i]! / grid);
+  if (!(Math.abs(onGrid) < MAX_GRID_VALUE)) {
+    throw new PrivmedError(`Gaussian mechanism: value ${values[i]} at index ${i} is not finite or too large for the noise grid`, {
+      hint: 'values must be bounded by the clipping; check the model for overflowing activations',
+    });
+  }
+  return onGrid;
 }

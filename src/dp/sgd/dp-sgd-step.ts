@@ -60,13 +60,11 @@ export function dpSgdStep(o: DpSgdStepOptions): DpSgdStep {
     // A Poisson batch can be empty; the step still adds noise and updates, as the accountant assumes.
     const lossSum = batch.size > 0 ? await perSample.accumulate(batch, views ?? sum) : 0;
     views?.finish();
-    const noisy = mechanism.release(sum.flat());
+    // The noisy sum over the expected batch size, as float32: each variable's gradient a view of it.
+    const values = mechanism.releaseScaled(sum.flat(), o.expectedBatchSize);
     // A fresh draw (new key) for the next step; the values are those of a draw at release time, only earlier.
     if (ahead) mechanism.prepare();
     const grads: tf.NamedTensorMap = {};
-    const n = o.expectedBatchSize;
-    const values = new Float32Array(noisy.length); // one flat pass, each variable a view of it
-    for (let i = 0; i < values.length; i++) values[i] = noisy[i]! / n;
     let offset = 0;
     for (const v of perSample.variables) {
       grads[v.name] = tf.tensor(values.subarray(offset, offset + v.size), v.shape as number[]);
