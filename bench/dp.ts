@@ -18,7 +18,7 @@ import { weightedCrossEntropy } from '../src/training/loss.js';
 import { perSampleGradients, type PerSampleMethod } from '../src/dp/per-sample/per-sample.js';
 import { weightedCrossEntropyPerSample } from '../src/training/loss.js';
 import { planClipping } from '../src/dp/sgd/clipping.js';
-import { dpSgdStep } from '../src/dp/sgd/dp-sgd-step.js';
+import { dpSgdStep, poolLeavesACoreIdle } from '../src/dp/sgd/dp-sgd-step.js';
 import { GaussianGridMechanism, type GaussianGridPlan } from '../src/dp/mechanisms/grid-gaussian.js';
 import { discreteGaussianNoise } from '../src/dp/mechanisms/discrete-gaussian.js';
 import { medianMs } from './harness.js';
@@ -59,9 +59,10 @@ export async function benchDp(report: Report, opts: { quick?: boolean; backend?:
     steps.push([method, dp.gradientStep]);
     noise = dp.noise;
     if (method === 'vectorised') {
-      // The same step with its noise drawn only when the clipped sum is ready (no background draw).
-      const late = dpSgdStep({ perSample, clip: planClipping({ kind: 'flat', norm: 1 }, perSample.variables), noiseMultiplier: 1, expectedBatchSize: BATCH, noiseInBackground: false });
-      steps.push(['vectorised, noise drawn at release', late.gradientStep]);
+      // The same step with the other noise timing than the default (drawn ahead on a background thread or at release).
+      const ahead = !poolLeavesACoreIdle();
+      const other = dpSgdStep({ perSample, clip: planClipping({ kind: 'flat', norm: 1 }, perSample.variables), noiseMultiplier: 1, expectedBatchSize: BATCH, noiseInBackground: ahead });
+      steps.push([ahead ? 'vectorised, noise drawn ahead' : 'vectorised, noise drawn at release', other.gradientStep]);
     }
   }
   // Interleaved, so that load from other processes drifts over all of them alike. Each timed step follows

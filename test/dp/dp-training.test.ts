@@ -1,5 +1,6 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
+import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../src/engine/backend.js';
 import { PrivacyLedger } from '../../src/accounting/index.js';
@@ -7,7 +8,7 @@ import { loadModel } from '../../src/models/io.js';
 import { evaluate } from '../../src/training/evaluate.js';
 import { TransformedDataset } from '../../src/data/dataset.js';
 import { normaliseTransform } from '../../src/data/preprocess/normalize.js';
-import { dpSgdStep } from '../../src/dp/sgd/dp-sgd-step.js';
+import { dpSgdStep, poolLeavesACoreIdle } from '../../src/dp/sgd/dp-sgd-step.js';
 import { perSampleGradients } from '../../src/dp/per-sample/per-sample.js';
 import { weightedCrossEntropyPerSample } from '../../src/training/loss.js';
 import { planClipping } from '../../src/dp/sgd/clipping.js';
@@ -96,4 +97,12 @@ test('fixed-size uniform sampling: every batch has the batch size, and the ledge
   );
   ledger.close();
   run.model.dispose();
+});
+
+test('noise is drawn ahead by default only when PRIVMED_THREADS leaves a core idle', () => {
+  const cores = availableParallelism();
+  assert.equal(poolLeavesACoreIdle({}), false, 'default pool uses every core');
+  assert.equal(poolLeavesACoreIdle({ PRIVMED_THREADS: String(cores) }), false);
+  assert.equal(poolLeavesACoreIdle({ PRIVMED_THREADS: 'x' }), false);
+  assert.equal(poolLeavesACoreIdle({ PRIVMED_THREADS: String(cores - 1) }), cores > 1);
 });
