@@ -103,6 +103,6 @@ test('noise is drawn ahead by default only when PRIVMED_THREADS leaves a core id
   const cores = availableParallelism();
   assert.equal(poolLeavesACoreIdle({}), false, 'default pool uses every core');
   assert.equal(poolLeavesACoreIdle({ PRIVMED_THREADS: String(cores) }), false);
-  assert.equal(poolLeavesACoreIdle({ PRIVMED_THREADS: 'x' }), false);
+  assert.throws(() => poolLeavesACoreIdle({ PRIVMED_THREADS: 'x' }), /PRIVMED_THREADS must be a whole number/);
   assert.equal(poolLeavesACoreIdle({ PRIVMED_THREADS: String(cores - 1) }), cores > 1);
 });

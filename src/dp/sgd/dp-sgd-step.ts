@@ -5,6 +5,7 @@
  * the exact grid Gaussian (grid-gaussian.ts) drawn from the CSPRNG.
  */
 import { availableParallelism } from 'node:os';
+import { defaultThreadCount } from '../../engine/wasm-threads.js';
 import * as tf from '@tensorflow/tfjs-core';
 import { PrivmedError } from '../../common/errors.js';
 import type { GradientStep } from '../../training/core.js';
@@ -33,9 +34,8 @@ export interface DpSgdStepOptions {
    * released, so it uses the CPU time the update, the data loading and the next
    * step's single-threaded parts leave idle; what is not drawn by the release is
    * drawn then. false: drawn when the clipped sum is ready. Default: only when the
-   * kernel pool leaves a core idle (PRIVMED_THREADS below the core count); with
-   * every core in the pool the draw competes with it (quiet 2-core bench: 1.77x
-   * the non-private step drawn ahead, 1.61x drawn at release).
+   * kernel pool leaves a core idle; with every core in the pool the draw competes
+   * with it and measured slower (docs/engine.md).
    */
   readonly noiseInBackground?: boolean;
 }
@@ -45,11 +45,9 @@ export interface DpSgdStep {
   readonly noise: GaussianGridPlan;
 }
 
-/** True when PRIVMED_THREADS asks for fewer kernel threads than the machine has cores. */
+/** True when PRIVMED_THREADS gives the kernel pool fewer threads than the machine has cores. */
 export function poolLeavesACoreIdle(env: NodeJS.ProcessEnv = process.env): boolean {
-  const cores = availableParallelism();
-  const threads = Number(env.PRIVMED_THREADS);
-  return Number.isInteger(threads) && threads > 0 && threads < cores;
+  return defaultThreadCount(env) < availableParallelism();
 }
 
 export function dpSgdStep(o: DpSgdStepOptions): DpSgdStep {
